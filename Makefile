@@ -1,0 +1,36 @@
+# Everything runs from .venv, built from uv.lock; only python3 (3.11+) is needed to start.
+PYTHON ?= python3
+VENV := .venv
+UV_VERSION := 0.13.9
+CRD_SCHEMAS ?= ../shared/schemas/crds
+
+.PHONY: setup test lint lock render validate clean
+
+setup: $(VENV)/.synced
+
+$(VENV)/.synced: pyproject.toml uv.lock
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	test -x $(VENV)/bin/uv || $(VENV)/bin/python -m pip install --quiet uv==$(UV_VERSION)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(VENV)/bin/uv sync --frozen --python $(VENV)/bin/python
+	touch $@
+
+test: setup
+	$(VENV)/bin/python -m pytest -q
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+lock: setup
+	$(VENV)/bin/uv lock
+
+# Offline review of a stack: make render STACK=prod
+STACK ?= dev
+render: setup
+	$(VENV)/bin/modelstack render --stack $(STACK) --out render/$(STACK)
+
+validate: setup
+	$(VENV)/bin/modelstack validate --stack $(STACK) --crd-schemas $(CRD_SCHEMAS)
+
+clean:
+	rm -rf $(VENV) render .pytest_cache .ruff_cache

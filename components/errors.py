@@ -1,0 +1,54 @@
+"""Errors in a stack file: every problem at once, each with its file and key path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class ConfigIssue:
+    """One problem at one key path, e.g. `deployments[1].gpu.type`."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+def key_path(*parts: str | int) -> str:
+    """('deployments', 1, 'gpu', 'type') -> 'deployments[1].gpu.type'."""
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else part
+    return text
+
+
+class StackConfigError(Exception):
+    """Raised before any resource exists; the program registers nothing."""
+
+    def __init__(self, stack_file: str, issues: list[ConfigIssue]) -> None:
+        self.stack_file = stack_file
+        self.issues = sorted(set(issues), key=lambda issue: (_path_key(issue.path), issue.message))
+        super().__init__(self.report())
+
+    def report(self) -> str:
+        count = len(self.issues)
+        lines = [f"{self.stack_file}: {count} error{'s' if count != 1 else ''} in the stack file"]
+        lines += [f"  {self.stack_file}: modelstack:{issue}" for issue in self.issues]
+        lines.append("Nothing was applied.")
+        return "\n".join(lines)
+
+
+def _path_key(path: str) -> tuple[object, ...]:
+    # Order deployments[2] before deployments[10].
+    parts: list[object] = []
+    for piece in path.replace("[", ".[").split("."):
+        if piece.startswith("[") and piece.endswith("]") and piece[1:-1].isdigit():
+            parts.append((0, int(piece[1:-1]), ""))
+        else:
+            parts.append((1, 0, piece))
+    return tuple(parts)

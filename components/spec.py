@@ -1,0 +1,320 @@
+"""The stack file's `modelstack:` namespace as a pydantic model: what users may write.
+
+Field names are the YAML contract (camelCase aliases); Python code reads snake_case.
+Structural rules live here (types, ranges, DNS names, quantities, unknown keys); rules
+that need the catalogs (GPU types, engine compatibility, memory fit) live in the plan.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+
+from components.quantities import parse_parameter_count, parse_quantity
+
+# Deployment names become Kubernetes object names with suffixes such as
+# "-green-fetch-1a2b3c4d" and Service names, which must be DNS-1035 labels.
+MAX_DEPLOYMENT_NAME = 40
+_DNS_1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+_DNS_1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_LABEL_PREFIX = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+_IMAGE = re.compile(r"^[a-z0-9][a-z0-9._\-/:]*(@sha256:[a-f0-9]{64})?$")
+_MODEL_SCHEMES = ("hf", "s3", "gs", "pvc", "oci", "ollama")
+
+# Environment variables the plan owns: the HF token must come from `hfToken`
+# (a Pulumi secret), never from a literal value in the stack file.
+RESERVED_ENV = frozenset({"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"})
+
+NOT_SUPPORTED_YET = "is not supported yet"
+
+
+class FieldError(ValueError):
+    """A cross-field rule broken at a sub-key: the message is reported at `<model path>.<key>`."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def _dns_label(value: str) -> str:
+    if len(value) > MAX_DEPLOYMENT_NAME:
+        raise ValueError(
+            f"'{value}' is {len(value)} characters; at most {MAX_DEPLOYMENT_NAME} "
+            "(it prefixes the Kubernetes object names)"
+        )
+    if not _DNS_1035_LABEL.match(value):
+        raise ValueError(
+            f"'{value}' is not a DNS label: lowercase letters, digits and '-', "
+            "starting with a letter and ending with a letter or digit"
+        )
+    return value
+
+
+def _namespace(value: str) -> str:
+    if len(value) > 63 or not _DNS_1123_LABEL.match(value):
+        raise ValueError(f"'{value}' is not a valid namespace name (DNS-1123 label)")
+    return value
+
+
+def _quantity(value: object) -> str:
+    text = str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+    if not isinstance(text, str):
+        raise ValueError("must be a Kubernetes quantity such as '8', '500m' or '64Gi'")
+    parse_quantity(text)  # raises ValueError with the reason
+    return text
+
+
+def _positive_quantity(value: object) -> str:
+    text = _quantity(value)
+    if parse_quantity(text) <= 0:
+        raise ValueError(f"'{text}' must be greater than zero")
+    return text
+
+
+def _image(value: str) -> str:
+    if not _IMAGE.match(value):
+        raise ValueError(f"'{value}' is not a container image reference")
+    return value
+
+
+def _env_value(value: object) -> object:
+    # YAML turns `1` and `true` into numbers and booleans; Kubernetes wants strings.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+def _env(values: dict[str, str]) -> dict[str, str]:
+    for name in values:
+        if not _ENV_NAME.match(name):
+            raise FieldError(name, "not a valid environment variable name")
+        if name in RESERVED_ENV:
+            raise FieldError(
+                name,
+                "must not be a literal value: set the token as a secret with "
+                "`pulumi config set --secret hfToken <token>`",
+            )
+    return values
+
+
+def _labels(values: dict[str, str]) -> dict[str, str]:
+    for key, value in values.items():
+        prefix, _, name = key.rpartition("/")
+        if (prefix and (len(prefix) > 253 or not _LABEL_PREFIX.match(prefix))) or (
+            len(name) > 63 or not _LABEL_NAME.match(name)
+        ):
+            raise FieldError(key, "not a valid Kubernetes label key")
+        if len(value) > 63 or not _LABEL_VALUE.match(value):
+            raise FieldError(key, f"'{value}': at most 63 letters, digits, '-', '_' or '.'")
+        if prefix.endswith("kubernetes.io") or prefix == "modelstack.io":
+            raise FieldError(key, "this label prefix is reserved for the system")
+    return values
+
+
+def _model_source(value: str) -> str:
+    scheme, sep, rest = value.partition("://")
+    if not sep or scheme not in _MODEL_SCHEMES or not rest.strip("/"):
+        raise ValueError(
+            f"'{value}' is not a model source: use one of "
+            + ", ".join(f"{s}://" for s in _MODEL_SCHEMES)
+        )
+    if scheme == "hf" and len(rest.strip("/").split("/")) < 2:
+        raise ValueError(f"'{value}': an hf:// source is hf://<org>/<repo>[/<file>.gguf]")
+    return value
+
+
+def _not_yet(values: set[str], hint: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if value in values:
+            raise ValueError(f"'{value}' {NOT_SUPPORTED_YET}; {hint}")
+        return value
+
+    return check
+
+
+def _not_yet_field(hint: str = "remove it for now") -> Callable[[object], object]:
+    def check(value: object) -> object:
+        if value is not None:
+            raise ValueError(f"{NOT_SUPPORTED_YET}; {hint}")
+        return value
+
+    return check
+
+
+DeploymentName = Annotated[str, AfterValidator(_dns_label)]
+Namespace = Annotated[str, AfterValidator(_namespace)]
+Quantity = Annotated[str, BeforeValidator(_quantity)]
+PositiveQuantity = Annotated[str, BeforeValidator(_positive_quantity)]
+Image = Annotated[str, AfterValidator(_image)]
+EnvValue = Annotated[str, BeforeValidator(_env_value)]
+EnvMap = Annotated[dict[str, EnvValue], AfterValidator(_env)]
+Tags = Annotated[dict[str, EnvValue], AfterValidator(_labels)]
+ModelSource = Annotated[str, AfterValidator(_model_source)]
+# "8B", "70B", "1.5B", "500M" or a plain number of billions.
+Parameters = Annotated[
+    str,
+    BeforeValidator(lambda v: str(v) if isinstance(v, int | float) else v),
+    AfterValidator(lambda v: parse_parameter_count(v) and v),
+]
+
+Environment = Literal["dev", "staging", "prod"]
+Target = Literal["kubernetes", "docker"]
+Cloud = Literal["gke", "eks", "aks", "generic"]
+EngineName = Literal["auto", "vllm", "sglang", "tgi", "llamacpp", "ollama"]
+Precision = Literal["auto", "fp32", "bf16", "fp16", "fp8", "int8", "int4"]
+Profile = Literal["latency", "throughput"]
+ModelFormat = Literal["safetensors", "gguf"]
+SlotName = Literal["blue", "green"]
+AccessMode = Literal["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"]
+SurgeValue = Annotated[int, Field(ge=0)] | Annotated[str, Field(pattern=r"^\d{1,3}%$")]
+
+
+class SpecModel(BaseModel):
+    """Base of every stack-file object: camelCase keys, unknown keys rejected."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        alias_generator=lambda name: re.sub(r"_([a-z])", lambda m: m.group(1).upper(), name),
+        frozen=True,
+    )
+
+
+class GatewayRef(SpecModel):
+    name: Annotated[str, AfterValidator(_namespace)]
+    namespace: Namespace
+
+
+class KubernetesSettings(SpecModel):
+    namespace: Namespace = "modelstack"
+    create_namespace: bool = False
+    cloud: Cloud = "generic"
+    # Read by later features (routes, autoscaling); accepted now so stacks can set them.
+    gateway: GatewayRef | None = None
+    prometheus: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
+    context: str | None = None
+
+
+class ModelSpec(SpecModel):
+    source: ModelSource
+    format: ModelFormat | None = None
+    parameters: Parameters | None = None
+    revision: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[\w.\-/]+$")] = "main"
+    served_name: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+
+
+class ModelOverride(SpecModel):
+    """What a slot may change of the model: everything but the served name."""
+
+    source: ModelSource | None = None
+    format: ModelFormat | None = None
+    parameters: Parameters | None = None
+    revision: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[\w.\-/]+$")] | None = (
+        None
+    )
+
+
+class GpuSpec(SpecModel):
+    type: Annotated[str, Field(min_length=1)] | None = None
+    count: Annotated[int, Field(ge=0, le=16)] = 1
+
+    @model_validator(mode="after")
+    def _type_with_count(self) -> GpuSpec:
+        if self.count > 0 and self.type is None:
+            raise FieldError("type", "required when count > 0 (e.g. type: L4)")
+        return self
+
+
+class ResourcesSpec(SpecModel):
+    cpu: PositiveQuantity | None = None
+    memory: PositiveQuantity | None = None
+
+
+class CacheSpec(SpecModel):
+    size: PositiveQuantity | None = None
+    storage_class: Annotated[str, AfterValidator(_namespace)] | None = None
+    access_mode: AccessMode = "ReadWriteMany"
+
+
+class SlotSpec(SpecModel):
+    model: ModelOverride | None = None
+    image: Image | None = None
+    env: EnvMap = Field(default_factory=dict)
+
+
+class RolloutSpec(SpecModel):
+    strategy: Annotated[
+        Literal["rolling", "blue-green", "canary"],
+        AfterValidator(_not_yet({"canary"}, "use blue-green or rolling")),
+    ] = "rolling"
+    active: SlotName | None = None
+    idle: Literal["keep", "scale-to-zero"] = "keep"
+    slots: dict[SlotName, SlotSpec] = Field(default_factory=dict)
+    canary_weight: Annotated[int | None, AfterValidator(_not_yet_field("it comes with canary"))] = (
+        None
+    )
+    max_surge: SurgeValue | None = None
+    max_unavailable: SurgeValue | None = None
+
+    @model_validator(mode="after")
+    def _strategy_fields(self) -> RolloutSpec:
+        if self.strategy == "blue-green":
+            if self.active is None:
+                raise FieldError("active", "required for blue-green: `active: blue` or `green`")
+        elif self.active is not None:
+            raise FieldError("active", "applies to strategy blue-green only")
+        elif self.slots:
+            raise FieldError("slots", "apply to strategy blue-green only")
+        if self.max_surge in (0, "0%") and self.max_unavailable in (0, "0%"):
+            raise FieldError("maxUnavailable", "maxSurge and maxUnavailable cannot both be zero")
+        return self
+
+
+class DeploymentSpec(SpecModel):
+    name: DeploymentName
+    description: Annotated[str, Field(max_length=1024)] | None = None
+    model: ModelSpec
+    engine: EngineName = "auto"
+    image: Image | None = None
+    precision: Precision = "auto"
+    profile: Profile = "latency"
+    gpu: GpuSpec | None = None
+    resources: ResourcesSpec = Field(default_factory=ResourcesSpec)
+    replicas: Annotated[int, Field(ge=0, le=1000)] | None = None
+    env: EnvMap = Field(default_factory=dict)
+    tags: Tags = Field(default_factory=dict)
+    cache: CacheSpec = Field(default_factory=CacheSpec)
+    rollout: RolloutSpec = Field(default_factory=RolloutSpec)
+    startup_timeout_seconds: Annotated[int, Field(ge=60, le=6 * 3600)] = 1800
+    # Declared in DESIGN section 1; built by later issues. Rejected, never ignored.
+    autoscaling: Annotated[object | None, AfterValidator(_not_yet_field())] = None
+    load_balancer: Annotated[object | None, AfterValidator(_not_yet_field())] = None
+    route: Annotated[object | None, AfterValidator(_not_yet_field())] = None
+
+    @property
+    def gpu_count(self) -> int:
+        return self.gpu.count if self.gpu else 0
+
+
+class StackSpec(SpecModel):
+    environment: Environment
+    target: Annotated[Target, AfterValidator(_not_yet({"docker"}, "use target: kubernetes"))]
+    kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
+    # The token itself never enters the spec: the program reads it as a Pulumi secret.
+    hf_token: bool = False
+    deployments: list[DeploymentSpec] = Field(default_factory=list)

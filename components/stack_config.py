@@ -1,0 +1,198 @@
+"""From the stack file (as Pulumi config) to a validated StackSpec, or every error at once."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import types
+import typing
+from collections import Counter
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from components.errors import ConfigIssue, StackConfigError, key_path
+from components.spec import DeploymentSpec, FieldError, StackSpec
+
+NAMESPACE = "modelstack"
+# Keys whose values are credentials: they must be Pulumi secrets and never enter the spec.
+SECRET_KEYS = frozenset({"hfToken"})
+STACK_FILE_ENV = "MODELSTACK_STACK_FILE"
+
+
+def stack_file_for(stack: str) -> str:
+    """The file users edit for this stack (stackConfigDir in Pulumi.yaml is `stacks`)."""
+    return os.environ.get(STACK_FILE_ENV) or f"stacks/Pulumi.{stack}.yaml"
+
+
+def read_runtime_config() -> tuple[dict[str, Any], set[str]]:
+    """Every `modelstack:` key the Pulumi runtime holds, JSON-decoded, and which are secret."""
+    from pulumi.runtime import config as runtime_config
+
+    merged = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    values: dict[str, Any] = {}
+    secret: set[str] = set()
+    prefix = f"{NAMESPACE}:"
+    for full_key, text in merged.items():
+        if not full_key.startswith(prefix):
+            continue
+        key = full_key[len(prefix) :]
+        if runtime_config.is_config_secret(full_key):
+            secret.add(key)
+        values[key] = text if key in SECRET_KEYS else _decode(text)
+    return values, secret
+
+
+def _decode(text: Any) -> Any:
+    # The CLI hands structured values as JSON strings and plain strings as they are.
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def parse_stack_spec(raw: dict[str, Any], secret_keys: set[str], stack_file: str) -> StackSpec:
+    """Validate the whole namespace; raise StackConfigError listing every problem."""
+    issues: list[ConfigIssue] = []
+    top = dict(raw)
+    for key in SECRET_KEYS & top.keys():
+        value = top.pop(key)
+        if key not in secret_keys:
+            issues.append(
+                ConfigIssue(key, f"must be a secret: `pulumi config set --secret {key} <value>`")
+            )
+        elif not isinstance(value, str) or not value:
+            issues.append(ConfigIssue(key, "must be a non-empty string"))
+        top[_snake(key)] = True
+
+    raw_deployments = top.pop("deployments", [])
+    stack: StackSpec | None = None
+    try:
+        stack = StackSpec.model_validate(top)
+    except ValidationError as error:
+        issues += translate(error, StackSpec)
+
+    deployments: list[DeploymentSpec] = []
+    if not isinstance(raw_deployments, list):
+        issues.append(ConfigIssue("deployments", "must be a list of deployments"))
+        raw_deployments = []
+    for index, item in enumerate(raw_deployments):
+        try:
+            deployments.append(DeploymentSpec.model_validate(item))
+        except ValidationError as error:
+            issues += translate(error, DeploymentSpec, prefix=("deployments", index))
+    issues += _duplicate_names(raw_deployments)
+
+    if issues or stack is None:
+        raise StackConfigError(stack_file, issues)
+    return stack.model_copy(update={"deployments": deployments})
+
+
+def _duplicate_names(raw_deployments: list[Any]) -> list[ConfigIssue]:
+    names = [item.get("name") for item in raw_deployments if isinstance(item, dict)]
+    counts = Counter(name for name in names if isinstance(name, str))
+    issues = []
+    for index, name in enumerate(names):
+        if isinstance(name, str) and counts[name] > 1:
+            first = names.index(name)
+            if index != first:
+                issues.append(
+                    ConfigIssue(
+                        key_path("deployments", index, "name"),
+                        f"duplicate deployment name '{name}' (also deployments[{first}])",
+                    )
+                )
+    return issues
+
+
+def translate(
+    error: ValidationError, model: type[BaseModel], prefix: tuple[str | int, ...] = ()
+) -> list[ConfigIssue]:
+    """pydantic errors -> issues with stack-file key paths and readable messages."""
+    issues = []
+    for detail in error.errors(include_url=False):
+        loc = tuple(part for part in detail["loc"] if not _is_union_tag(part))
+        cause = (detail.get("ctx") or {}).get("error")
+        if isinstance(cause, FieldError):
+            loc = (*loc, cause.key)
+        message = _message(detail, model, loc)
+        issues.append(ConfigIssue(key_path(*prefix, *loc), message))
+    return issues
+
+
+def _message(detail: Any, model: type[BaseModel], loc: tuple[Any, ...]) -> str:
+    kind = detail["type"]
+    if kind == "extra_forbidden":
+        unknown = str(loc[-1])
+        allowed = _allowed_keys(model, loc[:-1])
+        close = difflib.get_close_matches(unknown, allowed, n=1, cutoff=0.6)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return f"unknown key '{unknown}'{hint} (allowed: {', '.join(sorted(allowed))})"
+    if kind == "missing":
+        return "required"
+    message = str(detail["msg"])
+    for noise in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(noise)
+    value = detail.get("input")
+    if kind != "value_error" and isinstance(value, str | int | float | bool):
+        message += f" (got {value!r})"
+    return message
+
+
+def _is_union_tag(part: Any) -> bool:
+    # pydantic adds the member type to locs inside unions ("int", "str", "function-after[...]").
+    return isinstance(part, str) and (
+        part in ("int", "str", "float", "bool", "constrained-str", "constrained-int") or "[" in part
+    )
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The keys the stack file may use at `loc` (for "did you mean")."""
+    current: Any = model
+    for part in loc:
+        current = _field_type(current, part)
+        if current is None:
+            return []
+    model_class = _model_in(current)
+    if model_class is None:
+        return []
+    return [field.alias or name for name, field in model_class.model_fields.items()]
+
+
+def _field_type(annotation: Any, part: Any) -> Any:
+    model_class = _model_in(annotation)
+    if model_class is not None and isinstance(part, str):
+        for name, field in model_class.model_fields.items():
+            if part in (name, field.alias):
+                return field.annotation
+        return None
+    for candidate in _members(annotation):
+        origin = typing.get_origin(candidate)
+        if origin is list and isinstance(part, int):
+            return typing.get_args(candidate)[0]
+        if origin is dict:
+            return typing.get_args(candidate)[1]
+    return None
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    for candidate in _members(annotation):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def _members(annotation: Any) -> list[Any]:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _members(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [member for arg in typing.get_args(annotation) for member in _members(arg)]
+    return [annotation]
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + char.lower() if char.isupper() else char for char in name)
