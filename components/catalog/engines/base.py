@@ -1,0 +1,72 @@
+"""What every engine definition provides; one subclass per engine, each in its own file.
+
+An engine turns a resolved model configuration (EngineInputs) into the container it
+runs: image, command, arguments from templates/engines/<name>.j2, and env.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from components.templating import render_argv
+
+Hardware = Literal["cpu", "nvidia", "amd"]
+ModelFormat = Literal["safetensors", "gguf", "ollama"]
+
+
+@dataclass(frozen=True)
+class EngineInputs:
+    """The resolved model configuration an engine builds its command line from."""
+
+    model_path: str
+    served_name: str
+    hardware: Hardware
+    gpu_count: int
+    # Resolved precision ("bf16", "fp8", ...), or "native" where the file fixes it (GGUF).
+    precision: str
+    profile: Literal["latency", "throughput"]
+
+
+class Engine:
+    name: ClassVar[str]
+    port: ClassVar[int]
+    health_path: ClassVar[str]
+    metrics_path: ClassVar[str | None]
+    formats: ClassVar[frozenset[ModelFormat]]
+    images: ClassVar[dict[Hardware, str]]
+    # None keeps the image's entrypoint.
+    command: ClassVar[tuple[str, ...] | None] = None
+    # Precisions the engine can be told to run at; "auto" is always allowed.
+    precisions: ClassVar[frozenset[str]]
+    # Tensor parallelism shards attention heads: counts must be powers of two.
+    shards_across_gpus: ClassVar[bool] = True
+    # Shared memory for NCCL between tensor-parallel workers (None: not needed).
+    shm_size: ClassVar[str | None] = None
+    # TGI converts .bin weights inside the model directory; the others only read.
+    writes_model_dir: ClassVar[bool] = False
+
+    def supports(self, hardware: Hardware) -> bool:
+        return hardware in self.images
+
+    def image(self, hardware: Hardware) -> str:
+        return self.images[hardware]
+
+    def args(self, inputs: EngineInputs) -> list[str]:
+        return render_argv(
+            f"engines/{self.name}.j2", port=self.port, **vars(inputs), **self.flags(inputs)
+        )
+
+    def flags(self, inputs: EngineInputs) -> dict[str, object]:
+        """Engine-specific template variables (dtype spelling, quantization names)."""
+        return {}
+
+    def env(self, inputs: EngineInputs) -> dict[str, str]:
+        return {}
+
+    def precision_note(self, precision: str) -> str | None:
+        """Why a precision cannot be asked of this engine, or None if it can."""
+        if precision == "auto" or precision in self.precisions:
+            return None
+        allowed = ", ".join(sorted(self.precisions)) or "none (the model file fixes it)"
+        return f"{self.name} cannot run at {precision}; it supports auto, {allowed}"

@@ -1,0 +1,27 @@
+"""llama.cpp's llama-server: GGUF files on CPU or GPU."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from components.catalog.engines.base import Engine, Hardware, ModelFormat
+
+# Pinned build; the CUDA and ROCm variants carry the same build number.
+_BUILD = "b11382"
+
+
+class LlamaCpp(Engine):
+    name = "llamacpp"
+    port = 8080
+    health_path = "/health"
+    metrics_path = "/metrics"
+    formats: ClassVar[frozenset[ModelFormat]] = frozenset({"gguf"})
+    images: ClassVar[dict[Hardware, str]] = {
+        "cpu": f"ghcr.io/ggml-org/llama.cpp:server-{_BUILD}",
+        "nvidia": f"ghcr.io/ggml-org/llama.cpp:server-cuda-{_BUILD}",
+        "amd": f"ghcr.io/ggml-org/llama.cpp:server-rocm-{_BUILD}",
+    }
+    # The GGUF file fixes the weights' precision (Q4_K_M, Q8_0, F16...).
+    precisions = frozenset()
+    # Layers split across GPUs: any count works.
+    shards_across_gpus = False

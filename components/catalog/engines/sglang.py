@@ -1,0 +1,29 @@
+"""SGLang: high-throughput server for safetensors checkpoints on NVIDIA GPUs."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from components.catalog.engines.base import Engine, EngineInputs, Hardware, ModelFormat
+
+_DTYPES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}
+
+
+class Sglang(Engine):
+    name = "sglang"
+    port = 30000
+    # /health runs a one-token generation; /ready is the cheap check.
+    health_path = "/health"
+    metrics_path = "/metrics"
+    formats: ClassVar[frozenset[ModelFormat]] = frozenset({"safetensors"})
+    images: ClassVar[dict[Hardware, str]] = {"nvidia": "lmsysorg/sglang:v0.5.21"}
+    # The image's entrypoint is undocumented; the project's own examples use this.
+    command = ("python3", "-m", "sglang.launch_server")
+    precisions = frozenset({"fp32", "bf16", "fp16", "fp8", "int8", "int4"})
+    shm_size = "8Gi"
+
+    def flags(self, inputs: EngineInputs) -> dict[str, object]:
+        return {
+            "dtype": _DTYPES.get(inputs.precision),
+            "quantization": "fp8" if inputs.precision == "fp8" else None,
+        }

@@ -1,0 +1,30 @@
+"""Hugging Face Text Generation Inference (maintenance mode upstream, still widely run)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from components.catalog.engines.base import Engine, EngineInputs, Hardware, ModelFormat
+
+_DTYPES = {"bf16": "bfloat16", "fp16": "float16"}
+# TGI quantizes on load; --dtype cannot be combined with --quantize.
+_QUANTIZE = {"fp8": "fp8", "int8": "bitsandbytes", "int4": "bitsandbytes-nf4"}
+
+
+class Tgi(Engine):
+    name = "tgi"
+    # The image listens on $PORT=80; 8080 keeps the port unprivileged for non-root pods.
+    port = 8080
+    health_path = "/health"
+    metrics_path = "/metrics"
+    formats: ClassVar[frozenset[ModelFormat]] = frozenset({"safetensors"})
+    images: ClassVar[dict[Hardware, str]] = {
+        "nvidia": "ghcr.io/huggingface/text-generation-inference:3.3.5",
+        "amd": "ghcr.io/huggingface/text-generation-inference:3.3.5-rocm",
+    }
+    precisions = frozenset({"bf16", "fp16", "fp8", "int8", "int4"})
+    shm_size = "1Gi"
+    writes_model_dir = True
+
+    def flags(self, inputs: EngineInputs) -> dict[str, object]:
+        return {"dtype": _DTYPES.get(inputs.precision), "quantize": _QUANTIZE.get(inputs.precision)}

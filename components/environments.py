@@ -1,0 +1,57 @@
+"""What each environment implies, in one place (DESIGN section 4).
+
+A deployment may override a default (an explicit `replicas`), never a rule
+(prod runs at least two replicas).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EnvironmentDefaults:
+    name: str
+    default_replicas: int
+    min_replicas: int
+    pod_disruption_budget: bool
+    # `pulumi destroy` refuses protected resources: weights take hours to fetch again.
+    protect_cache: bool
+    protect_secrets: bool
+    spread_across_nodes: bool
+    # Floating tags (`latest`, no tag) make two `pulumi up` runs deploy different code.
+    require_pinned_images: bool
+
+
+ENVIRONMENTS: dict[str, EnvironmentDefaults] = {
+    "dev": EnvironmentDefaults(
+        name="dev",
+        default_replicas=1,
+        min_replicas=0,
+        pod_disruption_budget=False,
+        protect_cache=False,
+        protect_secrets=False,
+        spread_across_nodes=False,
+        require_pinned_images=False,
+    ),
+    "staging": EnvironmentDefaults(
+        name="staging",
+        default_replicas=1,
+        min_replicas=1,
+        pod_disruption_budget=True,
+        protect_cache=False,
+        protect_secrets=False,
+        spread_across_nodes=True,
+        require_pinned_images=True,
+    ),
+    "prod": EnvironmentDefaults(
+        name="prod",
+        default_replicas=2,
+        min_replicas=2,
+        pod_disruption_budget=True,
+        protect_cache=True,
+        protect_secrets=True,
+        spread_across_nodes=True,
+        require_pinned_images=True,
+    ),
+}

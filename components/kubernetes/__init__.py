@@ -1,0 +1,1 @@
+"""The Kubernetes target: pure manifest builders (manifests/) and Pulumi components."""

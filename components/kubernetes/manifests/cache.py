@@ -1,0 +1,86 @@
+"""The model cache: a PersistentVolumeClaim and the Jobs that fill it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.kubernetes.manifests import labels
+from components.kubernetes.manifests.secrets import HF_TOKEN_KEY
+from components.plan import CachePlan, DeploymentPlan
+from components.planning.loaders import LoaderPlan
+from components.planning.model_location import CACHE_MOUNT
+
+LOADER_RETRIES = 4
+
+
+def cache_claim(deployment: DeploymentPlan, cache: CachePlan) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "accessModes": [cache.access_mode],
+        "resources": {"requests": {"storage": cache.size}},
+    }
+    if cache.storage_class:
+        spec["storageClassName"] = cache.storage_class
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {
+            "name": cache.claim_name,
+            "namespace": deployment.namespace,
+            "labels": labels.common(deployment, "model-cache"),
+        },
+        "spec": spec,
+    }
+
+
+def loader_job(deployment: DeploymentPlan, loader: LoaderPlan) -> dict[str, Any]:
+    job_labels = labels.common(deployment, "model-loader")
+    env: list[dict[str, Any]] = [{"name": "HOME", "value": "/tmp"}]
+    if loader.hf_token_secret:
+        env.append(
+            {
+                "name": "HF_TOKEN",
+                "valueFrom": {
+                    "secretKeyRef": {"name": loader.hf_token_secret, "key": HF_TOKEN_KEY}
+                },
+            }
+        )
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": loader.job_name,
+            "namespace": deployment.namespace,
+            "labels": job_labels,
+            "annotations": {"modelstack.io/model-source": loader.source},
+        },
+        "spec": {
+            "backoffLimit": LOADER_RETRIES,
+            "template": {
+                "metadata": {"labels": job_labels},
+                "spec": {
+                    # Failed pods stay for their logs; the Job retries in new pods.
+                    "restartPolicy": "Never",
+                    "containers": [
+                        {
+                            "name": "loader",
+                            "image": loader.image,
+                            "imagePullPolicy": "IfNotPresent",
+                            "command": ["/bin/sh", "-c", loader.script],
+                            "env": env,
+                            "resources": {
+                                "requests": {"cpu": "1", "memory": "2Gi"},
+                                "limits": {"cpu": "2", "memory": "4Gi"},
+                            },
+                            "volumeMounts": [{"name": "model-cache", "mountPath": CACHE_MOUNT}],
+                        }
+                    ],
+                    "volumes": [
+                        {
+                            "name": "model-cache",
+                            "persistentVolumeClaim": {"claimName": loader.claim_name},
+                        }
+                    ],
+                },
+            },
+        },
+    }

@@ -1,0 +1,194 @@
+"""The engine pod of a slot: container, probes, cache mounts, GPU placement."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.kubernetes.manifests import labels
+from components.plan import DeploymentPlan, SlotPlan
+from components.planning.model_location import CACHE_MOUNT
+
+CONTAINER = "engine"
+PORT_NAME = "http"
+CACHE_VOLUME = "model-cache"
+# A tiny image to hold pods until the cache holds the whole model, whoever filled it.
+WAIT_IMAGE = "busybox:1.37.0"
+# Endpoints controllers need a moment to drop a terminating pod: keep serving meanwhile.
+PRE_STOP_SLEEP_SECONDS = 15
+TERMINATION_GRACE_SECONDS = 60
+
+
+def engine_pod_template(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, Any]:
+    return {
+        "metadata": {
+            "labels": labels.for_slot(deployment, slot),
+            "annotations": _annotations(deployment, slot),
+        },
+        "spec": _pod_spec(deployment, slot),
+    }
+
+
+def _annotations(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, str]:
+    location = slot.model.location
+    annotations = {"modelstack.io/model-source": location.source}
+    if location.revision:
+        annotations["modelstack.io/model-revision"] = location.revision
+    if deployment.description:
+        annotations["modelstack.io/description"] = deployment.description
+    return annotations
+
+
+def _pod_spec(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        # A Service named like the engine (e.g. `vllm`) would inject VLLM_PORT and break it.
+        "enableServiceLinks": False,
+        "terminationGracePeriodSeconds": TERMINATION_GRACE_SECONDS,
+        "containers": [_engine_container(deployment, slot)],
+        "volumes": _volumes(deployment, slot),
+    }
+    if slot.loader_job:
+        spec["initContainers"] = [_wait_for_model(slot)]
+    placement = deployment.placement
+    if placement:
+        if placement.node_selector:
+            spec["nodeSelector"] = dict(placement.node_selector)
+        if placement.node_affinity:
+            spec["affinity"] = {
+                "nodeAffinity": {
+                    "requiredDuringSchedulingIgnoredDuringExecution": {
+                        "nodeSelectorTerms": [
+                            {
+                                "matchExpressions": [
+                                    {"key": r.key, "operator": "In", "values": list(r.values)}
+                                    for r in placement.node_affinity
+                                ]
+                            }
+                        ]
+                    }
+                }
+            }
+        spec["tolerations"] = [dict(t) for t in placement.tolerations]
+    if deployment.environment.spread_across_nodes:
+        # Best effort: spread replicas over nodes, but never leave a pod Pending for it.
+        spec["topologySpreadConstraints"] = [
+            {
+                "maxSkew": 1,
+                "topologyKey": "kubernetes.io/hostname",
+                "whenUnsatisfiable": "ScheduleAnyway",
+                "labelSelector": {"matchLabels": labels.selector(deployment, slot.slot)},
+            }
+        ]
+    return spec
+
+
+def _engine_container(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, Any]:
+    engine = slot.engine
+    probes = deployment.probes
+    http_get = {"path": probes.path, "port": PORT_NAME}
+    container: dict[str, Any] = {
+        "name": CONTAINER,
+        "image": engine.image,
+        "imagePullPolicy": "IfNotPresent",
+    }
+    if engine.command:
+        container["command"] = list(engine.command)
+    container.update(
+        {
+            "args": list(engine.args),
+            "ports": [{"name": PORT_NAME, "containerPort": engine.port, "protocol": "TCP"}],
+            "env": [{"name": name, "value": value} for name, value in sorted(engine.env.items())],
+            "resources": {
+                "requests": deployment.resources.requests(),
+                "limits": deployment.resources.limits(),
+            },
+            # Model loading takes minutes: the startup probe holds off the others until then.
+            "startupProbe": {
+                "httpGet": http_get,
+                "periodSeconds": probes.period_seconds,
+                "timeoutSeconds": 5,
+                "failureThreshold": probes.startup_failure_threshold,
+            },
+            "readinessProbe": {
+                "httpGet": http_get,
+                "periodSeconds": probes.period_seconds,
+                "timeoutSeconds": 5,
+                "failureThreshold": probes.readiness_failure_threshold,
+            },
+            "livenessProbe": {
+                "httpGet": http_get,
+                "periodSeconds": probes.liveness_period_seconds,
+                "timeoutSeconds": 10,
+                "failureThreshold": probes.liveness_failure_threshold,
+            },
+            "lifecycle": {"preStop": {"sleep": {"seconds": PRE_STOP_SLEEP_SECONDS}}},
+            "volumeMounts": _mounts(deployment, slot),
+        }
+    )
+    if not container["env"]:
+        del container["env"]
+    return container
+
+
+def _wait_for_model(slot: SlotPlan) -> dict[str, Any]:
+    marker = slot.model.location.marker
+    return {
+        "name": "wait-for-model",
+        "image": WAIT_IMAGE,
+        "imagePullPolicy": "IfNotPresent",
+        "command": [
+            "sh",
+            "-c",
+            f'until [ -f "{marker}" ]; do echo "waiting for {marker}"; sleep 10; done',
+        ],
+        "resources": {
+            "requests": {"cpu": "10m", "memory": "16Mi"},
+            "limits": {"cpu": "100m", "memory": "32Mi"},
+        },
+        "volumeMounts": [{"name": CACHE_VOLUME, "mountPath": CACHE_MOUNT, "readOnly": True}],
+    }
+
+
+def _volumes(deployment: DeploymentPlan, slot: SlotPlan) -> list[dict[str, Any]]:
+    volumes: list[dict[str, Any]] = []
+    if deployment.cache:
+        volumes.append(
+            {
+                "name": CACHE_VOLUME,
+                "persistentVolumeClaim": {
+                    "claimName": deployment.cache.claim_name,
+                    "readOnly": slot.engine.model_read_only,
+                },
+            }
+        )
+    for claim in deployment.external_claims:
+        volumes.append(
+            {
+                "name": f"pvc-{claim}",
+                "persistentVolumeClaim": {"claimName": claim, "readOnly": True},
+            }
+        )
+    if slot.engine.shm_size:
+        # Tensor-parallel workers exchange data through /dev/shm; the default 64Mi is too small.
+        volumes.append(
+            {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": slot.engine.shm_size}}
+        )
+    return volumes
+
+
+def _mounts(deployment: DeploymentPlan, slot: SlotPlan) -> list[dict[str, Any]]:
+    mounts: list[dict[str, Any]] = []
+    if deployment.cache:
+        mounts.append(
+            {
+                "name": CACHE_VOLUME,
+                "mountPath": CACHE_MOUNT,
+                "readOnly": slot.engine.model_read_only,
+            }
+        )
+    for claim in deployment.external_claims:
+        mounts.append(
+            {"name": f"pvc-{claim}", "mountPath": f"{CACHE_MOUNT}/pvc/{claim}", "readOnly": True}
+        )
+    if slot.engine.shm_size:
+        mounts.append({"name": "dshm", "mountPath": "/dev/shm"})
+    return mounts

@@ -1,0 +1,25 @@
+"""The Hugging Face token Secret. The value stays a Pulumi secret: it is passed in, never built."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.kubernetes.manifests import labels
+from components.plan import DeploymentPlan
+
+HF_TOKEN_KEY = "token"
+
+
+def hf_token_secret(deployment: DeploymentPlan, name: str, token: object) -> dict[str, Any]:
+    """`token` is a Pulumi secret Output at run time; this function only places it."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": name,
+            "namespace": deployment.namespace,
+            "labels": labels.common(deployment, "credentials"),
+        },
+        "type": "Opaque",
+        "stringData": {HF_TOKEN_KEY: token},
+    }

@@ -1,0 +1,102 @@
+"""ModelDeployment: one model-serving deployment on Kubernetes, as a Pulumi component.
+
+Children, all named after the deployment: the HF token Secret, the cache claim and
+its loader Jobs, a Deployment (and PodDisruptionBudget) per slot, a Service per
+blue-green slot, and the stable Service that selects the serving slot.
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from components.kubernetes import objects
+from components.kubernetes.manifests import cache, secrets, services, workloads
+from components.plan import DeploymentPlan
+
+TYPE = "modelstack:kubernetes:ModelDeployment"
+LOADER_TIMEOUT = "120m"
+
+
+class ModelDeployment(pulumi.ComponentResource):
+    endpoint: pulumi.Output[str]
+    serving_slot: pulumi.Output[str]
+
+    def __init__(
+        self,
+        plan: DeploymentPlan,
+        hf_token: pulumi.Input[str] | None,
+        opts: pulumi.ResourceOptions | None = None,
+        depends_on: list[pulumi.Resource] | None = None,
+    ) -> None:
+        super().__init__(TYPE, plan.name, None, opts)
+        self._plan = plan
+        self._depends_on = list(depends_on or [])
+
+        secret = self._hf_token_secret(hf_token)
+        self._add_cache()
+        jobs = {
+            loader.job_name: objects.create(
+                cache.loader_job(plan, loader),
+                self._options(
+                    depends_on=[secret] if secret else [],
+                    custom_timeouts=pulumi.CustomTimeouts(
+                        create=LOADER_TIMEOUT, update=LOADER_TIMEOUT
+                    ),
+                ),
+            )
+            for loader in plan.loaders
+        }
+        rollout_timeout = f"{plan.startup_timeout_seconds // 60 + 10}m"
+        for slot in plan.slots:
+            # Engines start only after the Job that fills their cache has completed.
+            objects.create(
+                workloads.engine_deployment(plan, slot),
+                self._options(
+                    depends_on=[jobs[slot.loader_job]] if slot.loader_job else [],
+                    custom_timeouts=pulumi.CustomTimeouts(
+                        create=rollout_timeout, update=rollout_timeout
+                    ),
+                ),
+            )
+            if plan.environment.pod_disruption_budget:
+                objects.create(workloads.disruption_budget(plan, slot), self._options())
+            if plan.strategy != "rolling":
+                objects.create(services.slot_service(plan, slot), self._options())
+        objects.create(services.stable_service(plan), self._options())
+
+        serving = plan.serving
+        self.endpoint = pulumi.Output.from_input(plan.endpoint)
+        self.serving_slot = pulumi.Output.from_input(plan.serving_slot)
+        self.summary = {
+            "endpoint": plan.endpoint,
+            "servingSlot": plan.serving_slot,
+            "engine": serving.engine.name,
+            "image": serving.engine.image,
+            "model": serving.model.location.source,
+            "gpus": plan.gpu_summary,
+            "replicas": serving.replicas,
+        }
+        self.register_outputs(self.summary)
+
+    def _options(self, **options: object) -> pulumi.ResourceOptions:
+        depends_on = [*self._depends_on, *options.pop("depends_on", [])]  # type: ignore[misc]
+        return pulumi.ResourceOptions(parent=self, depends_on=depends_on, **options)  # type: ignore[arg-type]
+
+    def _hf_token_secret(self, hf_token: pulumi.Input[str] | None) -> pulumi.Resource | None:
+        name = self._plan.hf_token_secret
+        if name is None or hf_token is None:
+            return None
+        return objects.create(
+            secrets.hf_token_secret(self._plan, name, pulumi.Output.secret(hf_token)),
+            self._options(protect=self._plan.environment.protect_secrets),
+        )
+
+    def _add_cache(self) -> None:
+        plan_cache = self._plan.cache
+        if plan_cache is None:
+            return
+        # Weights take hours to fetch again: keep the claim when the deployment goes away.
+        objects.create(
+            cache.cache_claim(self._plan, plan_cache),
+            self._options(protect=plan_cache.protect, retain_on_delete=True),
+        )

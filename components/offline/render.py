@@ -1,0 +1,199 @@
+"""Offline render: what `pulumi up` would send, as files a reviewer (or CI) can read.
+
+Layout of the output directory (stable: pipelines and `modelstack diff` rely on it):
+    kubernetes/<kind>-<name>.yaml   one document per Kubernetes object
+    resources.json                  every resource: type, name, parent, dependencies, options
+    outputs.json                    the stack outputs
+Secret values never appear: Pulumi secrets are redacted, and the placeholders that
+stand in for `secure:` values are redacted too wherever they surface.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from components.offline.runtime import ProgramRun, RecordedResource, is_secret, run_program
+from components.offline.stack_file import StackConfig
+from components.stack_config import STACK_FILE_ENV
+
+PROJECT = "modelstack"
+REDACTED = "[secret]"
+KUBERNETES_DIR = "kubernetes"
+RESOURCES_FILE = "resources.json"
+OUTPUTS_FILE = "outputs.json"
+
+
+@dataclass(frozen=True)
+class Render:
+    objects: list[dict[str, Any]]
+    resources: list[dict[str, Any]]
+    outputs: dict[str, Any]
+    # Objects where a placeholder showed up outside a Pulumi secret (a leak in the program).
+    leaks: list[str]
+
+    def object_files(self) -> dict[str, dict[str, Any]]:
+        return {f"{KUBERNETES_DIR}/{object_file_name(obj)}": obj for obj in self.objects}
+
+
+def project_root() -> Path:
+    return Path(__file__).resolve().parents[2]
+
+
+def render_stack(config: StackConfig, root: Path | None = None) -> Render:
+    """Run the project's real `__main__.py` under mocks with this stack's config."""
+    root = root or project_root()
+    run = run_program(
+        root / "__main__.py",
+        project=PROJECT,
+        stack_name=config.stack_name,
+        config=config.values,
+        secret_keys=list(config.secret_keys),
+        environment={STACK_FILE_ENV: str(config.stack_file)},
+    )
+    return build_render(run, config.placeholders)
+
+
+def build_render(run: ProgramRun, placeholders: tuple[str, ...]) -> Render:
+    ids = {resource.urn: resource_id(resource) for resource in run.resources}
+    leaks: list[str] = []
+    objects = []
+    for resource in run.resources:
+        if resource.type.startswith("kubernetes:") and resource.custom:
+            body = _normalize(resource.inputs)
+            body, leaked = _scrub(body, placeholders)
+            if leaked:
+                leaks.append(ids[resource.urn])
+            objects.append(_ordered(body))
+    objects.sort(key=object_file_name)
+    resources = sorted(
+        (_describe(resource, ids) for resource in run.resources), key=lambda r: r["id"]
+    )
+    outputs, leaked = _scrub(_sorted(_normalize(run.outputs)), placeholders)
+    if leaked:
+        leaks.append("stack outputs")
+    return Render(objects=objects, resources=resources, outputs=outputs, leaks=leaks)
+
+
+def write_render(render: Render, out: Path) -> list[Path]:
+    """Replace a previous render in `out` (only the files of this layout) with this one."""
+    shutil.rmtree(out / KUBERNETES_DIR, ignore_errors=True)
+    (out / KUBERNETES_DIR).mkdir(parents=True, exist_ok=True)
+    written = []
+    for relative, obj in render.object_files().items():
+        path = out / relative
+        path.write_text(to_yaml(obj), encoding="utf-8")
+        written.append(path)
+    for name, data in ((RESOURCES_FILE, render.resources), (OUTPUTS_FILE, render.outputs)):
+        path = out / name
+        path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def to_yaml(obj: dict[str, Any]) -> str:
+    return yaml.safe_dump(obj, sort_keys=False, default_flow_style=False, width=100)
+
+
+def object_file_name(obj: dict[str, Any]) -> str:
+    return f"{obj['kind'].lower()}-{obj['metadata']['name']}.yaml"
+
+
+def resource_id(resource: RecordedResource) -> str:
+    return f"{resource.type}::{resource.name}"
+
+
+def _describe(resource: RecordedResource, ids: dict[str, str]) -> dict[str, Any]:
+    return {
+        "id": resource_id(resource),
+        "type": resource.type,
+        "name": resource.name,
+        "parent": ids.get(resource.parent),
+        "provider": _provider_id(resource.provider),
+        "dependsOn": sorted(ids[urn] for urn in resource.dependencies if urn in ids),
+        "protect": resource.protect,
+        "retainOnDelete": resource.retain_on_delete,
+        "deleteBeforeReplace": resource.delete_before_replace,
+        "customTimeouts": resource.custom_timeouts or None,
+    }
+
+
+def _provider_id(reference: str) -> str | None:
+    # "urn:pulumi:stack::project::pulumi:providers:kubernetes::name::id"
+    if not reference:
+        return None
+    parts = reference.split("::")
+    if len(parts) < 4:
+        return reference
+    # Mock URNs carry the parent type chain ("pulumi:pulumi:Stack$pulumi:providers:...").
+    return f"{parts[2].split('$')[-1]}::{parts[3]}"
+
+
+def _normalize(value: Any) -> Any:
+    """Wire-format numbers are floats (2 -> 2.0): give integral ones back their int type."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _normalize(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_normalize(item) for item in value]
+    return value
+
+
+def _scrub(value: Any, placeholders: tuple[str, ...]) -> tuple[Any, bool]:
+    """Redact every Pulumi secret; report a placeholder found outside one (a leak)."""
+    if is_secret(value):
+        return _redact_leaves(value["value"]), False
+    if isinstance(value, dict):
+        leaked = False
+        result = {}
+        for key, item in value.items():
+            result[key], inner = _scrub(item, placeholders)
+            leaked = leaked or inner
+        return result, leaked
+    if isinstance(value, list):
+        items = [_scrub(item, placeholders) for item in value]
+        return [item for item, _ in items], any(inner for _, inner in items)
+    if isinstance(value, str) and any(p in value for p in placeholders):
+        return REDACTED, True
+    return value, False
+
+
+def _redact_leaves(value: Any) -> Any:
+    # Keep the shape (a Secret's stringData stays a map) so the render still validates.
+    if is_secret(value):
+        return _redact_leaves(value["value"])
+    if isinstance(value, dict):
+        return {key: _redact_leaves(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redact_leaves(item) for item in value]
+    return REDACTED
+
+
+def _ordered(body: dict[str, Any]) -> dict[str, Any]:
+    """apiVersion, kind, metadata first, the way people read manifests; keys sorted below."""
+    head = [key for key in ("apiVersion", "kind", "metadata") if key in body]
+    rest = sorted(key for key in body if key not in head)
+    return {key: _sorted(body[key]) for key in [*head, *rest]}
+
+
+def _sorted(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _sorted(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(item) for item in value]
+    return value
+
+
+def warn_leaks(render: Render) -> None:
+    for where in render.leaks:
+        print(
+            f"warning: a secret value reached {where} outside a Pulumi secret (redacted here)",
+            file=sys.stderr,
+        )

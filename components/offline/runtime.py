@@ -1,0 +1,170 @@
+"""Run the real Pulumi program in-process under the SDK's mock runtime and record everything.
+
+No CLI and no providers: the program registers its resources with a recording monitor,
+which keeps what the engine would receive: inputs in wire format, options (protect,
+retainOnDelete, deleteBeforeReplace, dependencies, custom timeouts) and stack outputs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import runpy
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime import mocks, rpc, settings, stack
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+@dataclass(frozen=True)
+class RecordedResource:
+    type: str
+    name: str
+    urn: str
+    parent: str
+    custom: bool
+    provider: str
+    inputs: dict[str, Any]
+    protect: bool
+    retain_on_delete: bool
+    delete_before_replace: bool
+    dependencies: tuple[str, ...]
+    custom_timeouts: dict[str, str]
+
+
+@dataclass
+class ProgramRun:
+    resources: list[RecordedResource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
+class _Mocks(mocks.Mocks):
+    """Every resource's state is its inputs: what `pulumi up` would send, echoed back."""
+
+    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        return f"{args.name}-id", args.inputs
+
+    def call(self, args: mocks.MockCallArgs) -> dict[str, Any]:
+        return {}
+
+
+class _RecordingMonitor(mocks.MockMonitor):
+    def __init__(self) -> None:
+        super().__init__(_Mocks())
+        self.run = ProgramRun()
+        self._lock = threading.Lock()
+        self._urns: set[str] = set()
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)
+        if request.type == STACK_TYPE:
+            return response
+        urn = response.urn
+        timeouts = request.customTimeouts
+        record = RecordedResource(
+            type=request.type,
+            name=request.name,
+            urn=urn,
+            parent=request.parent,
+            custom=bool(request.custom),
+            provider=request.provider,
+            inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+            protect=bool(request.protect),
+            retain_on_delete=bool(request.retainOnDelete),
+            delete_before_replace=bool(request.deleteBeforeReplace),
+            dependencies=tuple(sorted(set(request.dependencies))),
+            custom_timeouts={
+                key: value
+                for key, value in (
+                    ("create", timeouts.create),
+                    ("update", timeouts.update),
+                    ("delete", timeouts.delete),
+                )
+                if value
+            },
+        )
+        with self._lock:
+            # The mock accepts duplicates; the real engine rejects them ("Duplicate resource URN").
+            if urn in self._urns:
+                raise RuntimeError(f"duplicate resource URN {urn}")
+            self._urns.add(urn)
+            self.run.resources.append(record)
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        if request.urn.endswith(f"{STACK_TYPE}::{settings.get_project()}-{settings.get_stack()}"):
+            self.run.outputs = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
+        return super().RegisterResourceOutputs(request)
+
+
+def run_program(
+    program: Path,
+    project: str,
+    stack_name: str,
+    config: dict[str, str],
+    secret_keys: list[str],
+    environment: dict[str, str] | None = None,
+) -> ProgramRun:
+    """Run `program` (a Pulumi `__main__.py`) as `pulumi up` would, against the mock engine.
+
+    Raises whatever the program raises (a pulumi.RunError for a bad stack file).
+    """
+    monitor = _RecordingMonitor()
+    loop = asyncio.new_event_loop()
+    with _isolated_environment(environment or {}):
+        asyncio.set_event_loop(loop)
+        try:
+            runtime_config.set_all_config(dict(config), list(secret_keys))
+            mocks.configure(
+                mocks.MockSettings(
+                    monitor=monitor,
+                    monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
+                    engine=mocks.MockEngine(None),
+                    project=project,
+                    stack=stack_name,
+                    dry_run=False,
+                    organization="organization",
+                    callbacks=None,
+                )
+            )
+            settings.ROOT.set(None)
+            loop.run_until_complete(
+                stack.run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__"))
+            )
+        finally:
+            settings.ROOT.set(None)
+            runtime_config.set_all_config({}, [])
+            asyncio.set_event_loop(None)
+            loop.close()
+    return monitor.run
+
+
+@contextmanager
+def _isolated_environment(extra: dict[str, str]) -> Iterator[None]:
+    """The SDK also reads config from PULUMI_CONFIG* variables: hide the caller's."""
+    saved = {key: value for key, value in os.environ.items() if key.startswith("PULUMI_CONFIG")}
+    for key in saved:
+        del os.environ[key]
+    previous = {key: os.environ.get(key) for key in extra}
+    os.environ.update(extra)
+    try:
+        yield
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        os.environ.update(saved)
+
+
+def is_secret(value: Any) -> bool:
+    """A value the program marked secret (the wire format wraps it in a signature map)."""
+    return rpc.is_rpc_secret(value)

@@ -1,0 +1,66 @@
+"""Loader Jobs: fill the cache volume with a model before any engine pod starts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from components.planning import names
+from components.planning.model_location import ModelLocation
+from components.templating import render_text
+
+# Small images with the one tool each source needs; pinned like engine images.
+LOADER_IMAGES = {
+    "hf": "python:3.12.8-slim-bookworm",
+    "s3": "amazon/aws-cli:2.17.0",
+    "gs": "google/cloud-sdk:489.0.0-slim",
+    "ollama": "ollama/ollama:0.32.15",
+}
+# huggingface_hub ships the `hf` CLI (there is no huggingface-cli any more).
+HUB_VERSION = "2.4.0"
+
+
+@dataclass(frozen=True)
+class LoaderPlan:
+    job_name: str
+    image: str
+    script: str
+    claim_name: str
+    directory: str
+    # The Secret holding HF_TOKEN, for gated Hugging Face repositories.
+    hf_token_secret: str | None
+    # oci:// images carry the weights themselves: the Job runs the model image.
+    source: str
+
+
+def plan_loader(
+    deployment: str, location: ModelLocation, claim_name: str, hf_token_secret: str | None
+) -> LoaderPlan:
+    image = location.reference if location.scheme == "oci" else LOADER_IMAGES[location.scheme]
+    script = render_text(
+        f"loaders/{location.scheme}.j2",
+        repo=location.reference,
+        file=location.file,
+        revision=location.revision,
+        url=_url(location),
+        model=location.reference,
+        directory=location.directory,
+        marker=location.marker,
+        hub_version=HUB_VERSION,
+    ).strip()
+    secret = hf_token_secret if location.scheme == "hf" else None
+    # Any change to what the Job does gives it a new name: a Job's template is immutable.
+    job_name = names.loader_job(deployment, {"image": image, "script": script, "claim": claim_name})
+    return LoaderPlan(
+        job_name=job_name,
+        image=image,
+        script=script,
+        claim_name=claim_name,
+        directory=location.directory,
+        hf_token_secret=secret,
+        source=location.source,
+    )
+
+
+def _url(location: ModelLocation) -> str:
+    base = f"{location.scheme}://{location.reference}"
+    return f"{base}/{location.file}" if location.file else base

@@ -1,0 +1,94 @@
+"""Does the model fit? Weights at the chosen precision plus headroom, against capacity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from components.catalog.gpus import GPUS, GpuType
+from components.planning.precision import BYTES_PER_PARAMETER
+
+# KV cache and activations need room beyond the weights; 20% is the usual floor
+# for short contexts (a long context needs more, which the engine reports at start).
+HEADROOM = 1.2
+# Per GPU: CUDA context, the engine's graphs and allocator slack.
+PER_GPU_OVERHEAD_GIB = 1.5
+# Engines cap their share of GPU memory (vLLM --gpu-memory-utilization 0.92 default).
+USABLE_GPU_FRACTION = 0.9
+# On CPU the container's memory limit also holds the server and the page cache it maps.
+CPU_OVERHEAD_GIB = 1.0
+_GIB_PER_BILLION_BYTES = 1e9 / 2**30
+
+
+@dataclass(frozen=True)
+class MemoryNeed:
+    weights_gib: float
+    total_gib: float
+
+
+def gpu_need(parameters_b: float, bytes_per_parameter: float, gpu_count: int) -> MemoryNeed:
+    weights = parameters_b * bytes_per_parameter * _GIB_PER_BILLION_BYTES
+    return MemoryNeed(weights, weights * HEADROOM + PER_GPU_OVERHEAD_GIB * gpu_count)
+
+
+def cpu_need(parameters_b: float, bytes_per_parameter: float) -> MemoryNeed:
+    weights = parameters_b * bytes_per_parameter * _GIB_PER_BILLION_BYTES
+    return MemoryNeed(weights, weights * HEADROOM + CPU_OVERHEAD_GIB)
+
+
+def gpu_capacity_gib(gpu: GpuType, count: int) -> float:
+    return gpu.memory_gib * count * USABLE_GPU_FRACTION
+
+
+def check_gpu_fit(
+    parameters_b: float, precision: str, gpu: GpuType, count: int, counts: tuple[int, ...]
+) -> str | None:
+    """None if it fits; otherwise the need, the capacity and what would fit."""
+    need = gpu_need(parameters_b, BYTES_PER_PARAMETER[precision], count)
+    capacity = gpu_capacity_gib(gpu, count)
+    if need.total_gib <= capacity:
+        return None
+    options = _alternatives(parameters_b, precision, gpu, count, counts)
+    hint = f"; would fit: {'; '.join(options)}" if options else ""
+    return (
+        f"{parameters_b:g}B parameters at {precision} need about {need.total_gib:.0f} GiB "
+        f"({need.weights_gib:.0f} GiB weights + KV cache and runtime headroom), but "
+        f"{count} x {gpu.name} offer {capacity:.0f} GiB usable{hint}"
+    )
+
+
+def _alternatives(
+    parameters_b: float, precision: str, gpu: GpuType, count: int, counts: tuple[int, ...]
+) -> list[str]:
+    options = []
+    bigger_count = next(
+        (c for c in counts if c > count and _fits(parameters_b, precision, gpu, c)), None
+    )
+    if bigger_count:
+        options.append(f"gpu.count: {bigger_count}")
+    smaller = [
+        p
+        for p in ("fp8", "int8", "int4")
+        if BYTES_PER_PARAMETER[p] < BYTES_PER_PARAMETER[precision]
+        and (p != "fp8" or gpu.fp8)
+        and _fits(parameters_b, p, gpu, count)
+    ]
+    if smaller:
+        options.append(f"precision: {smaller[0]}")
+    bigger_gpu = next(
+        (
+            other.name
+            for other in sorted(GPUS.values(), key=lambda g: g.memory_gib)
+            if other.memory_gib > gpu.memory_gib
+            and other.vendor == gpu.vendor
+            and _fits(parameters_b, precision, other, count)
+        ),
+        None,
+    )
+    if bigger_gpu:
+        options.append(f"gpu.type: {bigger_gpu}")
+    return options
+
+
+def _fits(parameters_b: float, precision: str, gpu: GpuType, count: int) -> bool:
+    need = gpu_need(parameters_b, BYTES_PER_PARAMETER[precision], count)
+    return need.total_gib <= gpu_capacity_gib(gpu, count)

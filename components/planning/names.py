@@ -1,0 +1,38 @@
+"""Deterministic object names: the same stack file always yields the same names.
+
+Routine edits (scale, version bump, blue-green switch) never change a name, so nothing
+is replaced. Only loader Jobs carry a content hash: a Job's template is immutable, so a
+new model revision gets a new Job instead of a failed update.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+
+def slot_workload(deployment: str, slot: str, strategy: str) -> str:
+    """The Deployment (and slot Service) of a slot: `llama` (rolling) or `llama-blue`."""
+    return deployment if strategy == "rolling" else f"{deployment}-{slot}"
+
+
+def stable_service(deployment: str) -> str:
+    """The Service clients call; it selects the serving slot."""
+    return deployment
+
+
+def cache_claim(deployment: str) -> str:
+    return f"{deployment}-cache"
+
+
+def hf_token_secret(deployment: str) -> str:
+    return f"{deployment}-hf-token"
+
+
+def loader_job(deployment: str, content: object) -> str:
+    return f"{deployment}-fetch-{content_hash(content)}"
+
+
+def content_hash(content: object) -> str:
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
