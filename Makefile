@@ -4,7 +4,7 @@ VENV := .venv
 UV_VERSION := 0.13.9
 CRD_SCHEMAS ?= ../shared/schemas/crds
 
-.PHONY: setup test lint lock render validate clean
+.PHONY: setup test lint lock render validate crd-schemas clean
 
 setup: $(VENV)/.synced
 
@@ -31,6 +31,10 @@ render: setup
 
 validate: setup
 	$(VENV)/bin/modelstack validate --stack $(STACK) --crd-schemas $(CRD_SCHEMAS)
+
+# Upstream CRD schemas (KEDA, Gateway API, Envoy Gateway, Prometheus Operator) for validate.
+crd-schemas: setup
+	$(VENV)/bin/python -m components.offline.crd_schemas --out build/crd-schemas
 
 clean:
 	rm -rf $(VENV) render .pytest_cache .ruff_cache

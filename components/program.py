@@ -53,4 +53,3 @@ def run() -> None:
     pulumi.export("environment", plan.environment.name)
     pulumi.export("namespace", plan.namespace)
     pulumi.export("deployments", summaries)
-

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -52,8 +53,7 @@ def gib(text: str) -> float:
 
 def format_gib(value: float) -> str:
     """Whole GiB, rounded up, as a quantity string: 37.2 -> '38Gi'."""
-    whole = int(-(-Decimal(str(value)) // 1))
-    return f"{max(whole, 1)}Gi"
+    return f"{max(math.ceil(value), 1)}Gi"
 
 
 def parse_parameter_count(text: str) -> float:

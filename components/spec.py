@@ -214,7 +214,10 @@ class ModelSpec(SpecModel):
     source: ModelSource
     format: ModelFormat | None = None
     parameters: Parameters | None = None
-    revision: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[\w.\-/]+$")] = "main"
+    # Hugging Face branch, tag or commit; hf:// sources default to `main`.
+    revision: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[\w.\-/]+$")] | None = (
+        None
+    )
     served_name: Annotated[str, Field(min_length=1, max_length=128)] | None = None
 
 

@@ -56,9 +56,9 @@ class _Mocks(mocks.Mocks):
 
 
 class _RecordingMonitor(mocks.MockMonitor):
-    def __init__(self) -> None:
+    def __init__(self, run: ProgramRun) -> None:
         super().__init__(_Mocks())
-        self.run = ProgramRun()
+        self.run = run
         self._lock = threading.Lock()
         self._urns: set[str] = set()
 
@@ -111,12 +111,14 @@ def run_program(
     config: dict[str, str],
     secret_keys: list[str],
     environment: dict[str, str] | None = None,
+    record: ProgramRun | None = None,
 ) -> ProgramRun:
     """Run `program` (a Pulumi `__main__.py`) as `pulumi up` would, against the mock engine.
 
-    Raises whatever the program raises (a pulumi.RunError for a bad stack file).
+    Raises whatever the program raises (a pulumi.RunError for a bad stack file); `record`,
+    if given, is filled as resources register, so a caller can see what got that far.
     """
-    monitor = _RecordingMonitor()
+    monitor = _RecordingMonitor(record or ProgramRun())
     loop = asyncio.new_event_loop()
     with _isolated_environment(environment or {}):
         asyncio.set_event_loop(loop)

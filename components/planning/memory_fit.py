@@ -52,7 +52,7 @@ def check_gpu_fit(
     return (
         f"{parameters_b:g}B parameters at {precision} need about {need.total_gib:.0f} GiB "
         f"({need.weights_gib:.0f} GiB weights + KV cache and runtime headroom), but "
-        f"{count} x {gpu.name} offer {capacity:.0f} GiB usable{hint}"
+        f"{count} x {gpu.name} has {capacity:.0f} GiB usable{hint}"
     )
 
 

@@ -32,12 +32,20 @@ def common(deployment: DeploymentPlan, component: str) -> dict[str, str]:
 
 
 def for_slot(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, str]:
+    """Objects about a slot that outlive its versions (a version bump leaves them alone)."""
     return {
         **common(deployment, "inference-engine"),
         "app.kubernetes.io/instance": slot.workload_name,
-        "app.kubernetes.io/version": image_version(slot.engine.image),
         SLOT: slot.slot,
         ENGINE: slot.engine.name,
+    }
+
+
+def for_workload(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, str]:
+    """The slot's Deployment and pods: they also say which version they run."""
+    return {
+        **for_slot(deployment, slot),
+        "app.kubernetes.io/version": image_version(slot.engine.image),
     }
 
 

@@ -21,7 +21,7 @@ TERMINATION_GRACE_SECONDS = 60
 def engine_pod_template(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, Any]:
     return {
         "metadata": {
-            "labels": labels.for_slot(deployment, slot),
+            "labels": labels.for_workload(deployment, slot),
             "annotations": _annotations(deployment, slot),
         },
         "spec": _pod_spec(deployment, slot),

@@ -19,7 +19,7 @@ def engine_deployment(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, A
         "metadata": {
             "name": slot.workload_name,
             "namespace": deployment.namespace,
-            "labels": labels.for_slot(deployment, slot),
+            "labels": labels.for_workload(deployment, slot),
         },
         "spec": {
             "replicas": slot.replicas,
