@@ -859,7 +859,7 @@ def test_shipped_stacks_parse_and_plan(name):
 
 def test_prod_stack_plans_as_written():
     raw, _ = read_stack("prod")
-    plan = build_plan(parse_stack_spec(raw, set(), "stacks/Pulumi.prod.yaml"), "prod")
+    plan = build_plan(parse_stack_spec(raw, set(), STACK_FILE), STACK_FILE)
     chat, big, cpu = plan.deployments
     assert plan.namespace == "ml-prod"
     assert chat.serving_slot == "blue"

@@ -61,6 +61,7 @@ class _RecordingMonitor(mocks.MockMonitor):
         self.run = run
         self._lock = threading.Lock()
         self._urns: set[str] = set()
+        self.duplicates: list[str] = []
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
@@ -93,7 +94,7 @@ class _RecordingMonitor(mocks.MockMonitor):
         with self._lock:
             # The mock accepts duplicates; the real engine rejects them ("Duplicate resource URN").
             if urn in self._urns:
-                raise RuntimeError(f"duplicate resource URN {urn}")
+                self.duplicates.append(urn)
             self._urns.add(urn)
             self.run.resources.append(record)
         return response
@@ -145,7 +146,14 @@ def run_program(
             runtime_config.set_all_config({}, [])
             asyncio.set_event_loop(None)
             loop.close()
+    if monitor.duplicates:
+        raise DuplicateResourceError(monitor.duplicates)
     return monitor.run
+
+
+class DuplicateResourceError(RuntimeError):
+    def __init__(self, urns: list[str]) -> None:
+        super().__init__("duplicate resource URN(s), which `pulumi up` rejects: " + ", ".join(urns))
 
 
 @contextmanager

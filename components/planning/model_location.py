@@ -43,7 +43,9 @@ class ModelLocation:
 
     @property
     def marker(self) -> str:
-        return f"{self.directory}/{COMPLETE_MARKER}"
+        # Ollama keeps every model in one store: each pulled model gets its own marker.
+        suffix = f"-{_safe(self.reference)}" if self.scheme == "ollama" else ""
+        return f"{self.directory}/{COMPLETE_MARKER}{suffix}"
 
 
 def locate(source: str, revision: str | None) -> ModelLocation:
