@@ -188,6 +188,9 @@ class _DeploymentPlanner:
     def plan(self) -> DeploymentPlan | None:
         spec = self.spec
         gpu = self._gpu()
+        if self.issues:
+            # Without a known GPU the hardware is unknown: engine checks would only mislead.
+            return None
         hardware: Hardware = gpu.vendor if gpu else "cpu"
         gpu_count = spec.gpu_count if gpu else 0
         placement = self._placement(gpu)
@@ -305,27 +308,34 @@ class _DeploymentPlanner:
 
     def _model(self, slot: str, override: SlotSpec, gpu: GpuType | None) -> ModelPlan | None:
         base = self.spec.model
-        changes = override.model.model_dump(exclude_none=True) if override.model else {}
-        model = ModelSpec.model_validate({**base.model_dump(), **changes})
-        path: tuple[str | int, ...] = (
-            ("rollout", "slots", slot, "model") if "source" in changes else ("model",)
+        changes = (
+            override.model.model_dump(exclude_none=True, by_alias=True) if override.model else {}
         )
+        model = ModelSpec.model_validate({**base.model_dump(by_alias=True), **changes})
         location = locate(model.source, model.revision)
         if model.revision is not None and location.scheme != "hf":
-            self.issue(*path, "revision", message="revision applies to hf:// sources only")
+            self.issue(
+                *self._model_key_path(slot, "revision"),
+                message="revision applies to hf:// sources only",
+            )
         fmt = model.format or location.inferred_format
         if fmt is None:
-            self.issue(*path, "format", message="cannot tell the format from the source: set it")
+            self.issue(
+                *self._model_key_path(slot, "format"),
+                message="cannot tell the format from the source: set it",
+            )
             return None
         if model.format and location.inferred_format and model.format != location.inferred_format:
             self.issue(
-                *path,
-                "format",
+                *self._model_key_path(slot, "format"),
                 message=f"the source is a {location.inferred_format} model, not {model.format}",
             )
             return None
         if fmt == "gguf" and location.file is None:
-            self.issue(*path, "source", message="a gguf model is one file: name the .gguf file")
+            self.issue(
+                *self._model_key_path(slot, "source"),
+                message="a gguf model is one file: name the .gguf file",
+            )
             return None
         parameters = parse_parameter_count(model.parameters) if model.parameters else None
         precision = (
@@ -338,6 +348,13 @@ class _DeploymentPlanner:
             served_name=model.served_name or self.spec.name,
             precision=precision,
         )
+
+    def _model_key_path(self, slot: str, key: str) -> tuple[str, ...]:
+        """Where the user wrote a model key: in the slot's override if it sets it, else `model`."""
+        override = self.spec.rollout.slots.get(slot)  # type: ignore[call-overload]
+        if override and override.model and getattr(override.model, key) is not None:
+            return ("rollout", "slots", slot, "model", key)
+        return ("model", key)
 
     def _engine(self, fmt: ModelFormat, hardware: Hardware) -> Engine | None:
         choice = choose_engine(self.spec.engine, fmt, hardware)
@@ -445,7 +462,7 @@ class _DeploymentPlanner:
         for slot, model in models.items():
             if model.parameters_b is None:
                 continue
-            path = ("rollout", "slots", slot, "model") if slot in spec.rollout.slots else ("model",)
+            path = self._model_key_path(slot, "parameters")
             if gpu is not None:
                 precision = model.precision
                 if precision == "native":
@@ -455,7 +472,7 @@ class _DeploymentPlanner:
                     model.parameters_b, precision, gpu, spec.gpu_count, TENSOR_PARALLEL_COUNTS
                 )
                 if problem:
-                    self.issue(*path, "parameters", message=problem)
+                    self.issue(*path, message=problem)
             else:
                 bytes_per = self._cpu_bytes_per_parameter(model)
                 need = cpu_need(model.parameters_b, bytes_per).total_gib

@@ -6,8 +6,9 @@ import math
 import re
 from decimal import Decimal, InvalidOperation
 
+# Kubernetes' grammar: a decimal number, then a binary or decimal suffix OR an exponent.
 _QUANTITY = re.compile(
-    r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$"
+    r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)|([eE][+-]?\d+))?$"
 )
 _SUFFIX = {
     None: Decimal(1),
@@ -40,7 +41,7 @@ def parse_quantity(text: str) -> Decimal:
             f"'{text}' is not a Kubernetes quantity (examples: '8', '500m', '64Gi', '1.5G')"
         )
     try:
-        number = Decimal(match.group(1))
+        number = Decimal(match.group(1) + (match.group(3) or ""))
     except InvalidOperation as error:
         raise ValueError(f"'{text}' is not a Kubernetes quantity") from error
     return number * _SUFFIX[match.group(2)]

@@ -31,7 +31,12 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 _LABEL_PREFIX = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
-_IMAGE = re.compile(r"^[a-z0-9][a-z0-9._\-/:]*(@sha256:[a-f0-9]{64})?$")
+_IMAGE = re.compile(
+    r"^(?:(?:localhost|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)(?::[0-9]+)?/)?"  # registry[:port]
+    r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"  # path
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"  # tag
+    r"(?:@sha256:[a-f0-9]{64})?$"
+)
 _MODEL_SCHEMES = ("hf", "s3", "gs", "pvc", "oci", "ollama")
 
 # Environment variables the plan owns: the HF token must come from `hfToken`
@@ -121,9 +126,17 @@ def _labels(values: dict[str, str]) -> dict[str, str]:
             raise FieldError(key, "not a valid Kubernetes label key")
         if len(value) > 63 or not _LABEL_VALUE.match(value):
             raise FieldError(key, f"'{value}': at most 63 letters, digits, '-', '_' or '.'")
-        if prefix.endswith("kubernetes.io") or prefix == "modelstack.io":
+        if _reserved_prefix(prefix):
             raise FieldError(key, "this label prefix is reserved for the system")
     return values
+
+
+def _reserved_prefix(prefix: str) -> bool:
+    # Kubernetes reserves kubernetes.io and k8s.io (and their subdomains); modelstack.io is ours.
+    return any(
+        prefix == domain or prefix.endswith("." + domain)
+        for domain in ("kubernetes.io", "k8s.io", "modelstack.io")
+    )
 
 
 def _model_source(value: str) -> str:
@@ -181,7 +194,9 @@ Profile = Literal["latency", "throughput"]
 ModelFormat = Literal["safetensors", "gguf"]
 SlotName = Literal["blue", "green"]
 AccessMode = Literal["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"]
-SurgeValue = Annotated[int, Field(ge=0)] | Annotated[str, Field(pattern=r"^\d{1,3}%$")]
+# Kubernetes allows any surge percentage but at most 100% unavailable.
+SurgeValue = Annotated[int, Field(ge=0)] | Annotated[str, Field(pattern=r"^\d{1,4}%$")]
+UnavailableValue = Annotated[int, Field(ge=0)] | Annotated[str, Field(pattern=r"^(100|\d{1,2})%$")]
 
 
 class SpecModel(BaseModel):
@@ -189,7 +204,11 @@ class SpecModel(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        populate_by_name=True,
+        # The camelCase names are the contract: `hf_token` is an unknown key, not an alias.
+        validate_by_name=False,
+        validate_by_alias=True,
+        # `true` is not the number 1, and "2" is not a replica count.
+        strict=True,
         alias_generator=lambda name: re.sub(r"_([a-z])", lambda m: m.group(1).upper(), name),
         frozen=True,
     )
@@ -272,7 +291,7 @@ class RolloutSpec(SpecModel):
         None
     )
     max_surge: SurgeValue | None = None
-    max_unavailable: SurgeValue | None = None
+    max_unavailable: UnavailableValue | None = None
 
     @model_validator(mode="after")
     def _strategy_fields(self) -> RolloutSpec:
@@ -283,9 +302,15 @@ class RolloutSpec(SpecModel):
             raise FieldError("active", "applies to strategy blue-green only")
         elif self.slots:
             raise FieldError("slots", "apply to strategy blue-green only")
-        if self.max_surge in (0, "0%") and self.max_unavailable in (0, "0%"):
+        if _is_zero(self.max_surge) and _is_zero(self.max_unavailable):
             raise FieldError("maxUnavailable", "maxSurge and maxUnavailable cannot both be zero")
         return self
+
+
+def _is_zero(value: int | str | None) -> bool:
+    if isinstance(value, str):
+        return int(value.rstrip("%")) == 0
+    return value == 0
 
 
 class DeploymentSpec(SpecModel):

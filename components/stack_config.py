@@ -66,7 +66,7 @@ def parse_stack_spec(raw: dict[str, Any], secret_keys: set[str], stack_file: str
             )
         elif not isinstance(value, str) or not value:
             issues.append(ConfigIssue(key, "must be a non-empty string"))
-        top[_snake(key)] = True
+        top[key] = True
 
     raw_deployments = top.pop("deployments", [])
     stack: StackSpec | None = None
@@ -192,7 +192,3 @@ def _members(annotation: Any) -> list[Any]:
     if origin in (typing.Union, types.UnionType):
         return [member for arg in typing.get_args(annotation) for member in _members(arg)]
     return [annotation]
-
-
-def _snake(name: str) -> str:
-    return "".join("_" + char.lower() if char.isupper() else char for char in name)

@@ -871,83 +871,43 @@ def test_prod_stack_plans_as_written():
     assert (cpu.gpu_summary, cpu.serving.engine.name) == ("cpu", "llamacpp")
 
 
-# -- bugs found while writing these tests (strict xfail: they pass once fixed) ------------
+# -- regressions: bugs found while writing these tests, now fixed ------------------------
 
 
-@pytest.mark.xfail(
-    reason="populate_by_name accepts the snake_case `hf_token: true`, which turns the HF "
-    "token on without any secret (the program then fails in require_secret)",
-    strict=True,
-)
 def test_snake_case_hf_token_is_not_a_way_around_the_secret():
     assert any(
         issue.path in ("hf_token", "hfToken") for issue in issues_of(stack(ONE, hf_token=True))
     )
 
 
-@pytest.mark.xfail(
-    reason="_labels reserves prefixes ending in 'kubernetes.io' but not k8s.io, which "
-    "Kubernetes also reserves",
-    strict=True,
-)
 def test_k8s_io_label_prefix_is_reserved():
     raw = stack(deployment(tags={"k8s.io/team": "cx"}))
     assert_reported(issues_of(raw), f"{DEP}.tags.k8s.io/team", "reserved")
 
 
-@pytest.mark.xfail(
-    reason="_labels uses prefix.endswith('kubernetes.io'): any domain ending in those "
-    "letters (mykubernetes.io) is rejected as reserved",
-    strict=True,
-)
 def test_unrelated_domain_ending_in_kubernetes_io_is_allowed():
     assert issues_of(stack(deployment(tags={"mykubernetes.io/team": "cx"}))) == []
 
 
-@pytest.mark.xfail(
-    reason="the image pattern only allows lowercase, but OCI tags may contain uppercase "
-    "letters ([A-Za-z0-9_][A-Za-z0-9._-]*)",
-    strict=True,
-)
 def test_image_tag_with_uppercase_is_accepted():
     assert issues_of(stack(deployment(image="rocm/vllm:rocm6.3.1_MI300_v0.8.5"))) == []
 
 
-@pytest.mark.xfail(
-    reason="the image pattern accepts an empty tag ('vllm/vllm-openai:'), which kubelet "
-    "rejects with InvalidImageName at runtime",
-    strict=True,
-)
 def test_image_with_empty_tag_is_rejected():
     raw = stack(deployment(image="vllm/vllm-openai:"))
     assert_reported(issues_of(raw), f"{DEP}.image", "is not a container image reference")
 
 
-@pytest.mark.xfail(
-    reason="maxSurge/maxUnavailable zero check compares to 0 and '0%' only: '00%' slips "
-    "through and the Deployment can never roll",
-    strict=True,
-)
 def test_zero_surge_written_as_00_percent_is_rejected():
     raw = stack(deployment(rollout={"maxSurge": "00%", "maxUnavailable": 0}))
     assert_reported(issues_of(raw), f"{DEP}.rollout.maxUnavailable", "cannot both be zero")
 
 
-@pytest.mark.xfail(
-    reason="maxUnavailable accepts any percentage up to 999%; Kubernetes rejects more than 100%",
-    strict=True,
-)
 def test_max_unavailable_over_100_percent_is_rejected():
     raw = stack(deployment(rollout={"maxUnavailable": "150%"}))
     assert issues_of(raw) != []
 
 
-@pytest.mark.xfail(
-    reason="in blue-green, the memory-fit issue is reported at rollout.slots.<slot>.model."
-    "parameters (a key that does not exist) whenever the slot is listed, even if it only "
-    "overrides the image; the parameters come from model.parameters",
-    strict=True,
-)
 def test_memory_fit_in_blue_green_points_at_the_key_the_user_wrote():
     raw = stack(
         deployment(
@@ -962,11 +922,6 @@ def test_memory_fit_in_blue_green_points_at_the_key_the_user_wrote():
     assert_reported(plan_issues_of(raw), f"{DEP}.model.parameters", "70B parameters at bf16")
 
 
-@pytest.mark.xfail(
-    reason="an unknown gpu.type leaves the deployment on CPU, so a safetensors model also "
-    "gets 'no engine serves safetensors on CPU: ask for a GPU' although it asked for one",
-    strict=True,
-)
 def test_unknown_gpu_type_is_the_only_issue():
     raw = stack(deployment(gpu={"type": "H10", "count": 1}))
     assert_reported(plan_issues_of(raw), f"{DEP}.gpu.type", "unknown GPU type 'H10'")
