@@ -214,8 +214,14 @@ class SpecModel(BaseModel):
     )
 
 
+def _object_name(value: str) -> str:
+    if len(value) > 63 or not _DNS_1123_LABEL.match(value):
+        raise ValueError(f"'{value}' is not a valid Kubernetes object name (DNS-1123 label)")
+    return value
+
+
 class GatewayRef(SpecModel):
-    name: Annotated[str, AfterValidator(_namespace)]
+    name: Annotated[str, AfterValidator(_object_name)]
     namespace: Namespace
 
 
@@ -269,7 +275,7 @@ class ResourcesSpec(SpecModel):
 
 class CacheSpec(SpecModel):
     size: PositiveQuantity | None = None
-    storage_class: Annotated[str, AfterValidator(_namespace)] | None = None
+    storage_class: Annotated[str, AfterValidator(_object_name)] | None = None
     access_mode: AccessMode = "ReadWriteMany"
 
 

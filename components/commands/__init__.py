@@ -1,0 +1,1 @@
+"""One module per `modelstack` subcommand; each exposes `register(subcommands)`."""

@@ -1,0 +1,47 @@
+"""What every subcommand shares: exit codes, stack arguments, loading a render."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pulumi
+
+from components.offline.render import Render, project_root, render_stack, warn_leaks
+from components.offline.stack_file import StackFileError, read_stack_file
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+EXIT_BAD_INPUT = 2
+
+
+def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stack", help="stack name: reads stacks/Pulumi.<stack>.yaml")
+    parser.add_argument("--stack-file", type=Path, help="any stack file (for review in CI)")
+
+
+def stack_file_path(args: argparse.Namespace) -> Path:
+    if args.stack_file is not None:
+        return args.stack_file
+    if args.stack is None:
+        raise StackFileError("give --stack NAME or --stack-file PATH")
+    return project_root() / "stacks" / f"Pulumi.{args.stack}.yaml"
+
+
+def stack_name(args: argparse.Namespace) -> str:
+    return args.stack or args.stack_file.stem.removeprefix("Pulumi.")
+
+
+def load_render(args: argparse.Namespace) -> Render | None:
+    """Render the stack; on bad input print every error to stderr and return None."""
+    try:
+        render = render_stack(read_stack_file(stack_file_path(args), args.stack))
+    except StackFileError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return None
+    except pulumi.RunError as error:
+        print(str(error), file=sys.stderr)
+        return None
+    warn_leaks(render)
+    return render

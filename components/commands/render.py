@@ -1,0 +1,33 @@
+"""`modelstack render`: write what `pulumi up` would send, as files."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from components.commands.common import (
+    EXIT_BAD_INPUT,
+    EXIT_OK,
+    add_stack_arguments,
+    load_render,
+    stack_name,
+)
+from components.offline.render import write_render
+
+
+def register(subcommands: argparse._SubParsersAction) -> None:
+    parser = subcommands.add_parser("render", help="write what `pulumi up` would send, as files")
+    add_stack_arguments(parser)
+    parser.add_argument("--out", type=Path, help="output directory (default: render/<stack>)")
+    parser.set_defaults(command=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    render = load_render(args)
+    if render is None:
+        return EXIT_BAD_INPUT
+    out = args.out or Path("render") / stack_name(args)
+    written = write_render(render, out)
+    indexes = len(written) - len(render.objects)
+    print(f"wrote {len(render.objects)} objects and {indexes} index files to {out}")
+    return EXIT_OK

@@ -1,0 +1,58 @@
+"""`modelstack validate`: render, then check every object against the real schemas."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from components.commands.common import (
+    EXIT_BAD_INPUT,
+    EXIT_INVALID,
+    EXIT_OK,
+    add_stack_arguments,
+    load_render,
+)
+from components.offline.crd_schemas import HOW_TO_GET_SCHEMAS, find_crd_schema_dir
+from components.offline.schema_validation import SchemaValidator
+
+KUBERNETES_VERSION = "1.33"
+
+
+def register(subcommands: argparse._SubParsersAction) -> None:
+    parser = subcommands.add_parser(
+        "validate", help="render and check every object against the Kubernetes and CRD schemas"
+    )
+    add_stack_arguments(parser)
+    parser.add_argument(
+        "--crd-schemas",
+        type=Path,
+        help="directory of CRD JSON schemas (<group>/<kind>_<version>.json)",
+    )
+    parser.add_argument(
+        "--kubernetes-version", default=KUBERNETES_VERSION, help="schema version (default 1.33)"
+    )
+    parser.set_defaults(command=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        crd_dir = find_crd_schema_dir(args.crd_schemas)
+        validator = SchemaValidator(args.kubernetes_version, crd_dir)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    render = load_render(args)
+    if render is None:
+        return EXIT_BAD_INPUT
+    violations = validator.validate_all(render.objects)
+    for violation in violations:
+        print(violation)
+    if violations:
+        if crd_dir is None:
+            print(HOW_TO_GET_SCHEMAS, file=sys.stderr)
+        print(f"{len(violations)} schema violation(s) in {len(render.objects)} objects")
+        return EXIT_INVALID
+    source = f", CRDs from {crd_dir}" if crd_dir else ""
+    print(f"{len(render.objects)} objects valid (Kubernetes {args.kubernetes_version}{source})")
+    return EXIT_OK
