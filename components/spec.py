@@ -8,7 +8,6 @@ that need the catalogs (GPU types, engine compatibility, memory fit) live in the
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -31,6 +30,7 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 _LABEL_PREFIX = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+_HOSTNAME = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _IMAGE = re.compile(
     r"^(?:(?:localhost|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)(?::[0-9]+)?/)?"  # registry[:port]
     r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"  # path
@@ -151,24 +151,6 @@ def _model_source(value: str) -> str:
     return value
 
 
-def _not_yet(values: set[str], hint: str) -> Callable[[str], str]:
-    def check(value: str) -> str:
-        if value in values:
-            raise ValueError(f"'{value}' {NOT_SUPPORTED_YET}; {hint}")
-        return value
-
-    return check
-
-
-def _not_yet_field(hint: str = "remove it for now") -> Callable[[object], object]:
-    def check(value: object) -> object:
-        if value is not None:
-            raise ValueError(f"{NOT_SUPPORTED_YET}; {hint}")
-        return value
-
-    return check
-
-
 DeploymentName = Annotated[str, AfterValidator(_dns_label)]
 Namespace = Annotated[str, AfterValidator(_namespace)]
 Quantity = Annotated[str, BeforeValidator(_quantity)]
@@ -235,6 +217,13 @@ class KubernetesSettings(SpecModel):
     context: str | None = None
 
 
+class DockerSettings(SpecModel):
+    # Prefix of container, network and volume names: keeps stacks on one machine apart.
+    namespace: Namespace = "modelstack"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    bind_address: Annotated[str, Field(pattern=r"^[0-9.]+$|^::1?$|^localhost$")] = "127.0.0.1"
+
+
 class ModelSpec(SpecModel):
     source: ModelSource
     format: ModelFormat | None = None
@@ -286,31 +275,72 @@ class SlotSpec(SpecModel):
 
 
 class RolloutSpec(SpecModel):
-    strategy: Annotated[
-        Literal["rolling", "blue-green", "canary"],
-        AfterValidator(_not_yet({"canary"}, "use blue-green or rolling")),
-    ] = "rolling"
+    strategy: Literal["rolling", "blue-green", "canary"] = "rolling"
+    # blue-green: the slot that serves; canary: the stable slot (the other is the candidate).
     active: SlotName | None = None
     idle: Literal["keep", "scale-to-zero"] = "keep"
     slots: dict[SlotName, SlotSpec] = Field(default_factory=dict)
-    canary_weight: Annotated[int | None, AfterValidator(_not_yet_field("it comes with canary"))] = (
-        None
-    )
+    # canary: percent of requests to the candidate slot.
+    canary_weight: Annotated[int, Field(ge=0, le=100)] | None = None
     max_surge: SurgeValue | None = None
     max_unavailable: UnavailableValue | None = None
 
     @model_validator(mode="after")
     def _strategy_fields(self) -> RolloutSpec:
-        if self.strategy == "blue-green":
-            if self.active is None:
-                raise FieldError("active", "required for blue-green: `active: blue` or `green`")
-        elif self.active is not None:
-            raise FieldError("active", "applies to strategy blue-green only")
-        elif self.slots:
-            raise FieldError("slots", "apply to strategy blue-green only")
+        two_slots = self.strategy in ("blue-green", "canary")
+        if two_slots and self.active is None:
+            raise FieldError("active", f"required for {self.strategy}: `active: blue` or `green`")
+        if not two_slots and self.active is not None:
+            raise FieldError("active", "applies to strategies blue-green and canary only")
+        if not two_slots and self.slots:
+            raise FieldError("slots", "apply to strategies blue-green and canary only")
+        if self.strategy == "canary" and self.canary_weight is None:
+            raise FieldError("canaryWeight", "required for canary: percent to the candidate slot")
+        if self.strategy != "canary" and self.canary_weight is not None:
+            raise FieldError("canaryWeight", "applies to strategy canary only")
+        if self.strategy == "canary" and self.idle != "keep":
+            raise FieldError("idle", "a canary serves from both slots: idle must be keep")
         if _is_zero(self.max_surge) and _is_zero(self.max_unavailable):
             raise FieldError("maxUnavailable", "maxSurge and maxUnavailable cannot both be zero")
         return self
+
+
+class HealthCheckSpec(SpecModel):
+    # Default: the engine's own health path.
+    path: Annotated[str, Field(pattern=r"^/[\w./-]*$", max_length=200)] | None = None
+    interval_seconds: Annotated[int, Field(ge=1, le=300)] = 10
+    timeout_seconds: Annotated[int, Field(ge=1, le=60)] = 5
+    unhealthy_threshold: Annotated[int, Field(ge=1, le=20)] = 3
+    healthy_threshold: Annotated[int, Field(ge=1, le=20)] = 1
+
+
+class LoadBalancerSpec(SpecModel):
+    algorithm: Literal["round_robin", "least_connections", "ip_hash", "weighted", "failover"] = (
+        "round_robin"
+    )
+    sticky_sessions: bool = False
+    health_check: HealthCheckSpec = Field(default_factory=HealthCheckSpec)
+
+
+class RouteSpec(SpecModel):
+    # Template: {name}, {namespace} and {labels.KEY} (a tag); lowercased, at most 200 characters.
+    path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9._~{}/-]*$", max_length=400)] = "/{name}"
+    hosts: list[Annotated[str, Field(pattern=_HOSTNAME.pattern)]] = Field(default_factory=list)
+    # Streams last as long as generation: the default allows five minutes.
+    timeout_seconds: Annotated[int, Field(ge=1, le=86400)] = 300
+
+
+class PoolSpec(SpecModel):
+    """A group of replicas on one kind of hardware; pools share the model and the slots."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z]([-a-z0-9]*[a-z0-9])?$", max_length=12)]
+    gpu: GpuSpec | None = None
+    resources: ResourcesSpec | None = None
+    replicas: Annotated[int, Field(ge=0, le=1000)] | None = None
+    # weighted: share of requests relative to the other pools.
+    weight: Annotated[int, Field(ge=1, le=1000)] = 1
+    # failover: 0 serves; higher numbers are backups used when every lower one is down.
+    priority: Annotated[int, Field(ge=0, le=9)] = 0
 
 
 def _is_zero(value: int | str | None) -> bool:
@@ -335,10 +365,19 @@ class DeploymentSpec(SpecModel):
     cache: CacheSpec = Field(default_factory=CacheSpec)
     rollout: RolloutSpec = Field(default_factory=RolloutSpec)
     startup_timeout_seconds: Annotated[int, Field(ge=60, le=6 * 3600)] = 1800
-    # Declared in DESIGN section 1; built by later issues. Rejected, never ignored.
-    autoscaling: Annotated[object | None, AfterValidator(_not_yet_field())] = None
-    load_balancer: Annotated[object | None, AfterValidator(_not_yet_field())] = None
-    route: Annotated[object | None, AfterValidator(_not_yet_field())] = None
+    load_balancer: LoadBalancerSpec = Field(default_factory=LoadBalancerSpec)
+    route: RouteSpec | None = None
+    pools: list[PoolSpec] = Field(default_factory=list)
+    # Declared in DESIGN section 1; the plan rejects it with a reason per target.
+    autoscaling: object | None = None
+
+    @model_validator(mode="after")
+    def _pools(self) -> DeploymentSpec:
+        names = [pool.name for pool in self.pools]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise FieldError("pools", f"pool names must be unique: {', '.join(duplicates)}")
+        return self
 
     @property
     def gpu_count(self) -> int:
@@ -347,8 +386,9 @@ class DeploymentSpec(SpecModel):
 
 class StackSpec(SpecModel):
     environment: Environment
-    target: Annotated[Target, AfterValidator(_not_yet({"docker"}, "use target: kubernetes"))]
+    target: Target
     kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
+    docker: DockerSettings = Field(default_factory=DockerSettings)
     # The token itself never enters the spec: the program reads it as a Pulumi secret.
     hf_token: bool = False
     deployments: list[DeploymentSpec] = Field(default_factory=list)

@@ -224,9 +224,10 @@ def test_cpu_memory_default_comes_from_the_model() -> None:
         }
     )
     # 7B at 4.8 bits ~ 3.9 GiB of weights, with headroom and the server: 6 GiB.
-    assert plan.resources.memory == "6Gi"
-    assert plan.resources.limits() == {"cpu": "4", "memory": "6Gi"}
-    assert plan.hardware == "cpu" and plan.placement is None
+    slot = plan.slots[0]
+    assert slot.resources.memory == "6Gi"
+    assert slot.resources.limits() == {"cpu": "4", "memory": "6Gi"}
+    assert slot.hardware == "cpu" and slot.placement is None
 
 
 def test_rolling_defaults_depend_on_gpus_and_can_be_overridden() -> None:

@@ -86,7 +86,7 @@ SPEC_CASES = [
     pytest.param(
         stack(ONE, colour="blue"),
         "colour",
-        "unknown key 'colour' (allowed: deployments, environment, hfToken, kubernetes, target)",
+        "unknown key 'colour' (allowed: deployments, docker, environment, hfToken, kubernetes,",
         id="unknown-top-level-key-no-suggestion",
     ),
     pytest.param(
@@ -479,44 +479,18 @@ SPEC_CASES = [
         "this label prefix is reserved for the system",
         id="tag-reserved-modelstack-io",
     ),
-    # -- declared but not supported yet -------------------------------------------------------
-    pytest.param(
-        stack(deployment(autoscaling={"min": 2, "max": 8})),
-        f"{DEP}.autoscaling",
-        "is not supported yet",
-        id="not-yet-autoscaling",
-    ),
-    pytest.param(
-        stack(deployment(loadBalancer={"algorithm": "round_robin"})),
-        f"{DEP}.loadBalancer",
-        "is not supported yet",
-        id="not-yet-load-balancer",
-    ),
-    pytest.param(
-        stack(deployment(route={"path": "/chat"})),
-        f"{DEP}.route",
-        "is not supported yet",
-        id="not-yet-route",
-    ),
-    pytest.param(
-        stack(deployment(rollout={"strategy": "canary"})),
-        f"{DEP}.rollout.strategy",
-        "'canary' is not supported yet; use blue-green or rolling",
-        id="not-yet-canary",
-    ),
     pytest.param(
         stack(deployment(rollout={"canaryWeight": 10})),
         f"{DEP}.rollout.canaryWeight",
-        "is not supported yet; it comes with canary",
-        id="not-yet-canary-weight",
+        "applies to strategy canary only",
+        id="canary-weight-without-canary",
     ),
     pytest.param(
-        stack(ONE, target="docker"),
-        "target",
-        "'docker' is not supported yet; use target: kubernetes",
-        id="not-yet-target-docker",
+        stack(deployment(rollout={"strategy": "canary", "active": "blue"})),
+        f"{DEP}.rollout.canaryWeight",
+        "required for canary",
+        id="canary-without-weight",
     ),
-    # -- rollout rules ------------------------------------------------------------------------
     pytest.param(
         stack(deployment(rollout={"strategy": "blue-green"})),
         f"{DEP}.rollout.active",
@@ -526,13 +500,13 @@ SPEC_CASES = [
     pytest.param(
         stack(deployment(rollout={"strategy": "rolling", "active": "blue"})),
         f"{DEP}.rollout.active",
-        "applies to strategy blue-green only",
+        "applies to strategies blue-green and canary only",
         id="active-with-rolling",
     ),
     pytest.param(
         stack(deployment(rollout={"slots": {"blue": {}}})),
         f"{DEP}.rollout.slots",
-        "apply to strategy blue-green only",
+        "apply to strategies blue-green and canary only",
         id="slots-with-rolling",
     ),
     pytest.param(
@@ -624,6 +598,61 @@ S3 = "s3://models/llama-3.1-8b"
 BIG_CACHE = {"size": "1Ti"}
 
 PLAN_CASES = [
+    # -- declared, but not on this target (yet) ----------------------------------------------
+    pytest.param(
+        stack(deployment(autoscaling={"min": 2, "max": 8})),
+        f"{DEP}.autoscaling",
+        "is not supported yet",
+        id="not-yet-autoscaling",
+    ),
+    pytest.param(
+        stack(gguf(autoscaling={"min": 1, "max": 2}), target="docker"),
+        f"{DEP}.autoscaling",
+        "is not available on the docker target: set replicas",
+        id="autoscaling-on-docker",
+    ),
+    pytest.param(
+        stack(deployment(loadBalancer={"algorithm": "least_connections"})),
+        f"{DEP}.loadBalancer",
+        "is not supported yet on the kubernetes target",
+        id="not-yet-load-balancer-on-kubernetes",
+    ),
+    pytest.param(
+        stack(deployment(route={"path": "/chat"})),
+        f"{DEP}.route",
+        "is not supported yet on the kubernetes target",
+        id="not-yet-route-on-kubernetes",
+    ),
+    pytest.param(
+        stack(deployment(rollout={"strategy": "canary", "active": "blue", "canaryWeight": 10})),
+        f"{DEP}.rollout.strategy",
+        "canary is not supported yet on the kubernetes target",
+        id="not-yet-canary-on-kubernetes",
+    ),
+    pytest.param(
+        stack(gguf(loadBalancer={"algorithm": "weighted"}), target="docker"),
+        f"{DEP}.loadBalancer.algorithm",
+        "weighted splits requests across pools",
+        id="weighted-without-pools",
+    ),
+    pytest.param(
+        stack(
+            gguf(
+                loadBalancer={"algorithm": "failover"},
+                pools=[{"name": "a"}, {"name": "b"}],
+            ),
+            target="docker",
+        ),
+        f"{DEP}.loadBalancer.algorithm",
+        "failover needs pools with at least two priorities",
+        id="failover-with-one-priority",
+    ),
+    pytest.param(
+        stack(gguf(route={"path": "/{labels.team}/{name}"}), target="docker"),
+        f"{DEP}.route.path",
+        "{labels.team}: the deployment has no tag 'team'",
+        id="route-path-missing-label",
+    ),
     pytest.param(
         stack(gguf(gpu={"type": "H10", "count": 1})),
         f"{DEP}.gpu.type",

@@ -60,8 +60,9 @@ class ModelDeployment(pulumi.ComponentResource):
             )
             if plan.environment.pod_disruption_budget:
                 objects.create(workloads.disruption_budget(plan, slot), self._options())
-            if plan.strategy != "rolling":
-                objects.create(services.slot_service(plan, slot), self._options())
+        if plan.strategy != "rolling":
+            for slot_name in dict.fromkeys(slot.slot for slot in plan.slots):
+                objects.create(services.slot_service(plan, slot_name), self._options())
         objects.create(services.stable_service(plan), self._options())
 
         serving = plan.serving

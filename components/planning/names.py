@@ -11,9 +11,15 @@ import hashlib
 import json
 
 
-def slot_workload(deployment: str, slot: str, strategy: str) -> str:
-    """The Deployment (and slot Service) of a slot: `llama` (rolling) or `llama-blue`."""
-    return deployment if strategy == "rolling" else f"{deployment}-{slot}"
+def workload(deployment: str, slot: str, strategy: str, pool: str | None = None) -> str:
+    """A slot's workload: `llama` (rolling), `llama-blue`, and with pools `llama-blue-h100`."""
+    name = deployment if strategy == "rolling" else f"{deployment}-{slot}"
+    return f"{name}-{pool}" if pool else name
+
+
+def slot_service(deployment: str, slot: str) -> str:
+    """Reaches one blue-green slot across its pools."""
+    return f"{deployment}-{slot}"
 
 
 def stable_service(deployment: str) -> str:

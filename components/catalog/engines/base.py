@@ -64,6 +64,16 @@ class Engine:
     def env(self, inputs: EngineInputs) -> dict[str, str]:
         return {}
 
+    def health_command(self) -> tuple[str, ...]:
+        """A Docker health check run inside the engine's image (which tools it has varies)."""
+        url = f"http://127.0.0.1:{self.port}{self.health_path}"
+        return (
+            "CMD",
+            "python3",
+            "-c",
+            f"import urllib.request; urllib.request.urlopen({url!r}, timeout=4)",
+        )
+
     def precision_note(self, precision: str) -> str | None:
         """Why a precision cannot be asked of this engine, or None if it can."""
         if precision == "auto" or precision in self.precisions:

@@ -25,3 +25,7 @@ class LlamaCpp(Engine):
     precisions = frozenset()
     # Layers split across GPUs: any count works.
     shards_across_gpus = False
+
+    def health_command(self) -> tuple[str, ...]:
+        # The server image has curl (its own HEALTHCHECK uses it), not Python.
+        return ("CMD", "curl", "-fsS", f"http://127.0.0.1:{self.port}{self.health_path}")

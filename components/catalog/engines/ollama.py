@@ -25,6 +25,10 @@ class Ollama(Engine):
     # `ollama serve` may prune and rewrite manifests in its models directory.
     writes_model_dir = True
 
+    def health_command(self) -> tuple[str, ...]:
+        # The image has neither curl nor Python; the CLI asks the running server.
+        return ("CMD", "ollama", "list")
+
     def env(self, inputs: EngineInputs) -> dict[str, str]:
         return {
             "OLLAMA_HOST": f"0.0.0.0:{self.port}",

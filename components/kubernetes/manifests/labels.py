@@ -9,15 +9,24 @@ from components.plan import DeploymentPlan, SlotPlan
 DEPLOYMENT = "modelstack.io/deployment"
 SLOT = "modelstack.io/slot"
 ENGINE = "modelstack.io/engine"
+POOL = "modelstack.io/pool"
 MANAGED_BY = "pulumi"
 PART_OF = "modelstack"
 
 _LABEL_VALUE_BAD = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def selector(deployment: DeploymentPlan, slot: str) -> dict[str, str]:
-    """What a slot's pods are found by. Immutable on a Deployment: never add to it."""
+def slot_selector(deployment: DeploymentPlan, slot: str) -> dict[str, str]:
+    """Every pod of a slot, across pools: what the slot and stable Services select."""
     return {DEPLOYMENT: deployment.name, SLOT: slot}
+
+
+def workload_selector(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, str]:
+    """The pods of one workload. Immutable on a Deployment: never add to it."""
+    selector = slot_selector(deployment, slot.slot)
+    if slot.pool:
+        selector[POOL] = slot.pool
+    return selector
 
 
 def common(deployment: DeploymentPlan, component: str) -> dict[str, str]:
@@ -35,8 +44,8 @@ def for_slot(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, str]:
     """Objects about a slot that outlive its versions (a version bump leaves them alone)."""
     return {
         **common(deployment, "inference-engine"),
+        **workload_selector(deployment, slot),
         "app.kubernetes.io/instance": slot.workload_name,
-        SLOT: slot.slot,
         ENGINE: slot.engine.name,
     }
 

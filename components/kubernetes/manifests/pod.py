@@ -48,7 +48,7 @@ def _pod_spec(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, Any]:
     }
     if slot.loader_job:
         spec["initContainers"] = [_wait_for_model(slot)]
-    placement = deployment.placement
+    placement = slot.placement
     if placement:
         if placement.node_selector:
             spec["nodeSelector"] = dict(placement.node_selector)
@@ -75,7 +75,7 @@ def _pod_spec(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, Any]:
                 "maxSkew": 1,
                 "topologyKey": "kubernetes.io/hostname",
                 "whenUnsatisfiable": "ScheduleAnyway",
-                "labelSelector": {"matchLabels": labels.selector(deployment, slot.slot)},
+                "labelSelector": {"matchLabels": labels.workload_selector(deployment, slot)},
             }
         ]
     return spec
@@ -98,8 +98,8 @@ def _engine_container(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, A
             "ports": [{"name": PORT_NAME, "containerPort": engine.port, "protocol": "TCP"}],
             "env": [{"name": name, "value": value} for name, value in sorted(engine.env.items())],
             "resources": {
-                "requests": deployment.resources.requests(),
-                "limits": deployment.resources.limits(),
+                "requests": slot.resources.requests(),
+                "limits": slot.resources.limits(),
             },
             # Model loading takes minutes: the startup probe holds off the others until then.
             "startupProbe": {

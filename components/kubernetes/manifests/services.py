@@ -6,7 +6,8 @@ from typing import Any
 
 from components.kubernetes.manifests import labels
 from components.kubernetes.manifests.pod import PORT_NAME
-from components.plan import DeploymentPlan, SlotPlan
+from components.plan import DeploymentPlan
+from components.planning import names
 
 
 def stable_service(deployment: DeploymentPlan) -> dict[str, Any]:
@@ -15,17 +16,17 @@ def stable_service(deployment: DeploymentPlan) -> dict[str, Any]:
         deployment,
         deployment.stable_service,
         labels.common(deployment, "endpoint"),
-        labels.selector(deployment, deployment.serving_slot),
+        labels.slot_selector(deployment, deployment.serving_slot),
     )
 
 
-def slot_service(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, Any]:
-    """Reaches one slot whether or not it serves: for smoke tests before a switch."""
+def slot_service(deployment: DeploymentPlan, slot: str) -> dict[str, Any]:
+    """Reaches one slot (all its pools) whether or not it serves: for tests before a switch."""
     return _service(
         deployment,
-        slot.workload_name,
-        {**labels.common(deployment, "slot-endpoint"), labels.SLOT: slot.slot},
-        labels.selector(deployment, slot.slot),
+        names.slot_service(deployment.name, slot),
+        {**labels.common(deployment, "slot-endpoint"), labels.SLOT: slot},
+        labels.slot_selector(deployment, slot),
     )
 
 

@@ -23,7 +23,7 @@ def engine_deployment(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, A
         },
         "spec": {
             "replicas": slot.replicas,
-            "selector": {"matchLabels": labels.selector(deployment, slot.slot)},
+            "selector": {"matchLabels": labels.workload_selector(deployment, slot)},
             "strategy": {
                 "type": "RollingUpdate",
                 "rollingUpdate": {
@@ -50,6 +50,6 @@ def disruption_budget(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, A
         },
         "spec": {
             "maxUnavailable": 1,
-            "selector": {"matchLabels": labels.selector(deployment, slot.slot)},
+            "selector": {"matchLabels": labels.workload_selector(deployment, slot)},
         },
     }

@@ -1,0 +1,168 @@
+"""The plan's shape: what every target receives, decided and frozen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from components.catalog.engines import Hardware, ModelFormat
+from components.catalog.gpus import GpuType
+from components.environments import EnvironmentDefaults
+from components.planning.loaders import LoaderPlan
+from components.planning.model_location import ModelLocation
+from components.planning.placement import Placement
+from components.planning.resources import ResourceProfile
+
+
+@dataclass(frozen=True)
+class ModelPlan:
+    location: ModelLocation
+    format: ModelFormat
+    parameters_b: float | None
+    served_name: str
+    precision: str
+
+
+@dataclass(frozen=True)
+class EnginePlan:
+    name: str
+    image: str
+    command: tuple[str, ...] | None
+    args: tuple[str, ...]
+    env: dict[str, str]
+    port: int
+    health_path: str
+    metrics_path: str | None
+    shm_size: str | None
+    model_read_only: bool
+    # Checks the engine from inside its container (Docker health checks).
+    health_command: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SlotPlan:
+    """One workload: a slot (`main`, `blue`, `green`) in a pool of one kind of hardware."""
+
+    slot: str
+    # None when the deployment declares no pools: names then carry no pool suffix.
+    pool: str | None
+    workload_name: str
+    replicas: int
+    # Share of the deployment's requests this slot receives (blue-green: 100 or 0).
+    traffic_percent: int
+    model: ModelPlan
+    engine: EnginePlan
+    # The loader Job that must complete before this slot's pods start (None: no download).
+    loader_job: str | None
+    hardware: Hardware
+    gpu: GpuType | None
+    gpu_count: int
+    placement: Placement | None
+    resources: ResourceProfile
+    weight: int = 1
+    priority: int = 0
+
+    @property
+    def serving(self) -> bool:
+        return self.traffic_percent > 0
+
+    @property
+    def gpu_summary(self) -> str:
+        return f"{self.gpu_count} x {self.gpu.name}" if self.gpu else "cpu"
+
+
+@dataclass(frozen=True)
+class ProbePlan:
+    path: str
+    startup_failure_threshold: int
+    period_seconds: int = 10
+    readiness_failure_threshold: int = 3
+    liveness_period_seconds: int = 30
+    liveness_failure_threshold: int = 3
+
+
+@dataclass(frozen=True)
+class CachePlan:
+    claim_name: str
+    size: str
+    storage_class: str | None
+    access_mode: str
+    protect: bool
+
+
+@dataclass(frozen=True)
+class HealthCheckPlan:
+    path: str
+    interval_seconds: int
+    timeout_seconds: int
+    unhealthy_threshold: int
+    healthy_threshold: int
+
+
+@dataclass(frozen=True)
+class LoadBalancerPlan:
+    algorithm: str
+    sticky_sessions: bool
+    health_check: HealthCheckPlan
+
+
+@dataclass(frozen=True)
+class RoutePlan:
+    path: str
+    hosts: tuple[str, ...]
+    timeout_seconds: int
+
+
+@dataclass(frozen=True)
+class DeploymentPlan:
+    name: str
+    description: str | None
+    environment: EnvironmentDefaults
+    namespace: str
+    strategy: str
+    serving_slot: str
+    # One entry per slot and pool, slots in order (main | blue, green), pools in spec order.
+    slots: tuple[SlotPlan, ...]
+    probes: ProbePlan
+    cache: CachePlan | None
+    loaders: tuple[LoaderPlan, ...]
+    # pvc:// sources: claims the user owns, mounted read-only.
+    external_claims: tuple[str, ...]
+    hf_token_secret: str | None
+    stable_service: str
+    service_port: int
+    max_surge: int | str
+    max_unavailable: int | str
+    startup_timeout_seconds: int
+    load_balancer: LoadBalancerPlan
+    route: RoutePlan | None
+    endpoint: str
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def serving(self) -> SlotPlan:
+        """The first workload of the active slot (what outputs describe)."""
+        return next(slot for slot in self.slots if slot.slot == self.serving_slot)
+
+    @property
+    def gpu_summary(self) -> str:
+        summaries = dict.fromkeys(s.gpu_summary for s in self.slots if s.slot == self.serving_slot)
+        return " + ".join(summaries)
+
+    @property
+    def has_pools(self) -> bool:
+        return any(slot.pool for slot in self.slots)
+
+
+@dataclass(frozen=True)
+class StackPlan:
+    environment: EnvironmentDefaults
+    target: str
+    namespace: str
+    create_namespace: bool
+    cloud: str
+    # kubeconfig context to deploy to; None: the current context.
+    kube_context: str | None
+    deployments: tuple[DeploymentPlan, ...]
+    # docker target: where the load balancer listens on the host.
+    gateway_address: str = "127.0.0.1"
+    gateway_port: int = 8080
