@@ -1,0 +1,1 @@
+"""The docker target: one machine, engine containers behind an nginx load balancer."""

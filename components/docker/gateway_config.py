@@ -1,0 +1,133 @@
+"""The load balancer's configuration: plan -> upstreams and routes -> nginx.conf (pure).
+
+nginx open source has passive health checks only: a server that fails `max_fails` times
+within `fail_timeout` rests for `fail_timeout`, then gets traffic again. Docker's own
+health checks (active) gate a container before it ever enters the config.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from components.plan import DeploymentPlan, SlotPlan, StackPlan
+from components.templating import render_text
+
+# The load balancer's own liveness endpoint (not routed to any engine).
+GATEWAY_HEALTH_PATH = "/-/health"
+CONTAINER_PORT = 8080
+CONTAINER_CONFIG_DIR = "/etc/nginx/modelstack"
+CONFIG_FILE = "nginx.conf"
+# Idle connections kept open to each upstream: saves a TCP handshake per request.
+UPSTREAM_KEEPALIVE = 32
+_DIRECTIVES = {
+    "round_robin": None,
+    "weighted": None,
+    "failover": None,
+    "least_connections": "least_conn",
+    "ip_hash": "ip_hash",
+}
+
+
+@dataclass(frozen=True)
+class UpstreamServer:
+    address: str
+    weight: int = 1
+    backup: bool = False
+
+
+@dataclass(frozen=True)
+class GatewayRoute:
+    upstream: str
+    path: str
+    timeout_seconds: int
+    balancing: str | None
+    servers: tuple[UpstreamServer, ...]
+    max_fails: int
+    fail_timeout_seconds: int
+    hosts: tuple[str, ...] = ()
+
+    @property
+    def location(self) -> str:
+        """The prefix nginx matches; `/` for a root route."""
+        return self.path.rstrip("/") + "/"
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    listen_address: str
+    listen_port: int
+    routes: tuple[GatewayRoute, ...]
+    # Where nginx keeps its pid, temp files and logs (a writable directory).
+    runtime_dir: str = "/tmp"
+    error_log: str = "/dev/stderr"
+    access_log: str = "/dev/stdout"
+    health_path: str = GATEWAY_HEALTH_PATH
+
+    def render(self) -> str:
+        return render_text(
+            "nginx/nginx.conf.j2",
+            config=self,
+            servers=_by_hosts(self.routes),
+            keepalive=UPSTREAM_KEEPALIVE,
+        )
+
+
+def _by_hosts(routes: tuple[GatewayRoute, ...]) -> list[tuple[tuple[str, ...], list[GatewayRoute]]]:
+    """Routes grouped into server blocks by host names; routes without hosts go to the default."""
+    groups: dict[tuple[str, ...], list[GatewayRoute]] = {}
+    for route in routes:
+        groups.setdefault(route.hosts, []).append(route)
+    return sorted(groups.items(), key=lambda item: (item[0] != (), item[0]))
+
+
+def route_for(deployment: DeploymentPlan, addresses: dict[str, list[str]]) -> GatewayRoute:
+    """The deployment's route: `addresses` maps each workload name to its servers' host:port."""
+    balancer = deployment.load_balancer
+    algorithm = "ip_hash" if balancer.sticky_sessions else balancer.algorithm
+    serving = [slot for slot in deployment.slots if slot.serving and slot.replicas > 0]
+    lowest_priority = min((slot.priority for slot in serving), default=0)
+    servers = []
+    for slot in serving:
+        weight = _server_weight(deployment, slot, serving)
+        backup = balancer.algorithm == "failover" and slot.priority > lowest_priority
+        servers += [
+            UpstreamServer(address, weight, backup) for address in addresses[slot.workload_name]
+        ]
+    assert deployment.route is not None, "the docker target always routes"
+    return GatewayRoute(
+        upstream=_upstream_name(deployment.name),
+        path=deployment.route.path,
+        timeout_seconds=deployment.route.timeout_seconds,
+        balancing=_DIRECTIVES[algorithm],
+        servers=tuple(servers),
+        max_fails=balancer.health_check.unhealthy_threshold,
+        fail_timeout_seconds=balancer.health_check.interval_seconds,
+        hosts=deployment.route.hosts,
+    )
+
+
+def _server_weight(deployment: DeploymentPlan, slot: SlotPlan, serving: list[SlotPlan]) -> int:
+    """A server's share: its pool's weight (weighted) times its slot's traffic share (canary)."""
+    weighted = deployment.load_balancer.algorithm == "weighted"
+    pool_weight = slot.weight if weighted else 1
+    if len({s.slot for s in serving}) == 1:
+        return pool_weight
+    # Canary: spread each slot's percent over its servers, in proportion to pool weights.
+    slot_total = sum(
+        (s.weight if weighted else 1) * s.replicas for s in serving if s.slot == slot.slot
+    )
+    return max(1, round(slot.traffic_percent * pool_weight * 100 / slot_total))
+
+
+def _upstream_name(deployment: str) -> str:
+    return re.sub(r"[^a-z0-9_]", "_", deployment)
+
+
+def gateway_config(stack: StackPlan, addresses: dict[str, list[str]]) -> GatewayConfig:
+    """The whole gateway of a docker stack: one route per deployment."""
+    return GatewayConfig(
+        listen_address="0.0.0.0",
+        listen_port=CONTAINER_PORT,
+        routes=tuple(route_for(deployment, addresses) for deployment in stack.deployments),
+    )

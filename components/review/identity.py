@@ -1,0 +1,75 @@
+"""How a rendered object is named and classified: ids, kind keys, modelstack labels.
+
+A Kubernetes object's Pulumi resource id is `kubernetes:<group>/<version>:<Kind>::<name>`:
+the program registers every object under its own metadata.name, so the two agree.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from components.kubernetes.manifests.labels import DEPLOYMENT, POOL, SLOT
+
+COMPONENT = "app.kubernetes.io/component"
+# Values of COMPONENT that the review code treats specially.
+STABLE_ENDPOINT = "endpoint"
+SLOT_ENDPOINT = "slot-endpoint"
+
+__all__ = ["COMPONENT", "DEPLOYMENT", "POOL", "SLOT", "RenderLike"]
+
+
+class RenderLike(Protocol):
+    """What the review needs from a render (components.offline.render.Render fits)."""
+
+    @property
+    def objects(self) -> list[dict[str, Any]]: ...
+
+    @property
+    def resources(self) -> list[dict[str, Any]]: ...
+
+    @property
+    def outputs(self) -> dict[str, Any]: ...
+
+
+def api_group(api_version: str) -> str:
+    """'apps/v1' -> 'apps'; the core group ('v1') is called 'core', as Pulumi does."""
+    return api_version.rsplit("/", 1)[0] if "/" in api_version else "core"
+
+
+def kind_key(obj: dict[str, Any]) -> str:
+    """Group and kind without the version: rules hold across API versions."""
+    return f"{api_group(obj['apiVersion'])}/{obj['kind']}"
+
+
+def type_token(obj: dict[str, Any]) -> str:
+    api_version = obj["apiVersion"]
+    group_version = api_version if "/" in api_version else f"core/{api_version}"
+    return f"kubernetes:{group_version}:{obj['kind']}"
+
+
+def object_id(obj: dict[str, Any]) -> str:
+    return f"{type_token(obj)}::{name_of(obj)}"
+
+
+def name_of(obj: dict[str, Any]) -> str:
+    return str(obj.get("metadata", {}).get("name", ""))
+
+
+def namespace_of(obj: dict[str, Any]) -> str:
+    return str(obj.get("metadata", {}).get("namespace", ""))
+
+
+def labels_of(obj: dict[str, Any]) -> dict[str, str]:
+    return obj.get("metadata", {}).get("labels") or {}
+
+
+def deployment_of(obj: dict[str, Any]) -> str | None:
+    return labels_of(obj).get(DEPLOYMENT)
+
+
+def slot_of(obj: dict[str, Any]) -> str | None:
+    return labels_of(obj).get(SLOT)
+
+
+def component_of(obj: dict[str, Any]) -> str | None:
+    return labels_of(obj).get(COMPONENT)

@@ -1,0 +1,235 @@
+"""The diff in words: what a reviewer cares about, one short sentence each.
+
+"llama-chat: traffic blue -> green", "llama-chat-green: image vllm/vllm-openai:v0.30.0 ->
+v0.31.0". Field phrases are a table (kind, field pattern, words); kinds whose meaning
+spans several fields (route weights) have an object phrase. A new kind needs an entry.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from components.review.diff_model import ResourceDiff, Status
+from components.review.entries import Entry
+from components.review.identity import SLOT, component_of, kind_key, slot_of
+from components.review.tree_diff import keys_of
+from components.review.value_text import show_value
+
+WORKLOADS = ("apps/Deployment", "apps/StatefulSet")
+CLAIM = "core/PersistentVolumeClaim"
+HPA = "autoscaling/HorizontalPodAutoscaler"
+CONTAINERS = ("spec", "template", "spec", "containers", None)
+ANNOTATIONS = ("spec", "template", "metadata", "annotations")
+_HEX = re.compile(r"^[0-9a-f]{13,}$")
+
+Show = Callable[[Any, Any], tuple[str, str]]
+
+
+def _plain(old: Any, new: Any) -> tuple[str, str]:
+    return show_value(old), show_value(new)
+
+
+def _image(old: Any, new: Any) -> tuple[str, str]:
+    """vllm/vllm-openai:v0.30.0 -> v0.31.0: the repository once when only the tag moves."""
+    before, after = show_value(old), show_value(new)
+    old_repo, _, _ = _split_image(before)
+    new_repo, separator, new_tag = _split_image(after)
+    return (before, new_tag) if old_repo == new_repo and separator else (before, after)
+
+
+def _split_image(image: str) -> tuple[str, str, str]:
+    if "@" in image:
+        return image.partition("@")
+    repository, separator, tag = image.rpartition(":")
+    if not separator or "/" in tag:
+        return image, "", ""
+    return repository, separator, tag
+
+
+def _revision(old: Any, new: Any) -> tuple[str, str]:
+    # Commit hashes are unreadable at full length; twelve characters identify them.
+    before, after = _plain(old, new)
+    return _short_hash(before), _short_hash(after)
+
+
+def _short_hash(text: str) -> str:
+    return text[:12] if _HEX.match(text) else text
+
+
+@dataclass(frozen=True)
+class FieldPhrase:
+    kinds: tuple[str, ...]
+    pattern: tuple[str | None, ...]  # None: any list item
+    words: str
+    show: Show = _plain
+
+
+# In the order a reviewer reads them: traffic first.
+FIELD_PHRASES: tuple[FieldPhrase, ...] = (
+    FieldPhrase(("core/Service",), ("spec", "selector", SLOT), "traffic"),
+    FieldPhrase(WORKLOADS, (*CONTAINERS, "image"), "image", _image),
+    FieldPhrase(WORKLOADS, (*ANNOTATIONS, "modelstack.io/model-source"), "model"),
+    FieldPhrase(
+        WORKLOADS, (*ANNOTATIONS, "modelstack.io/model-revision"), "model revision", _revision
+    ),
+    FieldPhrase(WORKLOADS, ("spec", "replicas"), "replicas"),
+    FieldPhrase(WORKLOADS, (*CONTAINERS, "resources", "limits", "nvidia.com/gpu"), "GPUs"),
+    FieldPhrase(WORKLOADS, (*CONTAINERS, "resources", "limits", "amd.com/gpu"), "GPUs"),
+    FieldPhrase((CLAIM,), ("spec", "resources", "requests", "storage"), "cache size"),
+    FieldPhrase((HPA,), ("spec", "minReplicas"), "autoscaling min"),
+    FieldPhrase((HPA,), ("spec", "maxReplicas"), "autoscaling max"),
+    FieldPhrase(("keda.sh/ScaledObject",), ("spec", "minReplicaCount"), "autoscaling min"),
+    FieldPhrase(("keda.sh/ScaledObject",), ("spec", "maxReplicaCount"), "autoscaling max"),
+)
+
+
+def _route_weights(old: dict[str, Any], new: dict[str, Any]) -> str | None:
+    """Backend weights per rule: 'weights blue 90%, green 10% -> blue 75%, green 25%'."""
+    before, after = _weights(old), _weights(new)
+    if before == after:
+        return None
+    return f"weights {_show_weights(before)} -> {_show_weights(after)}"
+
+
+def _weights(route: dict[str, Any]) -> list[dict[str, int]]:
+    shares = []
+    for rule in route.get("spec", {}).get("rules") or []:
+        refs = rule.get("backendRefs") or []
+        weights = {str(ref.get("name")): int(ref.get("weight", 1)) for ref in refs}
+        total = sum(weights.values())
+        if len(weights) > 1 and total:
+            shares.append({name: round(100 * w / total) for name, w in weights.items()})
+    return shares
+
+
+def _show_weights(rules: list[dict[str, int]]) -> str:
+    if not rules:
+        return "(no split)"
+    return "; ".join(", ".join(f"{name} {share}%" for name, share in r.items()) for r in rules)
+
+
+@dataclass(frozen=True)
+class ObjectPhrase:
+    kinds: tuple[str, ...]
+    describe: Callable[[dict[str, Any], dict[str, Any]], str | None]
+
+
+OBJECT_PHRASES: tuple[ObjectPhrase, ...] = (
+    ObjectPhrase(
+        ("gateway.networking.k8s.io/HTTPRoute", "gateway.networking.k8s.io/GRPCRoute"),
+        _route_weights,
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    order: int
+    subject: str  # the object's name
+    deployment: str | None
+    slot: str | None
+    words: str
+
+
+def describe(
+    resources: Sequence[ResourceDiff],
+    before: dict[str, Entry],
+    after: dict[str, Entry],
+    renamed_deployments: dict[str, str],
+) -> tuple[str, ...]:
+    lines = _deployment_lines(before, after, renamed_deployments)
+    sentences: list[Sentence] = []
+    for resource in resources:
+        if resource.status is Status.CHANGED:
+            sentences += _changed(resource, before[resource.id], after[resource.id])
+    lines += _merged(sentences)
+    lines += _arrivals(resources, before, after, renamed_deployments)
+    return tuple(lines)
+
+
+def _deployment_lines(
+    before: dict[str, Entry], after: dict[str, Entry], renamed: dict[str, str]
+) -> list[str]:
+    old, new = _deployments(before), _deployments(after)
+    lines = [f"{a}: renamed to {b} (every object is replaced)" for a, b in renamed.items()]
+    lines += [f"{name}: new deployment" for name in sorted(new - old - set(renamed.values()))]
+    lines += [f"{name}: deployment removed" for name in sorted(old - new - set(renamed))]
+    return lines
+
+
+def _deployments(entries: dict[str, Entry]) -> set[str]:
+    return {entry.deployment for entry in entries.values() if entry.deployment}
+
+
+def _changed(resource: ResourceDiff, old: Entry, new: Entry) -> list[Sentence]:
+    if old.body is None or new.body is None:
+        return []
+    kind = kind_key(new.body)
+    found = []
+    for change in resource.fields:
+        keys = keys_of(change.path)
+        for order, phrase in enumerate(FIELD_PHRASES):
+            if kind in phrase.kinds and keys == phrase.pattern:
+                before, after = phrase.show(change.old, change.new)
+                found.append(_sentence(order, new, f"{phrase.words} {before} -> {after}"))
+    for offset, phrase in enumerate(OBJECT_PHRASES):
+        if kind in phrase.kinds and (words := phrase.describe(old.body, new.body)):
+            found.append(_sentence(len(FIELD_PHRASES) + offset, new, words))
+    return found
+
+
+def _sentence(order: int, entry: Entry, words: str) -> Sentence:
+    assert entry.body is not None
+    return Sentence(order, entry.name, entry.deployment, slot_of(entry.body), words)
+
+
+def _merged(sentences: list[Sentence]) -> list[str]:
+    """The same change on every slot of a deployment reads as one line."""
+    groups: dict[tuple[Any, ...], list[Sentence]] = defaultdict(list)
+    for sentence in sentences:
+        groups[(sentence.order, sentence.deployment or sentence.subject, sentence.words)].append(
+            sentence
+        )
+    lines = []
+    for (_, owner, words), group in sorted(groups.items(), key=lambda item: item[0][:2]):
+        subjects = sorted({s.subject for s in group})
+        if len(subjects) == 1:
+            lines.append(f"{subjects[0]}: {words}")
+        else:
+            which = sorted({s.slot or s.subject for s in group})
+            lines.append(f"{owner}: {words} ({', '.join(which)})")
+    return lines
+
+
+def _arrivals(
+    resources: Sequence[ResourceDiff],
+    before: dict[str, Entry],
+    after: dict[str, Entry],
+    renamed: dict[str, str],
+) -> list[str]:
+    """Objects added or removed inside deployments that stay (a new loader Job, say)."""
+    staying = _deployments(before) & _deployments(after)
+    moves: dict[tuple[str, str, str | None], dict[Status, list[str]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
+    for resource in resources:
+        if resource.status not in (Status.ADDED, Status.REMOVED):
+            continue
+        entry = (after if resource.status is Status.ADDED else before)[resource.id]
+        if entry.body is None or entry.deployment not in staying:
+            continue
+        key = (entry.deployment, entry.body["kind"], component_of(entry.body))
+        moves[key][resource.status].append(entry.name)
+    lines = []
+    for (deployment, kind, _), by_status in sorted(moves.items(), key=lambda i: str(i[0])):
+        gone, new = sorted(by_status[Status.REMOVED]), sorted(by_status[Status.ADDED])
+        if len(gone) == 1 and len(new) == 1:
+            lines.append(f"{deployment}: {kind} {gone[0]} -> {new[0]}")
+            continue
+        lines += [f"{deployment}: new {kind} {name}" for name in new]
+        lines += [f"{deployment}: {kind} {name} removed" for name in gone]
+    return lines

@@ -1,0 +1,388 @@
+"""The status vocabulary: what a deployment, slot and instance can be, why, and what to do.
+
+Target-neutral. A reader (Kubernetes today, Docker later) observes its target and returns a
+StackReport; the command prints it. What the stack file expects comes from the plan, so a
+deployment that does not exist yet still shows up, as REQUESTED.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from components.plan import StackPlan
+
+
+class DeploymentStatus(StrEnum):
+    """Where a deployment (or one slot of it) stands; the order is the order of progress."""
+
+    REQUESTED = "REQUESTED"  # in the stack file; nothing of it exists yet
+    DEPLOYING = "DEPLOYING"  # being put in place: cache filling, pods placed, images pulled
+    INITIALIZING = "INITIALIZING"  # engines run and load the model; not all answer yet
+    DEPLOYED = "DEPLOYED"  # every replica ready and the route points at it
+    STOPPED = "STOPPED"  # scaled to zero on purpose: configuration and cache stay
+    ERROR = "ERROR"  # a problem a retry or an outside fix may clear
+    FAILED = "FAILED"  # a problem that stays until the stack file changes
+
+
+class InstanceStatus(StrEnum):
+    """One replica (an engine pod) or one attempt of the cache loader."""
+
+    REQUESTED = "REQUESTED"  # waiting for a node
+    COPYING_FILES = "COPYING_FILES"  # model files are being copied into the cache
+    STARTING = "STARTING"  # created; the engine has not passed its probes yet
+    DEPLOYED = "DEPLOYED"  # ready: receives traffic
+    TERMINATING = "TERMINATING"  # shutting down (scale-down, rollout, switch)
+    ERROR = "ERROR"
+    FAILED = "FAILED"
+
+
+class InstanceRole(StrEnum):
+    ENGINE = "engine"
+    LOADER = "loader"
+
+
+class Remedy(StrEnum):
+    """What gets a problem out of the way: trying again, or changing the stack file."""
+
+    RETRY = "retry"
+    RECONFIGURE = "reconfigure"
+
+
+@dataclass(frozen=True)
+class Guidance:
+    remedy: Remedy
+    advice: str
+
+
+class ErrorCode(StrEnum):
+    OOM = "OOM"
+    CUDA_ERROR = "CUDA_ERROR"
+    MODEL_LOADING_FAILURE = "MODEL_LOADING_FAILURE"
+    CONTAINER_EXITED = "CONTAINER_EXITED"
+    RUNTIME_ERROR = "RUNTIME_ERROR"
+    STARTUP_TIMEOUT = "STARTUP_TIMEOUT"
+    MUST_REDOWNLOAD = "MUST_REDOWNLOAD"
+    IMAGE_PULL = "IMAGE_PULL"
+    UNSCHEDULABLE = "UNSCHEDULABLE"
+
+    @property
+    def guidance(self) -> Guidance:
+        return GUIDANCE[self]
+
+
+GUIDANCE: dict[ErrorCode, Guidance] = {
+    ErrorCode.OOM: Guidance(
+        Remedy.RECONFIGURE,
+        "The engine needs more memory than it has. Host memory: raise resources.memory. "
+        "GPU memory: pick a lower precision, a smaller model, more GPUs (gpu.count) or a "
+        "larger one (gpu.type). Retrying as is fails the same way.",
+    ),
+    ErrorCode.CUDA_ERROR: Guidance(
+        Remedy.RETRY,
+        "The GPU stack failed (device, driver or CUDA version). One node only: delete the pod "
+        "so it lands on another node. Every pod: the image needs a newer driver than the nodes "
+        "have; pin an image built for their driver (image:) or upgrade the node pool.",
+    ),
+    ErrorCode.MODEL_LOADING_FAILURE: Guidance(
+        Remedy.RECONFIGURE,
+        "The model could not be fetched or read. Check model.source, model.revision and "
+        "model.format; gated Hugging Face repositories need hfToken with access granted; a "
+        "full cache volume needs a larger cache.size.",
+    ),
+    ErrorCode.CONTAINER_EXITED: Guidance(
+        Remedy.RECONFIGURE,
+        "The engine process ended by itself. The log tail tells why: an engine that does not "
+        "support this model, a bad env value or image, or too little memory. Fix engine, "
+        "image, env or resources, then `pulumi up`.",
+    ),
+    ErrorCode.RUNTIME_ERROR: Guidance(
+        Remedy.RETRY,
+        "An error without a more specific code. Read the message and the logs "
+        "(`kubectl logs --previous`); once the cause is gone, Kubernetes or `pulumi up` "
+        "brings the pods back.",
+    ),
+    ErrorCode.STARTUP_TIMEOUT: Guidance(
+        Remedy.RECONFIGURE,
+        "The engine did not answer its health check within the startup time, so it was "
+        "restarted. Large models on slow storage need a higher startupTimeoutSeconds; "
+        "otherwise serve a smaller model or precision.",
+    ),
+    ErrorCode.MUST_REDOWNLOAD: Guidance(
+        Remedy.RETRY,
+        "The cache loader gave up before the model was complete (network or storage trouble). "
+        "Delete its Job (`kubectl delete job NAME`) and run `pulumi up --refresh` to fetch the "
+        "model again; engines start once the cache is complete.",
+    ),
+    ErrorCode.IMAGE_PULL: Guidance(
+        Remedy.RETRY,
+        "The node cannot pull the image. Check that the tag in image: exists and the registry "
+        "is reachable with the cluster's pull credentials; Kubernetes keeps retrying and "
+        "continues by itself once the image can be pulled.",
+    ),
+    ErrorCode.UNSCHEDULABLE: Guidance(
+        Remedy.RETRY,
+        "No node can take the pod: none offers the GPU type and count asked for, or none has "
+        "room left. Add nodes to the GPU pool (or let the autoscaler do it), or ask for what "
+        "the cluster has: gpu.type, gpu.count, kubernetes.cloud.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    code: ErrorCode
+    # What happened, with its evidence (an event message, a log line).
+    message: str
+    # Where it was seen, e.g. `pod/llama-chat-6d5f8-x7k2p container engine`.
+    source: str
+
+    @property
+    def status(self) -> DeploymentStatus:
+        if self.code.guidance.remedy is Remedy.RECONFIGURE:
+            return DeploymentStatus.FAILED
+        return DeploymentStatus.ERROR
+
+
+def problem_status(problems: tuple[Problem, ...]) -> DeploymentStatus | None:
+    """FAILED when any problem needs a new configuration, ERROR for the others, else None."""
+    if not problems:
+        return None
+    statuses = {problem.status for problem in problems}
+    return (
+        DeploymentStatus.FAILED if DeploymentStatus.FAILED in statuses else DeploymentStatus.ERROR
+    )
+
+
+class ConditionType(StrEnum):
+    CACHE_READY = "CacheReady"
+    RUNTIME_READY = "RuntimeReady"
+    ROUTING_READY = "RoutingReady"
+    READY = "Ready"
+
+
+@dataclass(frozen=True)
+class Condition:
+    type: ConditionType
+    status: bool
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Instance:
+    name: str
+    role: InstanceRole
+    status: InstanceStatus
+    ready: bool
+    restarts: int
+    node: str | None
+    # Why it has this status, in a few words ("waiting for a node", "loading the model").
+    detail: str
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class SlotReport:
+    """One workload of a deployment: `main` (rolling) or `blue` / `green`."""
+
+    slot: str
+    workload: str
+    serving: bool
+    status: DeploymentStatus
+    desired_replicas: int
+    ready_replicas: int
+    conditions: tuple[Condition, ...]
+    instances: tuple[Instance, ...]
+    # Everything wrong with the slot, each distinct problem once.
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeploymentReport:
+    name: str
+    status: DeploymentStatus
+    endpoint: str
+    serving_slot: str
+    hardware: str
+    slots: tuple[SlotReport, ...]
+
+
+class Outcome(StrEnum):
+    READY = "ready"
+    PROGRESSING = "progressing"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class StackReport:
+    stack: str
+    target: str
+    namespace: str
+    context: str | None
+    deployments: tuple[DeploymentReport, ...]
+    # Deployments with objects in the namespace that the stack file no longer declares.
+    unmanaged: tuple[str, ...] = ()
+
+    @property
+    def outcome(self) -> Outcome:
+        statuses = {deployment.status for deployment in self.deployments}
+        if statuses & {DeploymentStatus.FAILED, DeploymentStatus.ERROR}:
+            return Outcome.FAILED
+        if statuses <= {DeploymentStatus.DEPLOYED, DeploymentStatus.STOPPED}:
+            return Outcome.READY
+        return Outcome.PROGRESSING
+
+
+# -- what the stack file expects ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExpectedSlot:
+    slot: str
+    workload: str
+    replicas: int
+    serving: bool
+    # The loader Job that fills the cache for this slot's model (None: nothing to download).
+    loader_job: str | None
+
+
+@dataclass(frozen=True)
+class ExpectedDeployment:
+    name: str
+    endpoint: str
+    serving_slot: str
+    stable_service: str
+    hardware: str
+    slots: tuple[ExpectedSlot, ...]
+
+
+@dataclass(frozen=True)
+class StackExpectation:
+    stack: str
+    target: str
+    namespace: str
+    # kubeconfig context; None: the current one.
+    context: str | None
+    deployments: tuple[ExpectedDeployment, ...]
+
+    @classmethod
+    def from_plan(cls, stack: str, plan: StackPlan) -> StackExpectation:
+        return cls(
+            stack=stack,
+            target=plan.target,
+            namespace=plan.namespace,
+            context=plan.kube_context,
+            deployments=tuple(
+                ExpectedDeployment(
+                    name=deployment.name,
+                    endpoint=deployment.endpoint,
+                    serving_slot=deployment.serving_slot,
+                    stable_service=deployment.stable_service,
+                    hardware=deployment.gpu_summary,
+                    slots=tuple(
+                        ExpectedSlot(
+                            slot=slot.slot,
+                            workload=slot.workload_name,
+                            replicas=slot.replicas,
+                            serving=slot.serving,
+                            loader_job=slot.loader_job,
+                        )
+                        for slot in deployment.slots
+                    ),
+                )
+                for deployment in plan.deployments
+            ),
+        )
+
+
+# -- the reader contract -------------------------------------------------------------------
+
+
+class StatusReader(Protocol):
+    """Observes one target; one implementation per target (kubernetes_reader.py, ...)."""
+
+    def read(self, expectation: StackExpectation) -> StackReport: ...
+
+
+class ReaderSetupError(Exception):
+    """The reader cannot even start: no kubeconfig, unknown context. The user must fix it."""
+
+
+class StatusUnavailable(Exception):
+    """The target did not answer (unreachable, forbidden); a later try may succeed."""
+
+
+# -- JSON for pipelines ---------------------------------------------------------------------
+
+
+def report_as_json(report: StackReport) -> dict[str, Any]:
+    """The report as plain data with camelCase keys, like the stack outputs."""
+    return {
+        "stack": report.stack,
+        "target": report.target,
+        "namespace": report.namespace,
+        "context": report.context,
+        "outcome": report.outcome.value,
+        "deployments": [_deployment_json(deployment) for deployment in report.deployments],
+        "unmanaged": list(report.unmanaged),
+    }
+
+
+def _deployment_json(deployment: DeploymentReport) -> dict[str, Any]:
+    return {
+        "name": deployment.name,
+        "status": deployment.status.value,
+        "endpoint": deployment.endpoint,
+        "servingSlot": deployment.serving_slot,
+        "hardware": deployment.hardware,
+        "slots": [_slot_json(slot) for slot in deployment.slots],
+    }
+
+
+def _slot_json(slot: SlotReport) -> dict[str, Any]:
+    return {
+        "slot": slot.slot,
+        "workload": slot.workload,
+        "serving": slot.serving,
+        "status": slot.status.value,
+        "desiredReplicas": slot.desired_replicas,
+        "readyReplicas": slot.ready_replicas,
+        "conditions": [
+            {
+                "type": condition.type.value,
+                # Kubernetes spells condition statuses as strings.
+                "status": "True" if condition.status else "False",
+                "reason": condition.reason,
+                "message": condition.message,
+            }
+            for condition in slot.conditions
+        ],
+        "instances": [
+            {
+                "name": instance.name,
+                "role": instance.role.value,
+                "status": instance.status.value,
+                "ready": instance.ready,
+                "restarts": instance.restarts,
+                "node": instance.node,
+                "detail": instance.detail,
+                "errorCodes": [problem.code.value for problem in instance.problems],
+            }
+            for instance in slot.instances
+        ],
+        "problems": [_problem_json(problem) for problem in slot.problems],
+    }
+
+
+def _problem_json(problem: Problem) -> dict[str, Any]:
+    guidance = problem.code.guidance
+    return {
+        "code": problem.code.value,
+        "message": problem.message,
+        "source": problem.source,
+        "remedy": guidance.remedy.value,
+        "guidance": guidance.advice,
+    }

@@ -1,0 +1,166 @@
+"""A stand-in for an engine on loopback: health, model list, streamed chat completions.
+
+It speaks just enough of the OpenAI-compatible API that vLLM, SGLang, TGI and llama.cpp
+serve for a load balancer to be tested for real: every response says which engine
+answered (header `X-Engine`), streams are chunked as the engine produces them, and
+tests can make it slow, failing (503) or gone.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class FakeEngine:
+    def __init__(self, name: str, port: int | None = None) -> None:
+        self.name = name
+        self.port = port or free_port()
+        self.status = 200
+        self.delay_seconds = 0.0
+        self.chunk_interval = 0.0
+        self.requests = 0
+        self.active = 0
+        # When each streamed chunk left this engine (perf_counter), for latency checks.
+        self.chunk_sent_at: list[float] = []
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> FakeEngine:
+        engine = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                engine._count(+1)
+                try:
+                    if self.path == "/health":
+                        self._reply(engine.status, {"status": "ok"})
+                    elif self.path == "/v1/models":
+                        self._reply(engine.status, {"data": [{"id": "fake", "object": "model"}]})
+                    else:
+                        self._reply(404, {"error": "not found"})
+                finally:
+                    engine._count(-1)
+
+            def do_POST(self) -> None:
+                engine._count(+1)
+                try:
+                    length = int(self.headers.get("Content-Length") or 0)
+                    body = json.loads(self.rfile.read(length) or b"{}")
+                    # A request may ask to be slow: a long generation holding a connection.
+                    pause = float(body.get("sleep", 0)) or engine.delay_seconds
+                    if pause:
+                        time.sleep(pause)
+                    if engine.status != 200:
+                        self._reply(engine.status, {"error": "unavailable"})
+                    elif body.get("stream"):
+                        self._stream(int(body.get("max_tokens", 3)))
+                    else:
+                        self._reply(200, {"choices": [{"message": {"content": engine.name}}]})
+                finally:
+                    engine._count(-1)
+
+            def _reply(self, status: int, payload: dict[str, Any]) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("X-Engine", engine.name)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _stream(self, tokens: int) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.send_header("X-Engine", engine.name)
+                self.end_headers()
+                for index in range(tokens):
+                    if index and engine.chunk_interval:
+                        time.sleep(engine.chunk_interval)
+                    event = f"data: {json.dumps({'token': index, 'engine': engine.name})}\n\n"
+                    self._chunk(event.encode())
+                    engine.chunk_sent_at.append(time.perf_counter())
+                self._chunk(b"data: [DONE]\n\n")
+                self._chunk(b"")
+
+            def _chunk(self, data: bytes) -> None:
+                self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                self.wfile.flush()
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        """Gone: the port refuses connections, like a killed container."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def _count(self, delta: int) -> None:
+        with self._lock:
+            self.active += delta
+            if delta > 0:
+                self.requests += 1
+
+
+class EngineProcess:
+    """A FakeEngine in its own process: killing it drops every connection, as a crash does."""
+
+    def __init__(self, name: str, port: int | None = None) -> None:
+        self.name = name
+        self.port = port or free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> EngineProcess:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.support.fake_engine", self.name, str(self.port)]
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"fake engine {self.name} did not start")
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+if __name__ == "__main__":
+    FakeEngine(sys.argv[1], int(sys.argv[2])).start()
+    while True:
+        time.sleep(3600)
