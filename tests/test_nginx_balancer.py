@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import re
 import threading
 import time
@@ -21,7 +22,10 @@ from components.docker.gateway_config import GatewayConfig, GatewayRoute, Upstre
 from tests.support.fake_engine import EngineProcess, FakeEngine, free_port
 from tests.support.nginx_process import NginxProcess, nginx_available
 
-pytestmark = pytest.mark.skipif(not nginx_available(), reason="nginx is not installed")
+# CI installs nginx: there a missing binary fails instead of skipping.
+pytestmark = pytest.mark.skipif(
+    not nginx_available() and not os.environ.get("CI"), reason="nginx is not installed"
+)
 
 PATH = "/team/chat"
 

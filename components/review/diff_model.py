@@ -93,6 +93,10 @@ class ResourceDiff:
         return tuple(v for v in self.verdicts if v.consequence.blocking)
 
     @property
+    def previous_name(self) -> str | None:
+        return self.previous_id.rsplit("::", 1)[-1] if self.previous_id else None
+
+    @property
     def label(self) -> str:
         """'Deployment llama-chat-blue' for manifests, the Pulumi type otherwise."""
         return f"{self.kind or self.type} {self.name}"

@@ -117,6 +117,6 @@ def replacement_notes(
     if same_name or (new or {}).get("deleteBeforeReplace"):
         # pulumi-kubernetes deletes first when the replacement must reuse the same name.
         notes.append(
-            Verdict(Consequence.UPDATE, "deleted before its replacement exists: a gap in between")
+            Verdict(Consequence.UPDATE, "deleted first, then created again: nothing in between")
         )
     return tuple(notes)

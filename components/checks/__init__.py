@@ -1,0 +1,1 @@
+"""Checks that run during `pulumi up`, where Pulumi runs (dynamic providers)."""

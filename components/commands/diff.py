@@ -1,0 +1,127 @@
+"""`modelstack diff`: what a change to a stack file does, before anyone runs `pulumi up`.
+
+Exit codes: 0 no changes, 1 changes that all update in place, 3 at least one resource
+would be replaced (or the update refused, or a protected resource deleted), 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pulumi
+
+from components.commands.common import (
+    EXIT_BAD_INPUT,
+    add_stack_arguments,
+    stack_file_path,
+    stack_name,
+)
+from components.offline.render import Render, render_stack, warn_leaks
+from components.offline.stack_file import StackFileError, read_stack_file
+from components.review.compare import compare
+from components.review.diff_digest import exit_code
+from components.review.format_markdown import format_markdown
+from components.review.format_text import format_text
+from components.review.git_revision import RevisionError, file_at_revision
+
+EPILOG = """\
+Both sides are rendered with the code as it is now: --against REV takes only the stack
+file's content at REV (git show REV:path), so the diff shows what the stack file change
+does, not what code changes do.
+
+exit codes:
+  0  no changes
+  1  changes, all applied in place
+  2  bad input (either stack file, a revision, arguments)
+  3  something would be replaced, or refused (a protected resource, a PVC shrink, ...)
+"""
+
+
+def register(subcommands: argparse._SubParsersAction) -> None:
+    parser = subcommands.add_parser(
+        "diff",
+        help="compare a stack file with an earlier version: changes and replacements",
+        description="Render two versions of a stack file and say what changes, resource by"
+        " resource, and which changes Kubernetes or Pulumi would answer with a replacement.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_stack_arguments(parser)
+    against = parser.add_mutually_exclusive_group(required=True)
+    against.add_argument(
+        "--against", metavar="GIT_REV", help="the stack file as committed at this git revision"
+    )
+    against.add_argument(
+        "--against-file", metavar="PATH", type=Path, help="another stack file (the old side)"
+    )
+    parser.add_argument("--format", choices=("text", "markdown"), default="text")
+    parser.set_defaults(command=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        current = stack_file_path(args)
+        old_side = _old_side(args, current)
+    except (StackFileError, RevisionError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    before = _render_old(old_side, stack_name(args))
+    after = _render(current, stack_name(args), shown_as=str(current))
+    if before is None or after is None:
+        return EXIT_BAD_INPUT
+    diff = compare(before, after)
+    title = f"modelstack diff: {stack_name(args)}, {old_side.label} -> {current}"
+    if args.format == "markdown":
+        print(format_markdown(diff, title), end="")
+    else:
+        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        print(format_text(diff, title, color=color), end="")
+    return exit_code(diff)
+
+
+@dataclasses.dataclass(frozen=True)
+class _OldSide:
+    label: str  # how messages name it: a path, or REV:path
+    path: Path | None = None  # a stack file on disk
+    content: str | None = None  # the stack file's text at a revision
+    missing: bool = False  # the file did not exist at the revision: everything is new
+
+
+def _old_side(args: argparse.Namespace, current: Path) -> _OldSide:
+    if args.against_file is not None:
+        return _OldSide(label=str(args.against_file), path=args.against_file)
+    label = f"{args.against}:{current}"
+    content = file_at_revision(current, args.against)
+    return _OldSide(label=label, content=content, missing=content is None)
+
+
+def _render_old(side: _OldSide, stack: str) -> Render | None:
+    if side.missing:
+        print(f"note: {side.label} does not exist: every resource is new", file=sys.stderr)
+        return Render(objects=[], resources=[], outputs={}, leaks=[])
+    if side.path is not None:
+        return _render(side.path, stack, shown_as=side.label)
+    with tempfile.TemporaryDirectory(prefix="modelstack-diff-") as directory:
+        path = Path(directory) / f"Pulumi.{stack}.yaml"
+        path.write_text(side.content or "", encoding="utf-8")
+        return _render(path, stack, shown_as=side.label)
+
+
+def _render(path: Path, stack: str, shown_as: str) -> Render | None:
+    """Render one side; on bad input print every error (naming `shown_as`) and return None."""
+    try:
+        config = dataclasses.replace(read_stack_file(path, stack), stack_file=Path(shown_as))
+        render = render_stack(config)
+    except StackFileError as error:
+        print(f"error: {str(error).replace(str(path), shown_as)}", file=sys.stderr)
+        return None
+    except pulumi.RunError as error:
+        print(str(error), file=sys.stderr)
+        return None
+    warn_leaks(render)
+    return render

@@ -1,0 +1,113 @@
+"""The config resource's provider against a real nginx: in-place update, graceful reload."""
+
+from __future__ import annotations
+
+import os
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from components.docker.gateway_config import GatewayConfig, GatewayRoute, UpstreamServer
+from components.docker.nginx_reload import NginxConfigError, NginxConfigProvider
+from tests.support.fake_engine import FakeEngine, free_port
+from tests.support.nginx_process import NGINX, NginxProcess, nginx_available
+
+pytestmark = pytest.mark.skipif(
+    not nginx_available() and not os.environ.get("CI"), reason="nginx is not installed"
+)
+
+
+@pytest.fixture
+def engines() -> Iterator[tuple[FakeEngine, FakeEngine]]:
+    blue, green = FakeEngine("blue").start(), FakeEngine("green").start()
+    yield blue, green
+    blue.stop()
+    green.stop()
+
+
+def _config(directory: Path, port: int, engine: FakeEngine) -> str:
+    route = GatewayRoute("chat", "/chat", 60, None, (UpstreamServer(engine.address),), 3, 10)
+    return GatewayConfig(
+        "127.0.0.1", port, (route,), runtime_dir=str(directory), error_log=str(directory / "e.log")
+    ).render()
+
+
+def _props(directory: Path, config: str) -> dict[str, object]:
+    return {
+        "config": config,
+        "directory": str(directory),
+        "file_name": "nginx.conf",
+        "path_in_nginx": str(directory),
+        "nginx_command": [NGINX, "-p", str(directory)],
+        "triggers": [],
+    }
+
+
+def _answer(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/chat/v1/models", timeout=5) as reply:
+        return reply.headers["X-Engine"]
+
+
+def _eventually(port: int, expected: str) -> str:
+    """A reload is asynchronous: old workers stop accepting shortly after the signal."""
+    deadline = time.monotonic() + 3
+    answer = _answer(port)
+    while answer != expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+        answer = _answer(port)
+    return answer
+
+
+def test_update_rewrites_the_config_and_reloads_nginx_in_place(tmp_path: Path, engines) -> None:
+    blue, green = engines
+    port = free_port()
+    directory = tmp_path / "gateway"
+    provider = NginxConfigProvider()
+    created = provider.create(_props(directory, _config(directory, port, blue)))
+    nginx = NginxProcess(directory)
+    nginx.start(f"http://127.0.0.1:{port}/-/health")
+    try:
+        pid = nginx.process.pid if nginx.process else None
+        assert _answer(port) == "blue"
+        olds = created.outs
+        news = _props(directory, _config(directory, port, green))
+        assert provider.diff(created.id, olds, news).changes
+        assert provider.diff(created.id, olds, news).replaces == []
+        provider.update(created.id, olds, news)
+        assert _eventually(port, "green") == "green"
+        # Same master process: reloaded, not restarted.
+        assert nginx.process is not None and nginx.process.pid == pid
+        assert nginx.process.poll() is None
+    finally:
+        nginx.stop()
+
+
+def test_a_broken_config_is_refused_and_the_old_one_keeps_serving(tmp_path: Path, engines) -> None:
+    blue, _ = engines
+    port = free_port()
+    directory = tmp_path / "gateway"
+    provider = NginxConfigProvider()
+    good = _config(directory, port, blue)
+    created = provider.create(_props(directory, good))
+    nginx = NginxProcess(directory)
+    nginx.start(f"http://127.0.0.1:{port}/-/health")
+    try:
+        broken = good.replace("proxy_buffering off;", "proxy_buffering sideways;")
+        with pytest.raises(NginxConfigError, match="could not test the new config"):
+            provider.update(created.id, created.outs, _props(directory, broken))
+        assert (directory / "nginx.conf").read_text() == good
+        assert _answer(port) == "blue"
+    finally:
+        nginx.stop()
+
+
+def test_moving_the_config_replaces_the_resource(tmp_path: Path) -> None:
+    provider = NginxConfigProvider()
+    olds = _props(tmp_path / "a", "events {}")
+    news = _props(tmp_path / "b", "events {}")
+    assert provider.diff("id", olds, news).replaces == ["directory"]
+    provider.delete("id", provider.create(olds).outs)
+    assert not (tmp_path / "a" / "nginx.conf").exists()
