@@ -10,10 +10,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from components.commands import diff, graph, render, validate
+from components.commands import diff, graph, render, status, validate
 from components.commands.common import EXIT_BAD_INPUT, EXIT_INVALID, EXIT_OK
 
-SUBCOMMANDS = (render, validate, diff, graph)
+SUBCOMMANDS = (render, validate, diff, graph, status)
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INVALID", "EXIT_OK", "main"]
 

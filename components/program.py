@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pulumi
-import pulumi_kubernetes as k8s
 
+from components.docker import target as docker_target
 from components.errors import StackConfigError
-from components.kubernetes import objects
-from components.kubernetes.manifests.namespace import namespace
-from components.kubernetes.model_deployment import ModelDeployment
+from components.kubernetes import target as kubernetes_target
 from components.plan import StackPlan, build_plan
 from components.stack_config import NAMESPACE, parse_stack_spec, read_runtime_config, stack_file_for
+
+TARGETS = {"kubernetes": kubernetes_target.deploy, "docker": docker_target.deploy}
 
 
 class StackConfigRunError(pulumi.RunError):
@@ -31,25 +31,8 @@ def load_plan() -> tuple[StackPlan, bool]:
 def run() -> None:
     plan, has_hf_token = load_plan()
     hf_token = pulumi.Config(NAMESPACE).require_secret("hfToken") if has_hf_token else None
-
-    # One explicit provider from the first `pulumi up`: switching providers later
-    # would replace every object. `kubernetes.context` pins the cluster.
-    provider = k8s.Provider(
-        "kubernetes",
-        context=plan.kube_context,
-        # Ownership of replicas by autoscalers needs server-side apply (the default).
-        enable_server_side_apply=True,
-    )
-    opts = pulumi.ResourceOptions(providers={"kubernetes": provider})
-    depends_on: list[pulumi.Resource] = []
-    if plan.create_namespace:
-        depends_on.append(
-            objects.create(namespace(plan.namespace), pulumi.ResourceOptions(provider=provider))
-        )
-    summaries = {}
-    for deployment in plan.deployments:
-        component = ModelDeployment(deployment, hf_token, opts=opts, depends_on=depends_on)
-        summaries[deployment.name] = component.summary
+    summaries = TARGETS[plan.target](plan, hf_token)
     pulumi.export("environment", plan.environment.name)
+    pulumi.export("target", plan.target)
     pulumi.export("namespace", plan.namespace)
     pulumi.export("deployments", summaries)

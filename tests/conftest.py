@@ -18,6 +18,7 @@ from components.offline.stack_file import read_stack_file
 ROOT = Path(__file__).resolve().parents[1]
 STACKS = ROOT / "stacks"
 STACK_NAMES = ("dev", "staging", "prod")
+KUBERNETES_STACKS = ("staging", "prod")
 
 
 def stack_document(name: str) -> dict[str, Any]:

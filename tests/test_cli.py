@@ -103,17 +103,17 @@ def test_validate_reports_schema_violations_with_object_and_field(
 ) -> None:
     # The committed stacks render valid objects: corrupt one rendered Deployment to see
     # how `validate` reports what the API server would refuse.
-    render = render_document(tmp_path, stack_document("dev"))
+    render = render_document(tmp_path, stack_document("staging"))
     deployment = next(o for o in render.objects if o["kind"] == "Deployment")
     deployment["spec"]["replicas"] = "two"
     deployment["spec"]["template"]["spec"]["containers"][0]["imagePullPolice"] = "Always"
     monkeypatch.setattr("components.commands.common.render_stack", lambda config: render)
 
-    code = main(["validate", "--stack", "dev", "--crd-schemas", str(crd_dir)])
+    code = main(["validate", "--stack", "staging", "--crd-schemas", str(crd_dir)])
     assert code == EXIT_INVALID
     out = capsys.readouterr().out
-    assert "Deployment/qwen-tiny: spec.replicas" in out
-    assert "Deployment/qwen-tiny: spec.template.spec.containers[0].imagePullPolice" in out
+    assert "Deployment/llama-chat: spec.replicas" in out
+    assert "Deployment/llama-chat: spec.template.spec.containers[0].imagePullPolice" in out
     assert "2 schema violation(s)" in out
 
 

@@ -36,12 +36,14 @@ def _config(directory: Path, port: int, engine: FakeEngine) -> str:
 
 
 def _props(directory: Path, config: str) -> dict[str, object]:
+    # The same steps the docker target runs through `docker exec -i <gateway>`, run locally.
+    directory.mkdir(parents=True, exist_ok=True)
     return {
         "config": config,
-        "directory": str(directory),
-        "file_name": "nginx.conf",
-        "path_in_nginx": str(directory),
-        "nginx_command": [NGINX, "-p", str(directory)],
+        "config_path": str(directory / "nginx.conf"),
+        "pid_path": str(directory / "nginx.pid"),
+        "exec_prefix": [],
+        "nginx": [NGINX, "-p", str(directory)],
         "triggers": [],
     }
 
@@ -104,10 +106,18 @@ def test_a_broken_config_is_refused_and_the_old_one_keeps_serving(tmp_path: Path
         nginx.stop()
 
 
-def test_moving_the_config_replaces_the_resource(tmp_path: Path) -> None:
+def test_create_before_nginx_runs_writes_without_reloading(tmp_path: Path, engines) -> None:
+    blue, _ = engines
+    port = free_port()
+    directory = tmp_path / "gateway"
+    NginxConfigProvider().create(_props(directory, _config(directory, port, blue)))
+    assert "server 127.0.0.1" in (directory / "nginx.conf").read_text()
+    assert not (directory / "nginx.conf.next").exists()
+    assert not (directory / "nginx.pid").read_text(errors="ignore").strip()
+
+
+def test_a_new_gateway_container_triggers_a_rewrite(tmp_path: Path) -> None:
     provider = NginxConfigProvider()
-    olds = _props(tmp_path / "a", "events {}")
-    news = _props(tmp_path / "b", "events {}")
-    assert provider.diff("id", olds, news).replaces == ["directory"]
-    provider.delete("id", provider.create(olds).outs)
-    assert not (tmp_path / "a" / "nginx.conf").exists()
+    olds = {**_props(tmp_path, "events {}"), "triggers": ["gateway-1"]}
+    assert not provider.diff("id", olds, dict(olds)).changes
+    assert provider.diff("id", olds, {**olds, "triggers": ["gateway-2"]}).changes

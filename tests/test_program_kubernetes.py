@@ -11,8 +11,8 @@ from components.offline.render import REDACTED, Render, render_stack
 from components.offline.runtime import ProgramRun, run_program
 from components.offline.stack_file import read_stack_file
 from tests.conftest import (
+    KUBERNETES_STACKS,
     ROOT,
-    STACK_NAMES,
     deployments_of,
     find_object,
     find_resource,
@@ -39,7 +39,7 @@ def _model_arg(deployment: dict) -> str:
     return args[args.index(flag) + 1]
 
 
-@pytest.mark.parametrize("stack", STACK_NAMES)
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
 def test_every_rendered_object_passes_strict_schema_validation(
     stack: str, stack_renders: dict[str, Render], schema_validator
 ) -> None:
@@ -48,7 +48,7 @@ def test_every_rendered_object_passes_strict_schema_validation(
     assert schema_validator.validate_all(render.objects) == []
 
 
-@pytest.mark.parametrize("stack", STACK_NAMES)
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
 def test_children_belong_to_their_deployment_component(
     stack: str, stack_renders: dict[str, Render]
 ) -> None:
@@ -125,7 +125,7 @@ def test_staging_places_on_gke_l4_nodes(stack_renders: dict[str, Render]) -> Non
     assert "PodDisruptionBudget" in kinds
 
 
-@pytest.mark.parametrize("stack", STACK_NAMES)
+@pytest.mark.parametrize("stack", KUBERNETES_STACKS)
 def test_engines_start_only_after_the_job_that_fills_their_cache(
     stack: str, stack_renders: dict[str, Render]
 ) -> None:
@@ -152,7 +152,7 @@ def test_engines_start_only_after_the_job_that_fills_their_cache(
 def test_cache_is_retained_everywhere_and_protected_in_prod(
     stack_renders: dict[str, Render],
 ) -> None:
-    for stack, protected in (("dev", False), ("staging", False), ("prod", True)):
+    for stack, protected in (("staging", False), ("prod", True)):
         claims = [r for r in stack_renders[stack].resources if r["type"] == PVC]
         assert claims
         for claim in claims:
@@ -160,15 +160,24 @@ def test_cache_is_retained_everywhere_and_protected_in_prod(
             assert claim["protect"] is protected, claim["id"]
 
 
-def test_dev_creates_its_namespace_and_no_disruption_budget(
+def test_staging_creates_its_namespace_before_anything_in_it(
     stack_renders: dict[str, Render],
 ) -> None:
-    render = stack_renders["dev"]
-    namespace = find_object(render, "Namespace", "modelstack-dev")
+    render = stack_renders["staging"]
+    namespace = find_object(render, "Namespace", "ml-staging")
     assert namespace["metadata"]["labels"]["app.kubernetes.io/part-of"] == "modelstack"
+    deployment = find_resource(render, DEPLOYMENT, "llama-chat")
+    assert "kubernetes:core/v1:Namespace::ml-staging" in deployment["dependsOn"]
+
+
+def test_dev_environment_has_no_disruption_budget(tmp_path: Path) -> None:
+    def to_dev(document: dict) -> None:
+        document["config"]["modelstack:environment"] = "dev"
+
+    render = render_document(tmp_path, with_changes(stack_document("staging"), to_dev))
     assert not [o for o in render.objects if o["kind"] == "PodDisruptionBudget"]
-    deployment = find_resource(render, DEPLOYMENT, "qwen-tiny")
-    assert "kubernetes:core/v1:Namespace::modelstack-dev" in deployment["dependsOn"]
+    claim = find_resource(render, PVC, "llama-chat-cache")
+    assert claim["protect"] is False and claim["retainOnDelete"] is True
 
 
 def test_prod_disruption_budgets_cover_every_slot(stack_renders: dict[str, Render]) -> None:
@@ -211,7 +220,7 @@ def test_hf_token_reaches_the_loader_as_a_secret_reference_and_never_as_text(
 
 
 def test_hf_token_that_is_not_a_secret_is_refused(tmp_path: Path) -> None:
-    document = stack_document("dev")
+    document = stack_document("staging")
     document["config"]["modelstack:hfToken"] = "hf_plaintext"
     with pytest.raises(pulumi.RunError, match=r"modelstack:hfToken: must be a secret"):
         render_document(tmp_path, document)

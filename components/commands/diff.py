@@ -71,11 +71,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     before = _render_old(old_side, stack_name(args))
-    after = _render(current, stack_name(args), shown_as=str(current))
+    after = _render(current, stack_name(args), shown_as=_shown(current))
     if before is None or after is None:
         return EXIT_BAD_INPUT
     diff = compare(before, after)
-    title = f"modelstack diff: {stack_name(args)}, {old_side.label} -> {current}"
+    title = f"modelstack diff: {stack_name(args)}, {old_side.label} -> {_shown(current)}"
     if args.format == "markdown":
         print(format_markdown(diff, title), end="")
     else:
@@ -94,8 +94,8 @@ class _OldSide:
 
 def _old_side(args: argparse.Namespace, current: Path) -> _OldSide:
     if args.against_file is not None:
-        return _OldSide(label=str(args.against_file), path=args.against_file)
-    label = f"{args.against}:{current}"
+        return _OldSide(label=_shown(args.against_file), path=args.against_file)
+    label = f"{args.against}:{_shown(current)}"
     content = file_at_revision(current, args.against)
     return _OldSide(label=label, content=content, missing=content is None)
 
@@ -110,6 +110,14 @@ def _render_old(side: _OldSide, stack: str) -> Render | None:
         path = Path(directory) / f"Pulumi.{stack}.yaml"
         path.write_text(side.content or "", encoding="utf-8")
         return _render(path, stack, shown_as=side.label)
+
+
+def _shown(path: Path) -> str:
+    """Paths as the user would type them: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _render(path: Path, stack: str, shown_as: str) -> Render | None:

@@ -28,6 +28,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     out = args.out or Path("render") / stack_name(args)
     written = write_render(render, out)
-    indexes = len(written) - len(render.objects)
-    print(f"wrote {len(render.objects)} objects and {indexes} index files to {out}")
+    documents = len(render.object_files())
+    print(
+        f"wrote {documents} resource documents and {len(written) - documents} index files to {out}"
+    )
     return EXIT_OK

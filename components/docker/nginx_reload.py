@@ -1,16 +1,16 @@
 """The load balancer's config as a resource that updates in place with a graceful reload.
 
 pulumi-docker replaces a container when most of its inputs change (uploads included):
-that would drop every open connection on a blue-green switch. Instead the container
-mounts a host directory, and this dynamic resource writes the config there, has nginx
-test it, and reloads: new workers take new connections while old ones finish theirs.
+that would drop every open connection on a blue-green switch. Instead the nginx
+container starts empty-handed and waits for its config; this dynamic resource writes
+the config into it (`docker exec`), has nginx test it, and reloads: new workers take new
+connections while old ones finish theirs. No host paths are involved, so renders stay
+the same on every machine.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
-from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -21,53 +21,61 @@ class NginxConfigError(Exception):
     pass
 
 
-def apply_config(props: dict[str, Any], reload: bool) -> None:
-    """Write the config; when nginx runs, test the new file first, then reload gracefully."""
-    directory = Path(props["directory"])
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / props["file_name"]
-    candidate = directory / (props["file_name"] + ".next")
-    candidate.write_text(props["config"], encoding="utf-8")
-    if reload:
-        # nginx sees the directory at its own path (a bind mount inside the container).
-        seen_dir = props["path_in_nginx"]
-        _nginx(props, "-t", "-q", "-c", f"{seen_dir}/{candidate.name}", what="test the new config")
-    os.replace(candidate, target)
-    if reload:
-        _nginx(
-            props, "-s", "reload", "-c", f"{props['path_in_nginx']}/{target.name}", what="reload"
-        )
+def apply_config(props: dict[str, Any]) -> None:
+    """Write, test, move into place; reload when nginx already runs (else it starts with it)."""
+    path = props["config_path"]
+    candidate = f"{path}.next"
+    _run(props, ["sh", "-c", f'cat > "{candidate}"'], "write the new config", props["config"])
+    try:
+        _run(props, [*props["nginx"], "-t", "-q", "-c", candidate], "test the new config")
+    except NginxConfigError:
+        _run(props, ["rm", "-f", candidate], "remove the rejected config")
+        raise
+    _run(props, ["mv", "-f", candidate, path], "move the new config into place")
+    # `nginx -t` leaves an empty pid file behind: only a non-empty one means nginx runs.
+    if _succeeds(props, ["test", "-s", props["pid_path"]]):
+        _run(props, [*props["nginx"], "-s", "reload", "-c", path], "reload")
 
 
-def _nginx(props: dict[str, Any], *arguments: str, what: str) -> None:
-    command = [*props["nginx_command"], *arguments]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+def _command(props: dict[str, Any], command: list[str]) -> list[str]:
+    # exec_prefix is `docker exec -i <container>` for the docker target, empty in tests.
+    return [*props["exec_prefix"], *command]
+
+
+def _run(props: dict[str, Any], command: list[str], what: str, stdin: str | None = None) -> None:
+    full = _command(props, command)
+    result = subprocess.run(
+        full, input=stdin, capture_output=True, text=True, timeout=60, check=False
+    )
     if result.returncode != 0:
         raise NginxConfigError(
-            f"nginx could not {what} ({' '.join(command)}): {result.stderr.strip()[-500:]}"
+            f"nginx gateway: could not {what} ({' '.join(full)}): "
+            f"{(result.stderr or result.stdout).strip()[-500:]}"
         )
+
+
+def _succeeds(props: dict[str, Any], command: list[str]) -> bool:
+    result = subprocess.run(_command(props, command), capture_output=True, timeout=60, check=False)
+    return result.returncode == 0
 
 
 class NginxConfigProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
-        # The container starts after this and reads the file: nothing to reload yet.
-        apply_config(props, reload=False)
-        return CreateResult(id_=str(Path(props["directory"]) / props["file_name"]), outs=props)
+        apply_config(props)
+        return CreateResult(id_=props["config_path"], outs=props)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        apply_config(news, reload=True)
+        apply_config(news)
         return UpdateResult(outs=news)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        location = ("directory", "file_name")
-        replaces = [key for key in location if olds.get(key) != news.get(key)]
-        changed = replaces or [
-            key for key in ("config", "triggers", "nginx_command") if olds.get(key) != news.get(key)
-        ]
-        return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=False)
+        keys = ("config", "config_path", "pid_path", "exec_prefix", "nginx", "triggers")
+        changed = [key for key in keys if olds.get(key) != news.get(key)]
+        return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        (Path(props["directory"]) / props["file_name"]).unlink(missing_ok=True)
+        # The config lives in the gateway container, which goes away on its own.
+        return None
 
 
 class NginxConfig(pulumi.dynamic.Resource):
@@ -75,23 +83,23 @@ class NginxConfig(pulumi.dynamic.Resource):
         self,
         name: str,
         config: pulumi.Input[str],
-        directory: str,
-        path_in_nginx: str,
-        nginx_command: list[str],
+        config_path: str,
+        pid_path: str,
+        exec_prefix: pulumi.Input[list[str]],
         triggers: pulumi.Input[list[str]],
+        nginx: list[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
-        file_name: str = "nginx.conf",
     ) -> None:
         super().__init__(
             NginxConfigProvider(),
             name,
             {
                 "config": config,
-                "directory": directory,
-                "file_name": file_name,
-                "path_in_nginx": path_in_nginx,
-                "nginx_command": nginx_command,
-                # Container IDs: a replaced engine container gets a new address, so reload.
+                "config_path": config_path,
+                "pid_path": pid_path,
+                "exec_prefix": exec_prefix,
+                "nginx": nginx or ["nginx"],
+                # Container IDs: a replaced container (gateway or engine) means write again.
                 "triggers": triggers,
             },
             opts,

@@ -11,6 +11,7 @@ import pulumi
 
 from components.kubernetes import objects
 from components.kubernetes.manifests import cache, secrets, services, workloads
+from components.outputs import deployment_summary
 from components.plan import DeploymentPlan
 
 TYPE = "modelstack:kubernetes:ModelDeployment"
@@ -65,18 +66,9 @@ class ModelDeployment(pulumi.ComponentResource):
                 objects.create(services.slot_service(plan, slot_name), self._options())
         objects.create(services.stable_service(plan), self._options())
 
-        serving = plan.serving
         self.endpoint = pulumi.Output.from_input(plan.endpoint)
         self.serving_slot = pulumi.Output.from_input(plan.serving_slot)
-        self.summary = {
-            "endpoint": plan.endpoint,
-            "servingSlot": plan.serving_slot,
-            "engine": serving.engine.name,
-            "image": serving.engine.image,
-            "model": serving.model.location.source,
-            "gpus": plan.gpu_summary,
-            "replicas": serving.replicas,
-        }
+        self.summary = deployment_summary(plan)
         self.register_outputs(self.summary)
 
     def _options(self, **options: object) -> pulumi.ResourceOptions:

@@ -2,6 +2,8 @@
 
 Layout of the output directory (stable: pipelines and `modelstack diff` rely on it):
     kubernetes/<kind>-<name>.yaml   one document per Kubernetes object
+    docker/<type>-<name>.yaml       one document per docker resource (docker target)
+    checks/<name>.yaml              dynamic resources: gateway config, endpoint checks
     resources.json                  every resource: type, name, parent, dependencies, options
     outputs.json                    the stack outputs
 Secret values never appear: Pulumi secrets are redacted, and the placeholders that
@@ -13,7 +15,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,20 +28,29 @@ from components.stack_config import STACK_FILE_ENV
 PROJECT = "modelstack"
 REDACTED = "[secret]"
 KUBERNETES_DIR = "kubernetes"
+DOCKER_DIR = "docker"
+CHECKS_DIR = "checks"
+_DYNAMIC_TYPE = "pulumi-python:dynamic:Resource"
+# Inputs of a dynamic resource that carry the pickled provider, not desired state.
+_DYNAMIC_INTERNALS = ("__provider",)
 RESOURCES_FILE = "resources.json"
 OUTPUTS_FILE = "outputs.json"
 
 
 @dataclass(frozen=True)
 class Render:
+    # Kubernetes objects, as the API server would receive them.
     objects: list[dict[str, Any]]
     resources: list[dict[str, Any]]
     outputs: dict[str, Any]
     # Objects where a placeholder showed up outside a Pulumi secret (a leak in the program).
     leaks: list[str]
+    # Other resources' inputs, by file: docker/<type>-<name>.yaml, checks/<name>.yaml.
+    other_files: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def object_files(self) -> dict[str, dict[str, Any]]:
-        return {f"{KUBERNETES_DIR}/{object_file_name(obj)}": obj for obj in self.objects}
+        files = {f"{KUBERNETES_DIR}/{object_file_name(obj)}": obj for obj in self.objects}
+        return {**files, **self.other_files}
 
 
 def project_root() -> Path:
@@ -64,13 +75,25 @@ def build_render(run: ProgramRun, placeholders: tuple[str, ...]) -> Render:
     ids = {resource.urn: resource_id(resource) for resource in run.resources}
     leaks: list[str] = []
     objects = []
+    other_files: dict[str, dict[str, Any]] = {}
     for resource in run.resources:
-        if resource.type.startswith("kubernetes:") and resource.custom:
-            body = _normalize(resource.inputs)
-            body, leaked = _scrub(body, placeholders)
-            if leaked:
-                leaks.append(ids[resource.urn])
+        directory = _directory_of(resource)
+        if directory is None:
+            continue
+        inputs = {k: v for k, v in resource.inputs.items() if k not in _DYNAMIC_INTERNALS}
+        body, leaked = _scrub(_normalize(inputs), placeholders)
+        if leaked:
+            leaks.append(ids[resource.urn])
+        if directory == KUBERNETES_DIR:
             objects.append(_ordered(body))
+        else:
+            kind = resource.type.rsplit(":", 1)[-1].lower()
+            stem = resource.name if directory == CHECKS_DIR else f"{kind}-{resource.name}"
+            other_files[f"{directory}/{stem}.yaml"] = {
+                "type": resource.type,
+                "name": resource.name,
+                "inputs": _sorted(body),
+            }
     objects.sort(key=object_file_name)
     resources = sorted(
         (_describe(resource, ids) for resource in run.resources), key=lambda r: r["id"]
@@ -78,16 +101,36 @@ def build_render(run: ProgramRun, placeholders: tuple[str, ...]) -> Render:
     outputs, leaked = _scrub(_sorted(_normalize(run.outputs)), placeholders)
     if leaked:
         leaks.append("stack outputs")
-    return Render(objects=objects, resources=resources, outputs=outputs, leaks=leaks)
+    return Render(
+        objects=objects,
+        resources=resources,
+        outputs=outputs,
+        leaks=leaks,
+        other_files=dict(sorted(other_files.items())),
+    )
+
+
+def _directory_of(resource: RecordedResource) -> str | None:
+    """Where a resource's document goes; None for components and providers."""
+    if not resource.custom or resource.type.startswith("pulumi:providers:"):
+        return None
+    if resource.type.startswith("kubernetes:"):
+        return KUBERNETES_DIR
+    if resource.type.startswith("docker:"):
+        return DOCKER_DIR
+    if resource.type == _DYNAMIC_TYPE:
+        return CHECKS_DIR
+    return None
 
 
 def write_render(render: Render, out: Path) -> list[Path]:
     """Replace a previous render in `out` (only the files of this layout) with this one."""
-    shutil.rmtree(out / KUBERNETES_DIR, ignore_errors=True)
-    (out / KUBERNETES_DIR).mkdir(parents=True, exist_ok=True)
+    for directory in (KUBERNETES_DIR, DOCKER_DIR, CHECKS_DIR):
+        shutil.rmtree(out / directory, ignore_errors=True)
     written = []
     for relative, obj in render.object_files().items():
         path = out / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(to_yaml(obj), encoding="utf-8")
         written.append(path)
     for name, data in ((RESOURCES_FILE, render.resources), (OUTPUTS_FILE, render.outputs)):
@@ -97,8 +140,20 @@ def write_render(render: Render, out: Path) -> list[Path]:
     return written
 
 
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings (scripts, nginx configs) as literal blocks, readable in review."""
+
+
+def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in text else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_Dumper.add_representer(str, _represent_text)
+
+
 def to_yaml(obj: dict[str, Any]) -> str:
-    return yaml.safe_dump(obj, sort_keys=False, default_flow_style=False, width=100)
+    return yaml.dump(obj, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=100)
 
 
 def object_file_name(obj: dict[str, Any]) -> str:

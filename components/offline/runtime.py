@@ -49,7 +49,13 @@ class _Mocks(mocks.Mocks):
     """Every resource's state is its inputs: what `pulumi up` would send, echoed back."""
 
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        return f"{args.name}-id", args.inputs
+        state = dict(args.inputs)
+        if args.typ == "docker:index/remoteImage:RemoteImage":
+            # Containers take `image_id`; the render shows the reference it stands for.
+            state["imageId"] = args.inputs.get("name")
+        if args.typ == "docker:index/container:Container" and args.inputs.get("attach"):
+            state["exitCode"] = 0
+        return f"{args.name}-id", state
 
     def call(self, args: mocks.MockCallArgs) -> dict[str, Any]:
         return {}

@@ -97,6 +97,11 @@ ENGINE_LOG_SIGNATURES: tuple[tuple[ErrorCode, str, re.Pattern[str]], ...] = (
         ),
     ),
 )
+# Engine log decoration before the message: vLLM's process tag, level, time and call site.
+LOG_LINE_PREFIX = re.compile(
+    r"^(\(\w+ pid=\d+\)\s*)?"
+    r"((DEBUG|INFO|WARNING|ERROR|CRITICAL) \d\d-\d\d \d\d:\d\d:\d\d(\.\d+)? \[[^\]]*\]\s*)?"
+)
 # A loader that failed for these reasons fails again: the stack file must change.
 LOADER_CONFIG_SIGNATURE = re.compile(
     r"40[134] Client Error|GatedRepo|(Repository|Revision|Entry) ?Not ?Found|is restricted"
@@ -265,9 +270,14 @@ def logs_wanted(snapshot: ClusterSnapshot) -> tuple[LogRequest, ...]:
 # -- logs ----------------------------------------------------------------------------------
 
 
+def _log_lines(log: str) -> list[str]:
+    lines = (LOG_LINE_PREFIX.sub("", line.strip()) for line in log.splitlines())
+    return [line for line in lines if line]
+
+
 def classify_engine_log(log: str) -> tuple[ErrorCode, str] | None:
     """The error code a log tail points at, with its newest telling line as evidence."""
-    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    lines = _log_lines(log)
     for code, prefix, pattern in ENGINE_LOG_SIGNATURES:
         for line in reversed(lines):
             if pattern.search(line):
@@ -277,7 +287,7 @@ def classify_engine_log(log: str) -> tuple[ErrorCode, str] | None:
 
 def classify_loader_log(log: str) -> tuple[ErrorCode, str]:
     """A failed download: wrong source, token or size (reconfigure), else fetch again."""
-    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    lines = _log_lines(log)
     for line in reversed(lines):
         if LOADER_CONFIG_SIGNATURE.search(line):
             return ErrorCode.MODEL_LOADING_FAILURE, _short(line)
@@ -298,7 +308,8 @@ def scheduling_problem(pod: Obj, index: _Index) -> Problem | None:
         e for e in index.events_for("Pod", _name(pod)) if e.get("reason") == "FailedScheduling"
     ]
     reason = failures[-1].get("message") if failures else scheduled.get("message")
-    reason = str(reason or "no node fits the pod").rstrip(". ")
+    # The scheduler appends why preemption would not help either: noise here.
+    reason = str(reason or "no node fits the pod").split(" preemption:")[0].rstrip(". ")
     return Problem(
         ErrorCode.UNSCHEDULABLE,
         _short(f"{reason}. The pod asks for {hardware_request(pod)}."),
@@ -393,14 +404,19 @@ def container_problems(pod: Obj, status: Obj, index: _Index) -> tuple[Problem, .
 
 def image_pull_problem(pod: Obj, status: Obj, index: _Index, source: str) -> Problem:
     container = str(status.get("name"))
+    # The registry's answer ("not found", "unauthorized") is in the kubelet's pull event.
     pulls = [
         e
         for e in index.events_for("Pod", _name(pod), container)
-        if e.get("reason") == "Failed" and "pull" in str(e.get("message", "")).lower()
+        if e.get("reason") == "Failed" and str(e.get("message", "")).startswith("Failed to pull")
     ]
-    detail = pulls[-1].get("message") if pulls else _dig(status, "state", "waiting", "message")
     image = status.get("image") or _spec_image(pod, container)
-    return Problem(ErrorCode.IMAGE_PULL, _short(f"cannot pull {image}: {detail or ''}"), source)
+    if pulls:
+        # "Failed to pull image "x": rpc error: ...": the image is named already.
+        detail = str(pulls[-1].get("message")).split('": ', 1)[-1]
+    else:
+        detail = str(_dig(status, "state", "waiting", "message") or "back-off pulling")
+    return Problem(ErrorCode.IMAGE_PULL, _short(f"cannot pull {image}: {detail}"), source)
 
 
 def _spec_image(pod: Obj, container: str) -> str:
@@ -783,7 +799,7 @@ def routing_condition(
         if stable is None:
             return Condition(kind, False, "ConfiguringRoute", f"Service {name} does not exist yet")
         if selected:
-            return Condition(kind, True, "RouteReady", f"Service {name} sends traffic here")
+            return Condition(kind, True, "RouteReady", f"Service {name} selects this slot")
         other = selector.get(SLOT, "other pods")
         message = f"Service {name} still selects {other}; the stack file makes this slot serve"
         return Condition(kind, False, "Switching", message)

@@ -1,0 +1,305 @@
+"""`modelstack status`: what runs for a stack, compared with what its stack file asks for.
+
+Prints, per deployment and slot, the status (REQUESTED, DEPLOYING, INITIALIZING, DEPLOYED,
+STOPPED, ERROR, FAILED), the conditions (CacheReady, RuntimeReady, RoutingReady, Ready),
+the instances, and error codes with what to do about them. `--json` prints one document
+for pipelines. `--watch` polls until every deployment is DEPLOYED or STOPPED, something
+is ERROR or FAILED, or `--timeout` passes: a redrawn display in a terminal, and only the
+lines that changed otherwise (CI logs), then the full report.
+
+Exit codes:
+    0  ready: every deployment is DEPLOYED or STOPPED
+    1  failed: some deployment is ERROR or FAILED
+    2  bad input: stack file, arguments, kubeconfig or context
+    3  still progressing (without --watch, or when --timeout passed)
+    4  the cluster could not be read (unreachable, or credentials refused)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from components.commands.common import (
+    EXIT_BAD_INPUT,
+    EXIT_INVALID,
+    EXIT_OK,
+    add_stack_arguments,
+    stack_file_path,
+)
+from components.errors import StackConfigError
+from components.offline.stack_file import StackConfig, StackFileError, read_stack_file
+from components.plan import build_plan
+from components.stack_config import NAMESPACE, SECRET_KEYS, parse_stack_spec
+from components.status.kubernetes_reader import KubernetesStatusReader
+from components.status.model import (
+    DeploymentReport,
+    Outcome,
+    ReaderSetupError,
+    SlotReport,
+    StackExpectation,
+    StackReport,
+    StatusReader,
+    StatusUnavailable,
+    report_as_json,
+)
+
+EXIT_FAILED = EXIT_INVALID
+EXIT_PROGRESSING = 3
+EXIT_UNREACHABLE = 4
+EXIT_CODES = {
+    Outcome.READY: EXIT_OK,
+    Outcome.FAILED: EXIT_FAILED,
+    Outcome.PROGRESSING: EXIT_PROGRESSING,
+}
+DEFAULT_INTERVAL_SECONDS = 5.0
+# Loading a large model after a fresh download takes a while; CI sets its own limit.
+DEFAULT_TIMEOUT_SECONDS = 1800.0
+
+
+def register(subcommands: argparse._SubParsersAction) -> None:
+    parser = subcommands.add_parser(
+        "status", help="show what runs for a stack: statuses, conditions, error codes"
+    )
+    add_stack_arguments(parser)
+    parser.add_argument("--watch", action="store_true", help="poll until ready, failed or timeout")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument(
+        "--interval",
+        type=_positive_seconds,
+        default=DEFAULT_INTERVAL_SECONDS,
+        help=f"seconds between polls with --watch (default {DEFAULT_INTERVAL_SECONDS:g})",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_positive_seconds,
+        default=DEFAULT_TIMEOUT_SECONDS,
+        help=f"give up watching after this many seconds (default {DEFAULT_TIMEOUT_SECONDS:g})",
+    )
+    parser.add_argument(
+        "--kubeconfig", type=Path, help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)"
+    )
+    parser.set_defaults(command=run)
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be more than 0 seconds")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        expectation = load_expectation(args)
+        reader = reader_for(expectation, args.kubeconfig)
+    except StackFileError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except StackConfigError as error:
+        print(error.report(), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ReaderSetupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.watch:
+        return watch(reader, expectation, args, sys.stdout)
+    try:
+        report = reader.read(expectation)
+    except StatusUnavailable as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    print(json.dumps(report_as_json(report), indent=2) if args.json else "\n".join(text(report)))
+    return EXIT_CODES[report.outcome]
+
+
+# -- what the stack file expects -----------------------------------------------------------
+
+
+def load_expectation(args: argparse.Namespace) -> StackExpectation:
+    """The stack file -> spec -> plan, as `pulumi up` would see it; raises on bad input."""
+    stack = read_stack_file(stack_file_path(args), args.stack)
+    raw, secret_keys = _modelstack_config(stack)
+    spec = parse_stack_spec(raw, secret_keys, str(stack.stack_file))
+    plan = build_plan(spec, str(stack.stack_file))
+    return StackExpectation.from_plan(stack.stack_name, plan)
+
+
+def _modelstack_config(stack: StackConfig) -> tuple[dict[str, Any], set[str]]:
+    """The `modelstack:` keys decoded the way the program decodes the CLI's config."""
+    prefix = f"{NAMESPACE}:"
+    raw: dict[str, Any] = {}
+    for full_key, text in stack.values.items():
+        if not full_key.startswith(prefix):
+            continue
+        key = full_key.removeprefix(prefix)
+        raw[key] = text if key in SECRET_KEYS else _decode(text)
+    secret_keys = {key.removeprefix(prefix) for key in stack.secret_keys}
+    return raw, secret_keys
+
+
+def _decode(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def reader_for(expectation: StackExpectation, kubeconfig: Path | None) -> StatusReader:
+    """One reader per target; the docker target gets its own beside this one."""
+    if expectation.target == "kubernetes":
+        return KubernetesStatusReader(expectation.namespace, expectation.context, kubeconfig)
+    raise ReaderSetupError(f"status is not available for the {expectation.target} target yet")
+
+
+# -- watching ------------------------------------------------------------------------------
+
+
+def watch(
+    reader: StatusReader, expectation: StackExpectation, args: argparse.Namespace, out: TextIO
+) -> int:
+    live = out.isatty() and not args.json
+    # With --json, stdout carries only the final document; progress goes to stderr.
+    display: LiveDisplay | ChangeLog = (
+        LiveDisplay(out) if live else ChangeLog(sys.stderr if args.json else out)
+    )
+    started = time.monotonic()
+    report: StackReport | None = None
+    while True:
+        try:
+            report, failure = reader.read(expectation), None
+        except StatusUnavailable as error:
+            report, failure = None, f"cannot read the cluster: {error}"
+        elapsed = time.monotonic() - started
+        if live:
+            footer = f"watching for {elapsed:.0f}s, every {args.interval:g}s (Ctrl-C stops)"
+            display.show([*(text(report) if report else [failure or ""]), "", footer])
+        else:
+            display.show(progress_lines(report) if report else [failure or ""], elapsed)
+        if report is not None and report.outcome is not Outcome.PROGRESSING:
+            break
+        remaining = args.timeout - (time.monotonic() - started)
+        if remaining <= 0:
+            break
+        time.sleep(min(args.interval, remaining))
+    if report is None:
+        print(f"error: {failure}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    if args.json:
+        print(json.dumps(report_as_json(report), indent=2), file=out)
+    elif not live:
+        print("\n".join(text(report)), file=out)
+    return EXIT_CODES[report.outcome]
+
+
+class LiveDisplay:
+    """Redraws one block in place: a terminal shows the current state, not a history."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.height = 0
+
+    def show(self, lines: list[str]) -> None:
+        # A wrapped line would throw the cursor arithmetic off: cut at the terminal's width.
+        width = shutil.get_terminal_size().columns - 1
+        lines = [line[:width] for line in lines]
+        if self.height:
+            self.stream.write(f"\x1b[{self.height}F\x1b[J")  # to the block's start, clear below
+        self.stream.write("\n".join(lines) + "\n")
+        self.stream.flush()
+        self.height = len(lines)
+
+
+class ChangeLog:
+    """Appends only lines that changed since the last poll, stamped with the elapsed time."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.previous: set[str] = set()
+
+    def show(self, lines: list[str], elapsed: float) -> None:
+        for line in lines:
+            if line not in self.previous:
+                print(f"[{elapsed:6.0f}s] {line}", file=self.stream, flush=True)
+        self.previous = set(lines)
+
+
+def progress_lines(report: StackReport) -> list[str]:
+    """One line per slot: enough to follow a rollout in a CI log."""
+    lines = []
+    for deployment in report.deployments:
+        for slot in deployment.slots:
+            line = (
+                f"{deployment.name}/{slot.slot}: {slot.status} "
+                f"{slot.ready_replicas}/{slot.desired_replicas} ready"
+            )
+            ready = slot.conditions[-1]
+            if not ready.status:
+                line += f" ({ready.reason})"
+            if slot.problems:
+                line += " [" + ", ".join(dict.fromkeys(p.code.value for p in slot.problems)) + "]"
+            lines.append(line)
+    return lines
+
+
+# -- the report as text --------------------------------------------------------------------
+
+
+def text(report: StackReport) -> list[str]:
+    context = report.context or "current context"
+    lines = [
+        f"stack {report.stack}: {report.outcome.value} "
+        f"({report.target}, {context}, namespace {report.namespace})"
+    ]
+    for deployment in report.deployments:
+        lines += _deployment_text(deployment)
+    if report.unmanaged:
+        lines.append(
+            "not in the stack file, objects still in the namespace (caches are kept on purpose): "
+            + ", ".join(report.unmanaged)
+        )
+    return lines
+
+
+def _deployment_text(deployment: DeploymentReport) -> list[str]:
+    lines = [
+        "",
+        f"{deployment.name}  {deployment.status}  {deployment.hardware}  {deployment.endpoint}",
+    ]
+    for slot in deployment.slots:
+        lines += _slot_text(slot)
+    return lines
+
+
+def _slot_text(slot: SlotReport) -> list[str]:
+    role = "serving" if slot.serving else "not serving"
+    lines = [
+        f"  slot {slot.slot} ({slot.workload}, {role})  {slot.status}  "
+        f"{slot.ready_replicas}/{slot.desired_replicas} ready"
+    ]
+    for condition in slot.conditions:
+        lines.append(
+            f"    {condition.type.value:<13} {condition.status!s:<6} {condition.reason:<16} "
+            f"{condition.message}"
+        )
+    for instance in slot.instances:
+        node = f"  on {instance.node}" if instance.node else ""
+        lines.append(
+            f"    {instance.role.value} {instance.name}  {instance.status}  {instance.detail}"
+            f"  restarts {instance.restarts}{node}"
+        )
+    for problem in slot.problems:
+        guidance = problem.code.guidance
+        lines += [
+            f"    {problem.code}  {problem.source}: {problem.message}",
+            f"      {guidance.remedy.value}: {guidance.advice}",
+        ]
+    return lines

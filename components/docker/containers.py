@@ -1,0 +1,98 @@
+"""Pure pieces of the docker target: names, labels, engine container settings from the plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from components.plan import DeploymentPlan, SlotPlan
+from components.planning.names import content_hash
+from components.quantities import parse_quantity
+
+MIB = 2**20
+# Like terminationGracePeriodSeconds: in-flight generations finish before the engine stops.
+STOP_GRACE_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class EngineContainer:
+    """One replica of one slot: a container whose name changes when what it runs changes.
+
+    A new name means Pulumi creates the new container (and waits until it is healthy)
+    before the gateway switches to it and the old one is removed: no downtime on a
+    version bump even without blue-green.
+    """
+
+    logical_name: str
+    container_name: str
+    slot: SlotPlan
+    replica: int
+
+    @property
+    def address(self) -> str:
+        return f"{self.container_name}:{self.slot.engine.port}"
+
+
+def engine_containers(namespace: str, deployment: DeploymentPlan) -> list[EngineContainer]:
+    containers = []
+    for slot in deployment.slots:
+        fingerprint = content_hash(engine_settings(deployment, slot))[:6]
+        for replica in range(slot.replicas):
+            logical = f"{slot.workload_name}-{replica}-{fingerprint}"
+            containers.append(EngineContainer(logical, f"{namespace}-{logical}", slot, replica))
+    return containers
+
+
+def engine_settings(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, Any]:
+    """Everything that defines an engine container (hashed into its name)."""
+    engine = slot.engine
+    settings: dict[str, Any] = {
+        "image": engine.image,
+        "command": list(engine.args),
+        "envs": [f"{name}={value}" for name, value in sorted(engine.env.items())],
+        "memory": mebibytes(slot.resources.memory),
+        "cpus": slot.resources.cpu,
+        "healthcheck": {
+            "tests": list(engine.health_command),
+            "interval": f"{deployment.probes.period_seconds}s",
+            "timeout": "5s",
+            "retries": deployment.probes.readiness_failure_threshold,
+            "start_period": f"{deployment.startup_timeout_seconds}s",
+        },
+    }
+    if engine.command:
+        settings["entrypoints"] = list(engine.command)
+    if engine.shm_size:
+        settings["shm_size"] = mebibytes(engine.shm_size)
+    if slot.gpu and slot.hardware == "nvidia":
+        settings["device_requests"] = [
+            {"driver": "nvidia", "count": slot.gpu_count, "capabilities": ["gpu"]}
+        ]
+    if slot.gpu and slot.hardware == "amd":
+        # ROCm: the compute and render devices, and the video group that may open them.
+        settings["devices"] = [
+            {"host_path": "/dev/kfd", "container_path": "/dev/kfd"},
+            {"host_path": "/dev/dri", "container_path": "/dev/dri"},
+        ]
+        settings["group_adds"] = ["video"]
+    return settings
+
+
+def labels(deployment: DeploymentPlan, slot: SlotPlan | None, component: str) -> dict[str, str]:
+    values = {
+        **deployment.tags,
+        "app.kubernetes.io/part-of": "modelstack",
+        "app.kubernetes.io/managed-by": "pulumi",
+        "app.kubernetes.io/component": component,
+        "modelstack.io/deployment": deployment.name,
+    }
+    if slot is not None:
+        values["modelstack.io/slot"] = slot.slot
+        values["modelstack.io/engine"] = slot.engine.name
+        if slot.pool:
+            values["modelstack.io/pool"] = slot.pool
+    return values
+
+
+def mebibytes(quantity: str) -> int:
+    return max(1, int(parse_quantity(quantity) / MIB))

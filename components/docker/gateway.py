@@ -1,0 +1,117 @@
+"""The docker stack's gateway: one network, nginx in front of every deployment.
+
+nginx's config is a resource of its own (nginx_reload.NginxConfig): a blue-green switch,
+a canary move or a new engine container rewrites and reloads it; the nginx container
+itself never changes for routine edits, so no connection is dropped.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_docker as docker
+
+from components.checks.endpoint_check import EndpointCheck
+from components.docker.gateway_config import (
+    CONTAINER_CONFIG_DIR,
+    CONTAINER_PORT,
+    GATEWAY_HEALTH_PATH,
+    gateway_config,
+)
+from components.docker.nginx_reload import NginxConfig
+from components.plan import StackPlan
+from components.planning.names import content_hash
+
+TYPE = "modelstack:docker:Gateway"
+NGINX_IMAGE = "nginx:1.27.3-alpine"
+CONFIG_PATH = f"{CONTAINER_CONFIG_DIR}/nginx.conf"
+PID_PATH = "/tmp/nginx.pid"
+
+
+class DockerGateway(pulumi.ComponentResource):
+    network: docker.Network
+
+    def __init__(
+        self, name: str, plan: StackPlan, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(TYPE, name, None, opts)
+        self._plan = plan
+        self._name = name
+        self.network = docker.Network(
+            f"{name}-network",
+            name=plan.namespace,
+            labels=[docker.NetworkLabelArgs(label="app.kubernetes.io/part-of", value="modelstack")],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def serve(
+        self,
+        addresses: dict[str, list[str]],
+        engine_ids: list[pulumi.Output[str]],
+        engines: list[pulumi.Resource],
+    ) -> None:
+        """Start nginx with the routes of every deployment, then check each endpoint."""
+        plan = self._plan
+        image = docker.RemoteImage(
+            f"{self._name}-image", name=NGINX_IMAGE, keep_locally=True, opts=self._child()
+        )
+        container = docker.Container(
+            self._name,
+            name=f"{plan.namespace}-gateway",
+            image=image.image_id,
+            # nginx starts once its config has been written into the container.
+            entrypoints=["/bin/sh", "-c"],
+            command=[
+                f"mkdir -p {CONTAINER_CONFIG_DIR}; "
+                f"until [ -f {CONFIG_PATH} ]; do sleep 0.2; done; "
+                f'exec nginx -c {CONFIG_PATH} -g "daemon off;"'
+            ],
+            ports=[
+                docker.ContainerPortArgs(
+                    internal=CONTAINER_PORT, external=plan.gateway_port, ip=plan.gateway_address
+                )
+            ],
+            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=self.network.name)],
+            healthcheck=docker.ContainerHealthcheckArgs(
+                tests=[
+                    "CMD",
+                    "wget",
+                    "-q",
+                    "-O",
+                    "/dev/null",
+                    f"http://127.0.0.1:{CONTAINER_PORT}{GATEWAY_HEALTH_PATH}",
+                ],
+                interval="10s",
+                timeout="3s",
+                retries=3,
+            ),
+            labels=[
+                docker.ContainerLabelArgs(label="app.kubernetes.io/part-of", value="modelstack"),
+                docker.ContainerLabelArgs(label="app.kubernetes.io/component", value="gateway"),
+            ],
+            restart="unless-stopped",
+            opts=self._child(),
+        )
+        text = gateway_config(plan, addresses).render()
+        config = NginxConfig(
+            f"{self._name}-config",
+            config=text,
+            config_path=CONFIG_PATH,
+            pid_path=PID_PATH,
+            exec_prefix=container.name.apply(lambda name: ["docker", "exec", "-i", name]),
+            triggers=pulumi.Output.all(container.id, *engine_ids),
+            opts=self._child(depends_on=[container, *engines]),
+        )
+        for deployment in plan.deployments:
+            EndpointCheck(
+                f"{deployment.name}-endpoint-check",
+                url=f"{deployment.endpoint}/models",
+                expect_model=deployment.serving.model.served_name,
+                # Any change to what serves this route checks the endpoint again.
+                trigger=content_hash(text),
+                timeout_seconds=deployment.startup_timeout_seconds,
+                opts=self._child(depends_on=[config]),
+            )
+        self.register_outputs({"config": pulumi.Output.secret(text).apply(lambda _: "written")})
+
+    def _child(self, **options: object) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, **options)  # type: ignore[arg-type]

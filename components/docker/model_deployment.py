@@ -1,0 +1,174 @@
+"""ModelDeployment on Docker: cache volume, loader containers, one container per replica.
+
+The same plan as on Kubernetes. The gateway (gateway.py) puts nginx in front.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_docker as docker
+
+from components.docker import containers
+from components.plan import DeploymentPlan
+from components.planning.loaders import LoaderPlan
+from components.planning.model_location import CACHE_MOUNT
+
+TYPE = "modelstack:docker:ModelDeployment"
+
+
+class LoaderFailed(Exception):
+    pass
+
+
+class DockerModelDeployment(pulumi.ComponentResource):
+    # host:port of every engine container, per workload (what the gateway balances over).
+    addresses: dict[str, list[str]]
+    container_ids: list[pulumi.Output[str]]
+
+    def __init__(
+        self,
+        plan: DeploymentPlan,
+        network: docker.Network,
+        hf_token: pulumi.Input[str] | None,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__(TYPE, plan.name, None, opts)
+        self._plan = plan
+        self._namespace = plan.namespace
+        self._images: dict[str, docker.RemoteImage] = {}
+        volume = self._cache_volume()
+        ready = {loader.job_name: self._loader(loader, volume, hf_token) for loader in plan.loaders}
+        self.addresses = {slot.workload_name: [] for slot in plan.slots}
+        self.container_ids = []
+        for spec in containers.engine_containers(self._namespace, plan):
+            container = self._engine(spec, volume, network, ready)
+            self.addresses[spec.slot.workload_name].append(spec.address)
+            self.container_ids.append(container.id)
+        self.register_outputs({"addresses": self.addresses})
+
+    def _child(self, **options: object) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, **options)  # type: ignore[arg-type]
+
+    def _image(self, reference: str) -> docker.RemoteImage:
+        # keep_locally: several deployments share engine images; none deletes them.
+        if reference not in self._images:
+            index = len(self._images)
+            self._images[reference] = docker.RemoteImage(
+                f"{self._plan.name}-image-{index}",
+                name=reference,
+                keep_locally=True,
+                opts=self._child(),
+            )
+        return self._images[reference]
+
+    def _cache_volume(self) -> docker.Volume | None:
+        cache = self._plan.cache
+        if cache is None:
+            return None
+        # Weights take long to fetch again: the volume stays when the deployment goes away.
+        return docker.Volume(
+            cache.claim_name,
+            name=f"{self._namespace}-{cache.claim_name}",
+            labels=[
+                docker.VolumeLabelArgs(label=key, value=value)
+                for key, value in sorted(containers.labels(self._plan, None, "model-cache").items())
+            ],
+            opts=self._child(retain_on_delete=True, protect=cache.protect),
+        )
+
+    def _loader(
+        self,
+        loader: LoaderPlan,
+        volume: docker.Volume | None,
+        hf_token: pulumi.Input[str] | None,
+    ) -> pulumi.Output[str]:
+        """Run the loader to completion; the Output resolves once the cache is complete."""
+        envs: list[pulumi.Input[str]] = ["HOME=/tmp"]
+        if loader.hf_token_secret and hf_token is not None:
+            envs.append(pulumi.Output.secret(hf_token).apply(lambda token: f"HF_TOKEN={token}"))
+        container = docker.Container(
+            loader.job_name,
+            name=f"{self._namespace}-{loader.job_name}",
+            image=self._image(loader.image).image_id,
+            entrypoints=["/bin/sh", "-c"],
+            command=[loader.script],
+            envs=envs,
+            mounts=[_cache_mount(volume, read_only=False)] if volume else [],
+            labels=_labels(containers.labels(self._plan, None, "model-loader")),
+            # Run once to the end (attach) rather than keep running.
+            must_run=False,
+            attach=True,
+            logs=True,
+            opts=self._child(custom_timeouts=pulumi.CustomTimeouts(create="120m")),
+        )
+        name = f"{self._namespace}-{loader.job_name}"
+        return container.exit_code.apply(lambda code: _require_success(name, code))
+
+    def _engine(
+        self,
+        spec: containers.EngineContainer,
+        volume: docker.Volume | None,
+        network: docker.Network,
+        ready: dict[str, pulumi.Output[str]],
+    ) -> docker.Container:
+        slot = spec.slot
+        settings = containers.engine_settings(self._plan, slot)
+        label_values: dict[str, pulumi.Input[str]] = dict(
+            containers.labels(self._plan, slot, "inference-engine")
+        )
+        if slot.loader_job:
+            # Waits for the loader and fails with its error: an engine never starts on a
+            # half-filled cache.
+            label_values["modelstack.io/cache"] = ready[slot.loader_job]
+        mounts = [_cache_mount(volume, read_only=slot.engine.model_read_only)] if volume else []
+        mounts += [
+            docker.ContainerMountArgs(
+                type="volume", source=claim, target=f"{CACHE_MOUNT}/pvc/{claim}", read_only=True
+            )
+            for claim in self._plan.external_claims
+        ]
+        return docker.Container(
+            spec.logical_name,
+            name=spec.container_name,
+            image=self._image(slot.engine.image).image_id,
+            labels=_labels(label_values),
+            mounts=mounts,
+            networks_advanced=[
+                docker.ContainerNetworksAdvancedArgs(
+                    name=network.name, aliases=[spec.container_name]
+                )
+            ],
+            restart="unless-stopped",
+            wait=True,
+            wait_timeout=self._plan.startup_timeout_seconds,
+            destroy_grace_seconds=containers.STOP_GRACE_SECONDS,
+            stop_timeout=containers.STOP_GRACE_SECONDS,
+            **{key: value for key, value in settings.items() if key != "image"},
+            opts=self._child(
+                custom_timeouts=pulumi.CustomTimeouts(
+                    create=f"{self._plan.startup_timeout_seconds // 60 + 10}m"
+                )
+            ),
+        )
+
+
+def _require_success(container: str, code: int | None) -> str:
+    # None: not known (preview, or the offline render); the engine runs afterwards anyway.
+    if code not in (None, 0):
+        raise LoaderFailed(
+            f"{container} exited with code {code}: the model could not be fetched "
+            f"(see `docker logs {container}`); no engine was started on a partial cache"
+        )
+    return "ready"
+
+
+def _cache_mount(volume: docker.Volume, read_only: bool) -> docker.ContainerMountArgs:
+    return docker.ContainerMountArgs(
+        type="volume", source=volume.name, target=CACHE_MOUNT, read_only=read_only
+    )
+
+
+def _labels(values: dict[str, pulumi.Input[str]]) -> list[docker.ContainerLabelArgs]:
+    return [
+        docker.ContainerLabelArgs(label=key, value=value) for key, value in sorted(values.items())
+    ]

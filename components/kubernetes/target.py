@@ -1,0 +1,36 @@
+"""The kubernetes target: one explicit provider and a ModelDeployment per deployment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.kubernetes import objects
+from components.kubernetes.manifests.namespace import namespace
+from components.kubernetes.model_deployment import ModelDeployment
+from components.outputs import deployment_summary
+from components.plan import StackPlan
+
+
+def deploy(plan: StackPlan, hf_token: pulumi.Input[str] | None) -> dict[str, dict[str, Any]]:
+    # One explicit provider from the first `pulumi up`: switching providers later
+    # would replace every object. `kubernetes.context` pins the cluster.
+    provider = k8s.Provider(
+        "kubernetes",
+        context=plan.kube_context,
+        # Ownership of replicas by autoscalers needs server-side apply (the default).
+        enable_server_side_apply=True,
+    )
+    opts = pulumi.ResourceOptions(providers={"kubernetes": provider})
+    depends_on: list[pulumi.Resource] = []
+    if plan.create_namespace:
+        depends_on.append(
+            objects.create(namespace(plan.namespace), pulumi.ResourceOptions(provider=provider))
+        )
+    summaries = {}
+    for deployment in plan.deployments:
+        ModelDeployment(deployment, hf_token, opts=opts, depends_on=depends_on)
+        summaries[deployment.name] = deployment_summary(deployment)
+    return summaries

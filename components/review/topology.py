@@ -1,0 +1,379 @@
+"""A render as a picture's content: who sends traffic where, what mounts what, what scales what.
+
+Nodes are the objects a reviewer reasons about (routes, Services, workloads, loader Jobs,
+caches, autoscalers); edges come from the manifests' own references (backendRefs, Service
+selectors, volumes, scaleTargetRef, targetRefs) and from Pulumi dependencies. A workload
+reached by traffic is serving; one its siblings serve around is idle. New kinds need an
+entry in ROLES (and, to say more than their name, one in node_text.DESCRIBERS).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from components.review.identity import (
+    SLOT_ENDPOINT,
+    RenderLike,
+    component_of,
+    deployment_of,
+    kind_key,
+    name_of,
+    namespace_of,
+    object_id,
+)
+from components.review.node_text import describe, pod_spec
+
+
+class Role(StrEnum):
+    ROUTE = "route"
+    BALANCER = "balancer"
+    WORKLOAD = "workload"
+    LOADER = "loader"
+    CACHE = "cache"
+    AUTOSCALER = "autoscaler"
+    POLICY = "policy"
+
+
+class State(StrEnum):
+    SERVING = "serving"
+    IDLE = "idle"
+    PLAIN = "plain"
+
+
+class EdgeKind(StrEnum):
+    TRAFFIC = "traffic"
+    MOUNTS = "mounts"
+    FILLS = "fills"
+    AFTER = "after"
+    SCALES = "scales"
+    ATTACHES = "attaches"
+
+
+ROLES: dict[str, Role] = {
+    "gateway.networking.k8s.io/HTTPRoute": Role.ROUTE,
+    "gateway.networking.k8s.io/GRPCRoute": Role.ROUTE,
+    "networking.k8s.io/Ingress": Role.ROUTE,
+    "core/Service": Role.BALANCER,
+    "apps/Deployment": Role.WORKLOAD,
+    "apps/StatefulSet": Role.WORKLOAD,
+    "batch/Job": Role.LOADER,
+    "core/PersistentVolumeClaim": Role.CACHE,
+    "autoscaling/HorizontalPodAutoscaler": Role.AUTOSCALER,
+    "keda.sh/ScaledObject": Role.AUTOSCALER,
+    "gateway.envoyproxy.io/BackendTrafficPolicy": Role.POLICY,
+}
+# Top to bottom; autoscalers and policies sit beside what they act on instead.
+LAYERS: dict[Role, int] = {
+    Role.ROUTE: 0,
+    Role.BALANCER: 1,
+    Role.WORKLOAD: 2,
+    Role.LOADER: 3,
+    Role.CACHE: 3,
+}
+
+
+@dataclass
+class Node:
+    id: str
+    kind: str
+    name: str
+    role: Role
+    group: str  # the modelstack deployment ("" for shared objects)
+    component: str | None  # app.kubernetes.io/component
+    lines: list[str]
+    state: State = State.PLAIN
+    replicas: int | None = None  # workloads: pods to draw
+    beside: str | None = None  # the node this one sits next to
+    notes: list[str] = field(default_factory=list)  # "protected", "retained"
+
+    @property
+    def layer(self) -> int:
+        return LAYERS.get(self.role, 0)
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: str
+    target: str
+    kind: EdgeKind
+    label: str | None = None
+    weight: int | None = None  # traffic share in percent where a route splits
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    title: str
+    subtitle: str | None
+    nodes: tuple[str, ...]
+
+
+@dataclass
+class Topology:
+    title: str
+    groups: list[Group]
+    nodes: dict[str, Node]
+    edges: list[Edge]
+
+    def nodes_of(self, role: Role) -> list[Node]:
+        return [node for node in self.nodes.values() if node.role is role]
+
+
+def build_topology(render: RenderLike, title: str) -> Topology:
+    objects = {object_id(obj): obj for obj in render.objects if kind_key(obj) in ROLES}
+    nodes = {node_id: _node(node_id, obj) for node_id, obj in objects.items()}
+    index = _Index(objects)
+    edges = [
+        *_route_edges(objects, index),
+        *_selector_edges(objects, index),
+        *_volume_edges(objects, index),
+        *_dependency_edges(render.resources, nodes),
+        *_beside_edges(objects, index, nodes),
+    ]
+    nodes, edges = _without_unused_slot_services(nodes, edges)
+    _mark_states(nodes, edges)
+    _add_resource_notes(render.resources, nodes)
+    _add_replica_lines(nodes, edges, objects)
+    return Topology(title, _groups(nodes, render.outputs), nodes, edges)
+
+
+def _node(node_id: str, obj: dict[str, Any]) -> Node:
+    kind = kind_key(obj)
+    replicas = obj.get("spec", {}).get("replicas") if ROLES[kind] is Role.WORKLOAD else None
+    return Node(
+        id=node_id,
+        kind=obj["kind"],
+        name=name_of(obj),
+        role=ROLES[kind],
+        group=deployment_of(obj) or "",
+        component=component_of(obj),
+        lines=describe(kind, obj),
+        replicas=replicas,
+    )
+
+
+class _Index:
+    """Find drawn objects by what manifests reference: kind and name in a namespace."""
+
+    def __init__(self, objects: dict[str, dict[str, Any]]) -> None:
+        self.objects = objects
+        self._by_name = {
+            (obj["kind"], namespace_of(obj), name_of(obj)): node_id
+            for node_id, obj in objects.items()
+        }
+
+    def find(self, kind: str, namespace: str, name: str) -> str | None:
+        return self._by_name.get((kind, namespace, name))
+
+
+def _route_edges(objects: dict[str, dict[str, Any]], index: _Index) -> list[Edge]:
+    edges = []
+    for node_id, obj in objects.items():
+        if ROLES[kind_key(obj)] is not Role.ROUTE:
+            continue
+        namespace = namespace_of(obj)
+        for backends in _backend_sets(obj):
+            total = sum(weight for _, _, weight in backends)
+            split = len(backends) > 1 and total > 0
+            for name, backend_namespace, weight in backends:
+                target = index.find("Service", backend_namespace or namespace, name)
+                if target is None:
+                    continue
+                share = round(100 * weight / total) if split else None
+                label = f"{share}%" if share is not None else None
+                edges.append(Edge(node_id, target, EdgeKind.TRAFFIC, label, share))
+    return edges
+
+
+def _backend_sets(route: dict[str, Any]) -> list[list[tuple[str, str | None, int]]]:
+    """Per rule: (Service name, namespace, weight); Ingress paths count as weight 1."""
+    spec = route.get("spec", {})
+    sets = []
+    for rule in spec.get("rules") or []:
+        refs = rule.get("backendRefs")
+        if refs is not None:
+            sets.append(
+                [
+                    (str(ref.get("name")), ref.get("namespace"), int(ref.get("weight", 1)))
+                    for ref in refs
+                    if ref.get("kind", "Service") == "Service"
+                ]
+            )
+            continue
+        for path in (rule.get("http") or {}).get("paths") or []:
+            service = path.get("backend", {}).get("service", {})
+            if service.get("name"):
+                sets.append([(str(service["name"]), None, 1)])
+    default = spec.get("defaultBackend", {}).get("service", {})
+    if default.get("name"):
+        sets.append([(str(default["name"]), None, 1)])
+    return sets
+
+
+def _selector_edges(objects: dict[str, dict[str, Any]], index: _Index) -> list[Edge]:
+    workloads = [
+        (node_id, obj) for node_id, obj in objects.items() if ROLES[kind_key(obj)] is Role.WORKLOAD
+    ]
+    edges = []
+    for node_id, obj in objects.items():
+        selector = obj.get("spec", {}).get("selector") if obj["kind"] == "Service" else None
+        if not selector:
+            continue
+        for workload_id, workload in workloads:
+            pod_labels = workload.get("spec", {}).get("template", {}).get("metadata", {})
+            if namespace_of(workload) == namespace_of(obj) and _selects(
+                selector, pod_labels.get("labels") or {}
+            ):
+                edges.append(Edge(node_id, workload_id, EdgeKind.TRAFFIC))
+    return edges
+
+
+def _selects(selector: dict[str, str], labels: dict[str, str]) -> bool:
+    return all(labels.get(key) == value for key, value in selector.items())
+
+
+def _volume_edges(objects: dict[str, dict[str, Any]], index: _Index) -> list[Edge]:
+    edges = []
+    for node_id, obj in objects.items():
+        role = ROLES[kind_key(obj)]
+        if role not in (Role.WORKLOAD, Role.LOADER):
+            continue
+        for volume in pod_spec(obj).get("volumes") or []:
+            claim = (volume.get("persistentVolumeClaim") or {}).get("claimName")
+            target = index.find("PersistentVolumeClaim", namespace_of(obj), str(claim))
+            if claim and target:
+                kind = EdgeKind.FILLS if role is Role.LOADER else EdgeKind.MOUNTS
+                edges.append(Edge(node_id, target, kind, kind.value))
+    return edges
+
+
+def _dependency_edges(resources: list[dict[str, Any]], nodes: dict[str, Node]) -> list[Edge]:
+    """A workload that waits for a loader Job: the Job fills what the workload reads."""
+    edges = []
+    for record in resources:
+        source = nodes.get(record["id"])
+        if source is None or source.role is not Role.WORKLOAD:
+            continue
+        for dependency in record.get("dependsOn") or []:
+            target = nodes.get(dependency)
+            if target is not None and target.role is Role.LOADER:
+                edges.append(Edge(source.id, target.id, EdgeKind.AFTER, "after"))
+    return edges
+
+
+def _beside_edges(
+    objects: dict[str, dict[str, Any]], index: _Index, nodes: dict[str, Node]
+) -> list[Edge]:
+    edges = []
+    for node_id, obj in objects.items():
+        role = ROLES[kind_key(obj)]
+        spec = obj.get("spec", {})
+        if role is Role.AUTOSCALER:
+            refs, kind = [spec.get("scaleTargetRef") or {}], EdgeKind.SCALES
+        elif role is Role.POLICY:
+            refs, kind = (
+                [*(spec.get("targetRefs") or []), spec.get("targetRef") or {}],
+                (EdgeKind.ATTACHES),
+            )
+        else:
+            continue
+        for ref in refs:
+            target = index.find(
+                str(ref.get("kind", "Deployment")), namespace_of(obj), str(ref.get("name"))
+            )
+            if target is not None:
+                edges.append(Edge(node_id, target, kind, kind.value))
+                nodes[node_id].beside = nodes[node_id].beside or target
+                # The group is the target's: a policy on a shared route stays with it.
+                nodes[node_id].group = nodes[target].group
+    return edges
+
+
+def _without_unused_slot_services(
+    nodes: dict[str, Node], edges: list[Edge]
+) -> tuple[dict[str, Node], list[Edge]]:
+    """Per-slot Services exist to test a slot; drawn only when a route sends traffic to them."""
+    routed = {edge.target for edge in edges if nodes[edge.source].role is Role.ROUTE}
+    hidden = {
+        node_id
+        for node_id, node in nodes.items()
+        if node.component == SLOT_ENDPOINT and node_id not in routed
+    }
+    kept = {node_id: node for node_id, node in nodes.items() if node_id not in hidden}
+    return kept, [e for e in edges if e.source not in hidden and e.target not in hidden]
+
+
+def _mark_states(nodes: dict[str, Node], edges: list[Edge]) -> None:
+    """Serving: reached by traffic from an entry (a route, or a Service no route feeds)."""
+    outgoing: dict[str, list[Edge]] = defaultdict(list)
+    fed = set()
+    for edge in edges:
+        if edge.kind is EdgeKind.TRAFFIC:
+            outgoing[edge.source].append(edge)
+            fed.add(edge.target)
+    entries = [
+        node_id
+        for node_id, node in nodes.items()
+        if node.role in (Role.ROUTE, Role.BALANCER) and node_id not in fed
+    ]
+    reached, queue = set(entries), list(entries)
+    while queue:
+        for edge in outgoing[queue.pop()]:
+            if edge.weight != 0 and edge.target not in reached:
+                reached.add(edge.target)
+                queue.append(edge.target)
+    serving_groups = {
+        nodes[node_id].group for node_id in reached if nodes[node_id].role is Role.WORKLOAD
+    }
+    for node in nodes.values():
+        if node.role is not Role.WORKLOAD:
+            continue
+        if node.id in reached:
+            node.state = State.SERVING
+        elif node.group in serving_groups:
+            node.state = State.IDLE
+
+
+def _add_resource_notes(resources: list[dict[str, Any]], nodes: dict[str, Node]) -> None:
+    for record in resources:
+        node = nodes.get(record["id"])
+        if node is None:
+            continue
+        if record.get("protect"):
+            node.notes.append("protected")
+        if record.get("retainOnDelete"):
+            node.notes.append("kept on delete")
+
+
+def _add_replica_lines(
+    nodes: dict[str, Node], edges: list[Edge], objects: dict[str, dict[str, Any]]
+) -> None:
+    scalers = {edge.target: edge.source for edge in edges if edge.kind is EdgeKind.SCALES}
+    for node in nodes.values():
+        if node.role is not Role.WORKLOAD:
+            continue
+        if node.id in scalers and node.replicas is None:
+            text = "replicas: autoscaled"
+        elif node.replicas == 0:
+            text = "0 replicas (scaled to zero)"
+        else:
+            count = 1 if node.replicas is None else node.replicas
+            text = f"{count} replica{'s' if count != 1 else ''}"
+        node.lines.insert(1, text)
+
+
+def _groups(nodes: dict[str, Node], outputs: dict[str, Any]) -> list[Group]:
+    members: dict[str, list[str]] = defaultdict(list)
+    for node_id, node in nodes.items():
+        members[node.group].append(node_id)
+    summaries = outputs.get("deployments") or {}
+    groups = []
+    for name in sorted(members, key=lambda n: (n != "", n)):
+        summary = summaries.get(name) or {}
+        title = name or "shared"
+        subtitle = summary.get("endpoint") if isinstance(summary, dict) else None
+        groups.append(Group(name, title, subtitle, tuple(sorted(members[name]))))
+    return groups
