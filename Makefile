@@ -4,7 +4,7 @@ VENV := .venv
 UV_VERSION := 0.13.9
 CRD_SCHEMAS ?= ../shared/schemas/crds
 
-.PHONY: setup test lint lock render validate crd-schemas clean
+.PHONY: setup test lint lock render validate crd-schemas dev-up clean
 
 setup: $(VENV)/.synced
 
@@ -13,6 +13,10 @@ $(VENV)/.synced: pyproject.toml uv.lock
 	test -x $(VENV)/bin/uv || $(VENV)/bin/python -m pip install --quiet uv==$(UV_VERSION)
 	UV_PROJECT_ENVIRONMENT=$(VENV) $(VENV)/bin/uv sync --frozen --python $(VENV)/bin/python
 	touch $@
+
+# The main job: `pulumi up` on the dev stack with local Docker and local state.
+dev-up:
+	bash scripts/dev-up.sh
 
 test: setup
 	$(VENV)/bin/python -m pytest -q

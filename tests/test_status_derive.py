@@ -265,6 +265,27 @@ def test_a_startup_probe_failing_on_the_first_load_is_just_initializing() -> Non
     assert derive(data).outcome is Outcome.PROGRESSING
 
 
+def test_old_startup_kills_do_not_count_once_the_engine_has_started() -> None:
+    data = load("startup_probe_never_passes")
+    engine_of(data)["started"] = True  # passed its startup probe; readiness still pending
+    slot = only_slot(derive(data))
+    assert slot.problems == ()
+    assert slot.status is DeploymentStatus.INITIALIZING
+
+
+def test_an_engine_restarted_by_its_liveness_probe_is_runtime_error() -> None:
+    data = load("startup_probe_never_passes")
+    engine_of(data)["started"] = True
+    for event in data["events"]:
+        if event["reason"] == "Unhealthy":
+            event["message"] = "Liveness probe failed: context deadline exceeded"
+        if event["reason"] == "Killing":
+            event["message"] = "Container engine failed liveness probe, will be restarted"
+    slot = only_slot(derive(data))
+    assert codes(slot) == [ErrorCode.RUNTIME_ERROR]
+    assert "stopped answering its health check" in slot.problems[0].message
+
+
 def test_a_rollout_past_its_deadline_without_pod_evidence_is_startup_timeout() -> None:
     data = load("startup_probe_never_passes")
     engine = engine_of(data)
@@ -370,6 +391,26 @@ def test_a_running_loader_job_shows_an_instance_copying_files() -> None:
     assert condition(slot, ConditionType.READY) == (False, "CacheWarming")
     assert slot.status is DeploymentStatus.DEPLOYING
     assert report.outcome is Outcome.PROGRESSING
+
+
+def test_a_cache_claim_that_cannot_be_provisioned_says_why() -> None:
+    data = load("copying_files")
+    claim = data["claims"][0]
+    claim["status"] = {"phase": "Pending"}
+    event = json.loads(json.dumps(data["events"][0]))
+    event["involvedObject"].update(kind="PersistentVolumeClaim", name="llama-chat-cache")
+    event.update(
+        reason="ProvisioningFailed",
+        type="Warning",
+        message='storageclass.storage.k8s.io "standard-rwx" not found',
+    )
+    data["events"].append(event)
+    slot = only_slot(derive(data))
+    cache = next(c for c in slot.conditions if c.type is ConditionType.CACHE_READY)
+    assert cache.reason == "CacheWarming"
+    assert cache.message.endswith(
+        'claim llama-chat-cache: storageclass.storage.k8s.io "standard-rwx" not found'
+    )
 
 
 def test_an_engine_pod_waiting_for_the_model_files_is_copying_files() -> None:

@@ -166,7 +166,7 @@ def _status(code: int, reason: str, message: str) -> str:
             "message": message,
             "reason": reason,
             "code": code,
-        }  # fmt: skip
+        }
     )
 
 
@@ -196,7 +196,8 @@ def serve() -> Iterator[Callable[[FakeCluster], str]]:
 
     def start(cluster: FakeCluster) -> str:
         server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(cluster))
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        # A short poll interval: shutdown() waits for one, and every test stops a server.
+        threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
         servers.append(server)
         return f"http://127.0.0.1:{server.server_address[1]}"
 

@@ -13,7 +13,7 @@ from components.review.diff_model import (
     Verdict,
 )
 from components.review.entries import Entry, entries_of, records_of
-from components.review.identity import RenderLike, kind_key, namespace_of
+from components.review.identity import RenderLike, namespace_of
 from components.review.immutable_fields import judge_field
 from components.review.phrases import describe
 from components.review.renames import pair_renames
@@ -50,12 +50,11 @@ def compare(before: RenderLike, after: RenderLike) -> Diff:
 
 
 def manifest_changes(
-    before: dict[str, Any] | None, after: dict[str, Any] | None
+    kind: str, before: dict[str, Any] | None, after: dict[str, Any] | None
 ) -> tuple[FieldChange, ...]:
-    """Field changes of one manifest, each judged against the immutable-field rules."""
+    """Field changes of one document, each judged against the immutable-field rules."""
     if before is None or after is None:
         return () if before == after else (FieldChange((), before, after),)
-    kind = kind_key(after)
     return tuple(
         FieldChange(path, old, new, judge_field(kind, path, old, new, before, after))
         for path, old, new in tree_changes(before, after)
@@ -63,15 +62,17 @@ def manifest_changes(
 
 
 def _changed(old: Entry, new: Entry, before: Records, after: Records) -> ResourceDiff | None:
-    fields = manifest_changes(old.body, new.body)
+    fields = manifest_changes(new.kind_key, old.body, new.body)
     options = option_changes(old.id, new.id, before, after)
     if not fields and not options:
         return None
     notes: tuple[Verdict, ...] = ()
     if _replaces(fields) or _replaces(options):
         # The provider deletes first when the replacement keeps its name and namespace.
-        same_name = _replaces(fields) and namespace_of(old.body or {}) == namespace_of(
-            new.body or {}
+        same_name = (
+            new.is_kubernetes
+            and _replaces(fields)
+            and namespace_of(old.body or {}) == namespace_of(new.body or {})
         )
         notes = replacement_notes(old.record, new.record, same_name)
     return _resource(new, Status.CHANGED, fields=fields, options=options, notes=notes)
@@ -90,7 +91,7 @@ def _renamed(old: Entry, new: Entry, before: Records, after: Records) -> Resourc
     return _resource(
         new,
         Status.RENAMED,
-        fields=manifest_changes(old.body, new.body),
+        fields=manifest_changes(new.kind_key, old.body, new.body),
         options=option_changes(old.id, new.id, before, after),
         notes=tuple(notes),
         previous_id=old.id,

@@ -1,6 +1,6 @@
 """A render as a set of resources, each with its record (resources.json) and its manifest.
 
-Resources without a manifest (components, providers) still count: their options and
+Resources without a document (components, providers) still count: their options and
 parents decide URNs. Manifests without a record (hand-built inputs) still count too.
 """
 
@@ -9,7 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from components.review.identity import RenderLike, deployment_of, object_id, type_token
+from components.review.identity import (
+    RenderLike,
+    deployment_of,
+    kind_key,
+    object_id,
+    other_documents,
+    type_token,
+)
 
 # Types in this package are the project's own components: logical, nothing in the cluster.
 COMPONENT_PACKAGE = "modelstack"
@@ -24,8 +31,20 @@ class Entry:
     body: dict[str, Any] | None
 
     @property
+    def is_kubernetes(self) -> bool:
+        return self.body is not None and "apiVersion" in self.body
+
+    @property
     def kind(self) -> str | None:
-        return self.body.get("kind") if self.body else None
+        """'Deployment' for Kubernetes objects, 'Container' for docker:index/container:Container."""
+        if self.body is None:
+            return None
+        return str(self.body["kind"]) if self.is_kubernetes else self.type.rsplit(":", 1)[-1]
+
+    @property
+    def kind_key(self) -> str:
+        """What the rule tables match: 'apps/Deployment', or the Pulumi type for the rest."""
+        return kind_key(self.body) if self.is_kubernetes and self.body else self.type
 
     @property
     def deployment(self) -> str | None:
@@ -39,14 +58,19 @@ class Entry:
 def entries_of(render: RenderLike) -> dict[str, Entry]:
     records = {record["id"]: record for record in render.resources}
     bodies = {object_id(obj): obj for obj in render.objects}
+    # Other targets' resources: their inputs are what the provider compares.
+    bodies |= {
+        f"{doc['type']}::{doc['name']}": doc.get("inputs") or {} for doc in other_documents(render)
+    }
     entries = {}
     for resource_id in sorted(set(records) | set(bodies)):
         record, body = records.get(resource_id), bodies.get(resource_id)
         if record is not None:
             type_, name = record["type"], record["name"]
-        else:
-            assert body is not None
+        elif body is not None and "apiVersion" in body:
             type_, name = type_token(body), body["metadata"]["name"]
+        else:
+            type_, _, name = resource_id.partition("::")
         entries[resource_id] = Entry(resource_id, type_, name, record, body)
     return entries
 

@@ -31,6 +31,15 @@ class RenderLike(Protocol):
     def outputs(self) -> dict[str, Any]: ...
 
 
+def other_documents(render: RenderLike) -> list[dict[str, Any]]:
+    """Documents of resources that are not Kubernetes objects ({type, name, inputs}).
+
+    Renders of other targets (docker) carry them in `other_files`; older renders do not.
+    """
+    files = getattr(render, "other_files", None) or {}
+    return [doc for doc in files.values() if isinstance(doc, dict) and "type" in doc]
+
+
 def api_group(api_version: str) -> str:
     """'apps/v1' -> 'apps'; the core group ('v1') is called 'core', as Pulumi does."""
     return api_version.rsplit("/", 1)[0] if "/" in api_version else "core"
@@ -60,7 +69,13 @@ def namespace_of(obj: dict[str, Any]) -> str:
 
 
 def labels_of(obj: dict[str, Any]) -> dict[str, str]:
-    return obj.get("metadata", {}).get("labels") or {}
+    """Kubernetes metadata.labels, or the docker provider's [{label, value}] list."""
+    if "metadata" in obj:
+        return obj["metadata"].get("labels") or {}
+    labels = obj.get("labels")
+    if isinstance(labels, list):
+        return {str(item.get("label")): str(item.get("value")) for item in labels}
+    return {}
 
 
 def deployment_of(obj: dict[str, Any]) -> str | None:

@@ -239,6 +239,39 @@ RULES: tuple[Rule, ...] = (
         REPLACE,
         "pulumi-kubernetes replaces a StorageClass when {field} changes",
     ),
+    # pulumi-docker (bridged from kreuzwerker/docker) updates a container in place only for
+    # restart policy and resource limits, plus a few settings of the provider's own.
+    Rule(
+        ("docker:index/container:Container",),
+        ((),),
+        REPLACE,
+        "pulumi-docker recreates the container for this change",
+        unless=tuple(
+            (name,)
+            for name in (
+                "restart",
+                "maxRetryCount",
+                "cpuShares",
+                "memory",
+                "memorySwap",
+                "cpuSet",
+                "mustRun",
+                "wait",
+                "waitTimeout",
+                "destroyGraceSeconds",
+                "start",
+                "attach",
+                "logs",
+                "removeVolumes",
+            )
+        ),
+    ),
+    Rule(
+        ("docker:index/volume:Volume", "docker:index/network:Network"),
+        ((),),
+        REPLACE,
+        "docker volumes and networks cannot change: a new one replaces it",
+    ),
 )
 
 

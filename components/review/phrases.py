@@ -15,7 +15,7 @@ from typing import Any
 
 from components.review.diff_model import ResourceDiff, Status
 from components.review.entries import Entry
-from components.review.identity import SLOT, component_of, kind_key, slot_of
+from components.review.identity import SLOT, component_of, slot_of
 from components.review.tree_diff import keys_of
 from components.review.value_text import show_value
 
@@ -168,7 +168,7 @@ def _deployments(entries: dict[str, Entry]) -> set[str]:
 def _changed(resource: ResourceDiff, old: Entry, new: Entry) -> list[Sentence]:
     if old.body is None or new.body is None:
         return []
-    kind = kind_key(new.body)
+    kind = new.kind_key
     found = []
     for change in resource.fields:
         keys = keys_of(change.path)
@@ -222,13 +222,14 @@ def _arrivals(
         entry = (after if resource.status is Status.ADDED else before)[resource.id]
         if entry.body is None or entry.deployment not in staying:
             continue
-        key = (entry.deployment, entry.body["kind"], component_of(entry.body))
+        key = (entry.deployment, entry.kind or entry.type, component_of(entry.body))
         moves[key][resource.status].append(entry.name)
     lines = []
     for (deployment, kind, _), by_status in sorted(moves.items(), key=lambda i: str(i[0])):
         gone, new = sorted(by_status[Status.REMOVED]), sorted(by_status[Status.ADDED])
-        if len(gone) == 1 and len(new) == 1:
-            lines.append(f"{deployment}: {kind} {gone[0]} -> {new[0]}")
+        if len(gone) == len(new):
+            # Content-hashed names: each old one gives way to its new counterpart.
+            lines += [f"{deployment}: {kind} {a} -> {b}" for a, b in zip(gone, new, strict=True)]
             continue
         lines += [f"{deployment}: new {kind} {name}" for name in new]
         lines += [f"{deployment}: {kind} {name} removed" for name in gone]

@@ -382,7 +382,10 @@ def _crash(status: Obj) -> tuple[Obj, bool] | None:
     return None
 
 
-def container_problems(pod: Obj, status: Obj, index: _Index) -> tuple[Problem, ...]:
+def container_problems(
+    pod: Obj, status: Obj, index: _Index, *, crashes: bool = True
+) -> tuple[Problem, ...]:
+    """What keeps a container from running; with `crashes`, also why it keeps stopping."""
     container = str(status.get("name"))
     source = f"pod/{_name(pod)} container {container}"
     waiting = _dig(status, "state", "waiting") or {}
@@ -395,7 +398,7 @@ def container_problems(pod: Obj, status: Obj, index: _Index) -> tuple[Problem, .
         if GPU_FAILURE.search(message):
             code = ErrorCode.CUDA_ERROR
         return (Problem(code, _short(f"{reason}: {message}"), source),)
-    crash = _crash(status)
+    crash = _crash(status) if crashes else None
     if crash is None:
         return ()
     problem = crash_problem(pod, status, crash, index, source)
@@ -470,7 +473,8 @@ def _probe_kill(status: Obj, events: Sequence[Obj]) -> tuple[ErrorCode, str] | N
     restarts = int(status.get("restartCount") or 0)
     startup_failures = [m for m in unhealthy if m.startswith("Startup probe failed")]
     killed_at_startup = any("failed startup probe" in m for m in kills)
-    if killed_at_startup or (startup_failures and restarts > 0 and not status.get("started")):
+    # Events outlive their cause by an hour: a container that has started since is past it.
+    if not status.get("started") and (killed_at_startup or (startup_failures and restarts > 0)):
         evidence = startup_failures[-1] if startup_failures else kills[-1]
         message = f"restarted {restarts} time(s) before its startup probe passed: {evidence}"
         return ErrorCode.STARTUP_TIMEOUT, _short(message)
@@ -482,17 +486,12 @@ def _probe_kill(status: Obj, events: Sequence[Obj]) -> tuple[ErrorCode, str] | N
     return None
 
 
-def pod_problems(pod: Obj, index: _Index, *, stuck_only: bool = False) -> tuple[Problem, ...]:
-    """Problems of one pod. `stuck_only`: ignore crashes (a Job retries those itself)."""
-    problems: list[Problem] = []
+def pod_problems(pod: Obj, index: _Index, *, crashes: bool = True) -> tuple[Problem, ...]:
+    """Problems of one pod: not placed, not started, and (with `crashes`) crashing."""
     scheduling = scheduling_problem(pod, index)
-    if scheduling:
-        problems.append(scheduling)
+    problems = [scheduling] if scheduling else []
     for status in _container_statuses(pod):
-        for problem in container_problems(pod, status, index):
-            if stuck_only and problem.code not in (ErrorCode.IMAGE_PULL, ErrorCode.RUNTIME_ERROR):
-                continue
-            problems.append(problem)
+        problems += container_problems(pod, status, index, crashes=crashes)
     return tuple(problems)
 
 
@@ -552,7 +551,8 @@ def _model_files_present(pod: Obj) -> bool:
 
 def loader_instance(pod: Obj, index: _Index, job_problems: tuple[Problem, ...]) -> Instance:
     phase = _dig(pod, "status", "phase")
-    problems = job_problems if phase == "Failed" else pod_problems(pod, index, stuck_only=True)
+    # A Job retries crashed attempts itself: only a pod that cannot start is a problem.
+    problems = job_problems if phase == "Failed" else pod_problems(pod, index, crashes=False)
     failing = problem_status(problems)
     if failing is not None:
         status, detail = InstanceStatus(failing.value), ", ".join(p.code.value for p in problems)
@@ -684,7 +684,8 @@ def cache_condition(
         if any(_model_files_present(pod) for pod in engine_pods):
             return Condition(ready, True, "CacheWarm", "engine pods found the model in the cache")
         message = f"loader Job {slot.loader_job} does not exist yet"
-        return Condition(ready, False, "WaitingForCache", message)
+        message += _claim_trouble(deployment.name, index)
+        return Condition(ready, False, "WaitingForCache", _short(message))
     active = int(_dig(job, "status", "active") or 0)
     message = f"loader Job {slot.loader_job} is copying the model ({active} pod(s) active)"
     return Condition(
