@@ -454,12 +454,15 @@ def test_watch_with_json_prints_one_document_and_progress_on_stderr(
     assert "llama-chat/main: STOPPED 0/0 ready (Stopped)" in captured.err
 
 
-def test_live_display_redraws_its_block_in_place() -> None:
+def test_live_display_redraws_its_block_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "41")
     stream = io.StringIO()
     display = LiveDisplay(stream)
-    display.show(["a", "b"])
+    display.show(["a", "  " + "word " * 10])  # wraps onto a third row, indented
     display.show(["c"])
-    assert stream.getvalue() == "a\nb\n\x1b[2F\x1b[Jc\n"
+    assert stream.getvalue() == (
+        "a\n  word word word word word word word\n    word word word\n\x1b[3F\x1b[Jc\n"
+    )
 
 
 # -- what goes wrong before any status ---------------------------------------------------------

@@ -21,6 +21,7 @@ import argparse
 import json
 import shutil
 import sys
+import textwrap
 import time
 from pathlib import Path
 from typing import Any, TextIO
@@ -208,14 +209,19 @@ class LiveDisplay:
         self.height = 0
 
     def show(self, lines: list[str]) -> None:
-        # A wrapped line would throw the cursor arithmetic off: cut at the terminal's width.
-        width = shutil.get_terminal_size().columns - 1
-        lines = [line[:width] for line in lines]
+        # Wrap here, not in the terminal: the redraw must know how many rows it wrote.
+        width = max(shutil.get_terminal_size().columns - 1, 40)
+        lines = [row for line in lines for row in _wrap(line, width)]
         if self.height:
             self.stream.write(f"\x1b[{self.height}F\x1b[J")  # to the block's start, clear below
         self.stream.write("\n".join(lines) + "\n")
         self.stream.flush()
         self.height = len(lines)
+
+
+def _wrap(line: str, width: int) -> list[str]:
+    indent = " " * (len(line) - len(line.lstrip()) + 2)
+    return textwrap.wrap(line, width, subsequent_indent=indent) or [""]
 
 
 class ChangeLog:
