@@ -23,9 +23,15 @@ import pytest
 import yaml
 
 from components.cli import main
-from components.commands.status import LiveDisplay, load_expectation, reader_for
+from components.commands.status import LiveDisplay, load_expectation, reader_for, watch
+from components.status.derive import ClusterSnapshot, derive_stack
 from components.status.kubernetes_reader import KubernetesStatusReader
-from components.status.model import ReaderSetupError, StackExpectation
+from components.status.model import (
+    ReaderSetupError,
+    StackExpectation,
+    StackReport,
+    StatusUnavailable,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "status"
 # The loader Job names the fixtures were recorded with; the plan's may differ (they hash
@@ -454,12 +460,60 @@ def test_watch_with_json_prints_one_document_and_progress_on_stderr(
     assert "llama-chat/main: STOPPED 0/0 ready (Stopped)" in captured.err
 
 
+class TerminalStream(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+class ScriptedReader:
+    """Any target's reader, as `watch` sees it: one report (or failure) per poll."""
+
+    def __init__(self, results: list[StackReport | StatusUnavailable]) -> None:
+        self.results = results
+
+    def read(self, expectation: StackExpectation) -> StackReport:
+        result = self.results.pop(0) if len(self.results) > 1 else self.results[0]
+        if isinstance(result, StatusUnavailable):
+            raise result
+        return result
+
+
+def watch_args(**changes: Any) -> argparse.Namespace:
+    return argparse.Namespace(**{"json": False, "interval": 0.01, "timeout": 5.0, **changes})
+
+
+def test_watch_in_a_terminal_redraws_the_whole_report(tmp_path: Path) -> None:
+    expectation = expectation_of(write_stack(tmp_path, STAGING_STACK, "staging"))
+    copying = fixture_for("copying_files", expectation)
+    reports = [derive_stack(expectation, ClusterSnapshot(**copying))] * 2
+    reports.append(derive_stack(expectation, ClusterSnapshot(**ready_staging(expectation))))
+    out = TerminalStream()
+    assert watch(ScriptedReader(list(reports)), expectation, watch_args(), out) == 0
+    shown = out.getvalue()
+    assert shown.count("\x1b[J") == 2  # drawn once, redrawn twice in place
+    assert shown.count("stack staging: progressing") == 2
+    assert shown.rstrip().endswith("(Ctrl-C stops)")
+    assert "stack staging: ready" in shown.split("\x1b[J")[-1]
+
+
+def test_watch_keeps_polling_through_a_cluster_that_does_not_answer(tmp_path: Path) -> None:
+    expectation = expectation_of(write_stack(tmp_path, STAGING_STACK, "staging"))
+    ready = derive_stack(expectation, ClusterSnapshot(**ready_staging(expectation)))
+    reader = ScriptedReader([StatusUnavailable("connection refused"), ready])
+    out = io.StringIO()
+    assert watch(reader, expectation, watch_args(), out) == 0
+    assert "cannot read the cluster: connection refused" in out.getvalue()
+    # Still failing when time is up: the cluster could not be read.
+    down = ScriptedReader([StatusUnavailable("connection refused")])
+    assert watch(down, expectation, watch_args(timeout=0.05), io.StringIO()) == 4
+
+
 def test_live_display_redraws_its_block_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "41")
     stream = io.StringIO()
-    display = LiveDisplay(stream)
-    display.show(["a", "  " + "word " * 10])  # wraps onto a third row, indented
-    display.show(["c"])
+    display = LiveDisplay(stream, interval=5)
+    display.draw(["a", "  " + "word " * 10])  # wraps onto a third row, indented
+    display.draw(["c"])
     assert stream.getvalue() == (
         "a\n  word word word word word word word\n    word word word\n\x1b[3F\x1b[Jc\n"
     )

@@ -24,7 +24,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from components.commands.common import (
     EXIT_BAD_INPUT,
@@ -37,7 +37,6 @@ from components.errors import StackConfigError
 from components.offline.stack_file import StackConfig, StackFileError, read_stack_file
 from components.plan import build_plan
 from components.stack_config import NAMESPACE, SECRET_KEYS, parse_stack_spec
-from components.status.kubernetes_reader import KubernetesStatusReader
 from components.status.model import (
     DeploymentReport,
     Outcome,
@@ -157,6 +156,9 @@ def _decode(text: str) -> Any:
 def reader_for(expectation: StackExpectation, kubeconfig: Path | None) -> StatusReader:
     """One reader per target; the docker target gets its own beside this one."""
     if expectation.target == "kubernetes":
+        # The kubernetes client takes a second to import: only `status` should pay for it.
+        from components.status.kubernetes_reader import KubernetesStatusReader
+
         return KubernetesStatusReader(expectation.namespace, expectation.context, kubeconfig)
     raise ReaderSetupError(f"status is not available for the {expectation.target} target yet")
 
@@ -169,28 +171,13 @@ def watch(
 ) -> int:
     live = out.isatty() and not args.json
     # With --json, stdout carries only the final document; progress goes to stderr.
-    display: LiveDisplay | ChangeLog = (
-        LiveDisplay(out) if live else ChangeLog(sys.stderr if args.json else out)
+    display: WatchDisplay = (
+        LiveDisplay(out, args.interval) if live else ChangeLog(sys.stderr if args.json else out)
     )
-    started = time.monotonic()
-    report: StackReport | None = None
-    while True:
-        try:
-            report, failure = reader.read(expectation), None
-        except StatusUnavailable as error:
-            report, failure = None, f"cannot read the cluster: {error}"
-        elapsed = time.monotonic() - started
-        if live:
-            footer = f"watching for {elapsed:.0f}s, every {args.interval:g}s (Ctrl-C stops)"
-            display.show([*(text(report) if report else [failure or ""]), "", footer])
-        else:
-            display.show(progress_lines(report) if report else [failure or ""], elapsed)
-        if report is not None and report.outcome is not Outcome.PROGRESSING:
-            break
-        remaining = args.timeout - (time.monotonic() - started)
-        if remaining <= 0:
-            break
-        time.sleep(min(args.interval, remaining))
+    try:
+        report, failure = _poll_until_settled(reader, expectation, args, display)
+    except KeyboardInterrupt:
+        return EXIT_PROGRESSING  # stopped by hand: nothing settled, as at a timeout
     if report is None:
         print(f"error: {failure}", file=sys.stderr)
         return EXIT_UNREACHABLE
@@ -201,22 +188,56 @@ def watch(
     return EXIT_CODES[report.outcome]
 
 
+def _poll_until_settled(
+    reader: StatusReader,
+    expectation: StackExpectation,
+    args: argparse.Namespace,
+    display: WatchDisplay,
+) -> tuple[StackReport | None, str | None]:
+    """The last report (or why there is none) once ready, failed, or out of time."""
+    started = time.monotonic()
+    while True:
+        try:
+            report, failure = reader.read(expectation), None
+        except StatusUnavailable as error:
+            # Often passing (API server restart, network blip): keep trying until the timeout.
+            report, failure = None, f"cannot read the cluster: {error}"
+        elapsed = time.monotonic() - started
+        display.show(report, failure, elapsed)
+        if report is not None and report.outcome is not Outcome.PROGRESSING:
+            return report, failure
+        remaining = args.timeout - (time.monotonic() - started)
+        if remaining <= 0:
+            return report, failure
+        time.sleep(min(args.interval, remaining))
+
+
+class WatchDisplay(Protocol):
+    def show(self, report: StackReport | None, failure: str | None, elapsed: float) -> None: ...
+
+
 class LiveDisplay:
     """Redraws one block in place: a terminal shows the current state, not a history."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: TextIO, interval: float) -> None:
         self.stream = stream
+        self.interval = interval
         self.height = 0
 
-    def show(self, lines: list[str]) -> None:
+    def show(self, report: StackReport | None, failure: str | None, elapsed: float) -> None:
+        body = text(report) if report else [str(failure)]
+        footer = f"watching for {elapsed:.0f}s, every {self.interval:g}s (Ctrl-C stops)"
+        self.draw([*body, "", footer])
+
+    def draw(self, lines: list[str]) -> None:
         # Wrap here, not in the terminal: the redraw must know how many rows it wrote.
         width = max(shutil.get_terminal_size().columns - 1, 40)
-        lines = [row for line in lines for row in _wrap(line, width)]
+        rows = [row for line in lines for row in _wrap(line, width)]
         if self.height:
             self.stream.write(f"\x1b[{self.height}F\x1b[J")  # to the block's start, clear below
-        self.stream.write("\n".join(lines) + "\n")
+        self.stream.write("\n".join(rows) + "\n")
         self.stream.flush()
-        self.height = len(lines)
+        self.height = len(rows)
 
 
 def _wrap(line: str, width: int) -> list[str]:
@@ -231,7 +252,8 @@ class ChangeLog:
         self.stream = stream
         self.previous: set[str] = set()
 
-    def show(self, lines: list[str], elapsed: float) -> None:
+    def show(self, report: StackReport | None, failure: str | None, elapsed: float) -> None:
+        lines = progress_lines(report) if report else [str(failure)]
         for line in lines:
             if line not in self.previous:
                 print(f"[{elapsed:6.0f}s] {line}", file=self.stream, flush=True)

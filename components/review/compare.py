@@ -85,7 +85,7 @@ def _renamed(old: Entry, new: Entry, before: Records, after: Records) -> Resourc
         what = (
             "a component: its children carry the change"
             if new.is_component
-            else ("Pulumi deletes it and creates it under the new name")
+            else "Pulumi deletes it and creates it under the new name"
         )
         notes.insert(0, Verdict(consequence, f"renamed from {old.name}: {what}"))
     return _resource(

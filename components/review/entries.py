@@ -1,7 +1,7 @@
-"""A render as a set of resources, each with its record (resources.json) and its manifest.
+"""A render as a set of resources, each with its record (resources.json) and its document.
 
 Resources without a document (components, providers) still count: their options and
-parents decide URNs. Manifests without a record (hand-built inputs) still count too.
+parents decide URNs. Documents without a record (hand-built inputs) still count too.
 """
 
 from __future__ import annotations

@@ -77,7 +77,7 @@ def _quantity(value: Any) -> Decimal:
         return Decimal(0)
 
 
-def _headless_gets_ports(old: Any, new: Any, before: Any, after: dict[str, Any]) -> bool:
+def _headless_gets_ports(_old: Any, new: Any, _before: Any, after: dict[str, Any]) -> bool:
     return new in ("NodePort", "LoadBalancer") and after.get("spec", {}).get("clusterIP") == "None"
 
 
@@ -169,7 +169,7 @@ RULES: tuple[Rule, ...] = (
         (("spec", "resources", "requests", "storage"),),
         REFUSED,
         "Kubernetes refuses to shrink a claim: storage requests may only grow",
-        when=lambda *_: False,
+        when=_storage_shrinks,
     ),
     Rule(
         (CLAIM,),

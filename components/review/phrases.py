@@ -147,7 +147,7 @@ def describe(
         if resource.status is Status.CHANGED:
             sentences += _changed(resource, before[resource.id], after[resource.id])
     lines += _merged(sentences)
-    lines += _arrivals(resources, before, after, renamed_deployments)
+    lines += _arrivals(resources, before, after)
     return tuple(lines)
 
 
@@ -206,10 +206,7 @@ def _merged(sentences: list[Sentence]) -> list[str]:
 
 
 def _arrivals(
-    resources: Sequence[ResourceDiff],
-    before: dict[str, Entry],
-    after: dict[str, Entry],
-    renamed: dict[str, str],
+    resources: Sequence[ResourceDiff], before: dict[str, Entry], after: dict[str, Entry]
 ) -> list[str]:
     """Objects added or removed inside deployments that stay (a new loader Job, say)."""
     staying = _deployments(before) & _deployments(after)

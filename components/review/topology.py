@@ -10,6 +10,7 @@ entry in ROLES (and, to say more than their name, one in node_text.DESCRIBERS).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -128,7 +129,7 @@ def build_topology(render: RenderLike, title: str) -> Topology:
     index = _Index(objects)
     edges = [
         *_route_edges(objects, index),
-        *_selector_edges(objects, index),
+        *_selector_edges(objects),
         *_volume_edges(objects, index),
         *_dependency_edges(render.resources, nodes),
         *_beside_edges(objects, index, nodes),
@@ -136,7 +137,7 @@ def build_topology(render: RenderLike, title: str) -> Topology:
     nodes, edges = _without_unused_slot_services(nodes, edges)
     _mark_states(nodes, edges)
     _add_resource_notes(render.resources, nodes)
-    _add_replica_lines(nodes, edges, objects)
+    _add_replica_lines(nodes, edges)
     return Topology(title, _groups(nodes, render.outputs), nodes, edges)
 
 
@@ -159,7 +160,6 @@ class _Index:
     """Find drawn objects by what manifests reference: kind and name in a namespace."""
 
     def __init__(self, objects: dict[str, dict[str, Any]]) -> None:
-        self.objects = objects
         self._by_name = {
             (obj["kind"], namespace_of(obj), name_of(obj)): node_id
             for node_id, obj in objects.items()
@@ -213,7 +213,7 @@ def _backend_sets(route: dict[str, Any]) -> list[list[tuple[str, str | None, int
     return sets
 
 
-def _selector_edges(objects: dict[str, dict[str, Any]], index: _Index) -> list[Edge]:
+def _selector_edges(objects: dict[str, dict[str, Any]]) -> list[Edge]:
     workloads = [
         (node_id, obj) for node_id, obj in objects.items() if ROLES[kind_key(obj)] is Role.WORKLOAD
     ]
@@ -267,29 +267,39 @@ def _dependency_edges(resources: list[dict[str, Any]], nodes: dict[str, Node]) -
 def _beside_edges(
     objects: dict[str, dict[str, Any]], index: _Index, nodes: dict[str, Node]
 ) -> list[Edge]:
+    """Autoscalers and policies: an edge to what they act on, and a place next to it."""
     edges = []
     for node_id, obj in objects.items():
         role = ROLES[kind_key(obj)]
-        spec = obj.get("spec", {})
-        if role is Role.AUTOSCALER:
-            refs, kind = [spec.get("scaleTargetRef") or {}], EdgeKind.SCALES
-        elif role is Role.POLICY:
-            refs, kind = (
-                [*(spec.get("targetRefs") or []), spec.get("targetRef") or {}],
-                (EdgeKind.ATTACHES),
-            )
-        else:
+        if role not in _TARGET_REFS:
             continue
-        for ref in refs:
-            target = index.find(
-                str(ref.get("kind", "Deployment")), namespace_of(obj), str(ref.get("name"))
-            )
-            if target is not None:
-                edges.append(Edge(node_id, target, kind, kind.value))
-                nodes[node_id].beside = nodes[node_id].beside or target
-                # The group is the target's: a policy on a shared route stays with it.
-                nodes[node_id].group = nodes[target].group
+        edge_kind, read_refs = _TARGET_REFS[role]
+        for ref in read_refs(obj.get("spec", {})):
+            kind, name = str(ref.get("kind", "Deployment")), str(ref.get("name"))
+            target = index.find(kind, namespace_of(obj), name)
+            if target is None:
+                continue
+            edges.append(Edge(node_id, target, edge_kind, edge_kind.value))
+            node = nodes[node_id]
+            node.beside = node.beside or target
+            # The group is the target's: a policy on a shared route stays with it.
+            node.group = nodes[target].group
     return edges
+
+
+def _scale_target(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return [spec["scaleTargetRef"]] if spec.get("scaleTargetRef") else []
+
+
+def _policy_targets(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    single = [spec["targetRef"]] if spec.get("targetRef") else []
+    return [*(spec.get("targetRefs") or []), *single]
+
+
+_TARGET_REFS: dict[Role, tuple[EdgeKind, Callable[[dict[str, Any]], list[dict[str, Any]]]]] = {
+    Role.AUTOSCALER: (EdgeKind.SCALES, _scale_target),
+    Role.POLICY: (EdgeKind.ATTACHES, _policy_targets),
+}
 
 
 def _without_unused_slot_services(
@@ -348,9 +358,7 @@ def _add_resource_notes(resources: list[dict[str, Any]], nodes: dict[str, Node])
             node.notes.append("kept on delete")
 
 
-def _add_replica_lines(
-    nodes: dict[str, Node], edges: list[Edge], objects: dict[str, dict[str, Any]]
-) -> None:
+def _add_replica_lines(nodes: dict[str, Node], edges: list[Edge]) -> None:
     scalers = {edge.target: edge.source for edge in edges if edge.kind is EdgeKind.SCALES}
     for node in nodes.values():
         if node.role is not Role.WORKLOAD:

@@ -36,8 +36,12 @@ class NginxProcess:
         self.process = subprocess.Popen(
             self.command("-g", "daemon off;"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                error = self.process.stderr.read().decode() if self.process.stderr else ""
+                self.process = None
+                raise RuntimeError(f"nginx exited at start: {error.strip()[-500:]}")
             try:
                 with urllib.request.urlopen(health_url, timeout=1) as response:
                     if response.status == 200:
@@ -45,7 +49,7 @@ class NginxProcess:
             except OSError:
                 time.sleep(0.05)
         self.stop()
-        raise RuntimeError("nginx did not start")
+        raise RuntimeError("nginx did not answer its health endpoint within 20 s")
 
     def reload(self) -> None:
         """Graceful: new workers take new connections, old ones finish their requests."""
