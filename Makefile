@@ -4,7 +4,7 @@ VENV := .venv
 UV_VERSION := 0.13.9
 CRD_SCHEMAS ?= ../shared/schemas/crds
 
-.PHONY: setup test lint lock render validate crd-schemas dev-up clean
+.PHONY: setup test lint lock render validate crd-schemas dev-up bench clean
 
 setup: $(VENV)/.synced
 
@@ -35,6 +35,13 @@ render: setup
 
 validate: setup
 	$(VENV)/bin/modelstack validate --stack $(STACK) --crd-schemas $(CRD_SCHEMAS)
+
+# Benchmarks that print figures (render speed and memory, schema validation, load balancer).
+bench: setup
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(VENV)/bin/uv sync --frozen --group bench --python $(VENV)/bin/python
+	$(VENV)/bin/python benchmarks/render.py
+	$(VENV)/bin/python benchmarks/schema_validation.py
+	$(VENV)/bin/python benchmarks/lb.py
 
 # Upstream CRD schemas (KEDA, Gateway API, Envoy Gateway, Prometheus Operator) for validate.
 crd-schemas: setup
