@@ -12,14 +12,14 @@ from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     model_validator,
 )
 
 from components.quantities import parse_parameter_count, parse_quantity
+from components.spec_autoscaling import AutoscalingSpec
+from components.spec_base import FieldError, SpecModel
 
 # Deployment names become Kubernetes object names with suffixes such as
 # "-green-fetch-1a2b3c4d" and Service names, which must be DNS-1035 labels.
@@ -44,14 +44,6 @@ _MODEL_SCHEMES = ("hf", "s3", "gs", "pvc", "oci", "ollama")
 RESERVED_ENV = frozenset({"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"})
 
 NOT_SUPPORTED_YET = "is not supported yet"
-
-
-class FieldError(ValueError):
-    """A cross-field rule broken at a sub-key: the message is reported at `<model path>.<key>`."""
-
-    def __init__(self, key: str, message: str) -> None:
-        super().__init__(message)
-        self.key = key
 
 
 def _dns_label(value: str) -> str:
@@ -181,21 +173,6 @@ SurgeValue = Annotated[int, Field(ge=0)] | Annotated[str, Field(pattern=r"^\d{1,
 UnavailableValue = Annotated[int, Field(ge=0)] | Annotated[str, Field(pattern=r"^(100|\d{1,2})%$")]
 
 
-class SpecModel(BaseModel):
-    """Base of every stack-file object: camelCase keys, unknown keys rejected."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        # The camelCase names are the contract: `hf_token` is an unknown key, not an alias.
-        validate_by_name=False,
-        validate_by_alias=True,
-        # `true` is not the number 1, and "2" is not a replica count.
-        strict=True,
-        alias_generator=lambda name: re.sub(r"_([a-z])", lambda m: m.group(1).upper(), name),
-        frozen=True,
-    )
-
-
 def _object_name(value: str) -> str:
     if len(value) > 63 or not _DNS_1123_LABEL.match(value):
         raise ValueError(f"'{value}' is not a valid Kubernetes object name (DNS-1123 label)")
@@ -203,17 +180,43 @@ def _object_name(value: str) -> str:
 
 
 class GatewayRef(SpecModel):
+    """The Gateway API Gateway that routes attach to (shared, owned by the platform)."""
+
     name: Annotated[str, AfterValidator(_object_name)]
     namespace: Namespace
+    # envoy-gateway: load-balancing algorithms, health checks, retries and failover through
+    # BackendTrafficPolicy and Backend. standard: any Gateway API implementation (weights only).
+    implementation: Literal["envoy-gateway", "standard"] = "envoy-gateway"
+    # How clients reach the gateway's listeners, for the post-deploy endpoint check.
+    scheme: Literal["http", "https"] = "https"
+
+
+class IngressSettings(SpecModel):
+    """For clusters without Gateway API: routes become Ingresses of this class."""
+
+    class_name: Annotated[str, AfterValidator(_object_name)]
+
+
+class KedaHttpAddOnSettings(SpecModel):
+    """Where the KEDA HTTP add-on runs (Helm chart kedacore/keda-add-ons-http): scale to zero."""
+
+    namespace: Namespace = "keda"
 
 
 class KubernetesSettings(SpecModel):
     namespace: Namespace = "modelstack"
     create_namespace: bool = False
     cloud: Cloud = "generic"
-    # Read by later features (routes, autoscaling); accepted now so stacks can set them.
     gateway: GatewayRef | None = None
+    ingress: IngressSettings | None = None
+    # NetworkPolicies: engines accept traffic only from the gateway's namespace, the
+    # monitoring namespace and these; loader Jobs may reach the model source.
+    network_policies: bool = True
+    monitoring_namespace: Namespace = "monitoring"
+    allowed_namespaces: list[Namespace] = Field(default_factory=list)
+    # Read by autoscaling on request metrics.
     prometheus: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
+    keda_http_add_on: KedaHttpAddOnSettings = Field(default_factory=KedaHttpAddOnSettings)
     context: str | None = None
 
 
@@ -318,8 +321,17 @@ class LoadBalancerSpec(SpecModel):
     algorithm: Literal["round_robin", "least_connections", "ip_hash", "weighted", "failover"] = (
         "round_robin"
     )
-    sticky_sessions: bool = False
+    # true or source-ip: a client stays on one server by its address; cookie: by a cookie
+    # the gateway sets (Envoy Gateway only).
+    sticky_sessions: bool | Literal["source-ip", "cookie"] = False
     health_check: HealthCheckSpec = Field(default_factory=HealthCheckSpec)
+
+    @property
+    def stickiness(self) -> str | None:
+        """None, "source-ip" or "cookie"."""
+        if self.sticky_sessions is True:
+            return "source-ip"
+        return self.sticky_sessions or None
 
 
 class RouteSpec(SpecModel):
@@ -328,12 +340,25 @@ class RouteSpec(SpecModel):
     hosts: list[Annotated[str, Field(pattern=_HOSTNAME.pattern)]] = Field(default_factory=list)
     # Streams last as long as generation: the default allows five minutes.
     timeout_seconds: Annotated[int, Field(ge=1, le=86400)] = 300
+    # Kubernetes with hosts: after `pulumi up`, ask https://<first host><path>/v1/models.
+    check: bool = True
+
+
+def _pool_name(value: str) -> str:
+    # Pool Services are named <deployment>-<pool>: these would collide with slot Services.
+    if value in ("blue", "green", "main"):
+        raise ValueError(f"'{value}' names a slot; choose another pool name")
+    return value
 
 
 class PoolSpec(SpecModel):
     """A group of replicas on one kind of hardware; pools share the model and the slots."""
 
-    name: Annotated[str, Field(pattern=r"^[a-z]([-a-z0-9]*[a-z0-9])?$", max_length=12)]
+    name: Annotated[
+        str,
+        Field(pattern=r"^[a-z]([-a-z0-9]*[a-z0-9])?$", max_length=12),
+        AfterValidator(_pool_name),
+    ]
     gpu: GpuSpec | None = None
     resources: ResourcesSpec | None = None
     replicas: Annotated[int, Field(ge=0, le=1000)] | None = None
@@ -368,8 +393,8 @@ class DeploymentSpec(SpecModel):
     load_balancer: LoadBalancerSpec = Field(default_factory=LoadBalancerSpec)
     route: RouteSpec | None = None
     pools: list[PoolSpec] = Field(default_factory=list)
-    # Declared in DESIGN section 1; the plan rejects it with a reason per target.
-    autoscaling: object | None = None
+    # Kubernetes only: the plan rejects it on docker.
+    autoscaling: AutoscalingSpec | None = None
 
     @model_validator(mode="after")
     def _pools(self) -> DeploymentSpec:

@@ -601,9 +601,9 @@ PLAN_CASES = [
     # -- declared, but not on this target (yet) ----------------------------------------------
     pytest.param(
         stack(deployment(autoscaling={"min": 2, "max": 8})),
-        f"{DEP}.autoscaling",
-        "is not supported yet",
-        id="not-yet-autoscaling",
+        f"{DEP}.autoscaling.metric",
+        "required: a metric to scale on",
+        id="autoscaling-without-a-metric",
     ),
     pytest.param(
         stack(gguf(autoscaling={"min": 1, "max": 2}), target="docker"),
@@ -613,21 +613,39 @@ PLAN_CASES = [
     ),
     pytest.param(
         stack(deployment(loadBalancer={"algorithm": "least_connections"})),
-        f"{DEP}.loadBalancer",
-        "is not supported yet on the kubernetes target",
-        id="not-yet-load-balancer-on-kubernetes",
+        f"{DEP}.loadBalancer.algorithm",
+        "least_connections needs Envoy Gateway",
+        id="least-connections-without-envoy",
     ),
     pytest.param(
         stack(deployment(route={"path": "/chat"})),
         f"{DEP}.route",
-        "is not supported yet on the kubernetes target",
-        id="not-yet-route-on-kubernetes",
+        "a route needs kubernetes.gateway (Gateway API) or kubernetes.ingress",
+        id="route-without-gateway-or-ingress",
     ),
     pytest.param(
         stack(deployment(rollout={"strategy": "canary", "active": "blue", "canaryWeight": 10})),
         f"{DEP}.rollout.strategy",
-        "canary is not supported yet on the kubernetes target",
-        id="not-yet-canary-on-kubernetes",
+        "canary splits traffic with HTTPRoute weights",
+        id="canary-without-a-route",
+    ),
+    pytest.param(
+        stack(deployment(loadBalancer={"stickySessions": "cookie"})),
+        f"{DEP}.loadBalancer.stickySessions",
+        "cookie stickiness needs Envoy Gateway",
+        id="cookie-stickiness-without-envoy",
+    ),
+    pytest.param(
+        stack(gguf(loadBalancer={"stickySessions": "cookie"}), target="docker"),
+        f"{DEP}.loadBalancer.stickySessions",
+        "nginx open source cannot pin clients by cookie",
+        id="cookie-stickiness-on-docker",
+    ),
+    pytest.param(
+        stack(deployment(loadBalancer={"healthCheck": {"intervalSeconds": 5}})),
+        f"{DEP}.loadBalancer.healthCheck",
+        "active and passive health checks needs Envoy Gateway",
+        id="health-checks-without-envoy",
     ),
     pytest.param(
         stack(gguf(loadBalancer={"algorithm": "weighted"}), target="docker"),

@@ -84,7 +84,7 @@ def _by_hosts(routes: tuple[GatewayRoute, ...]) -> list[tuple[tuple[str, ...], l
 def route_for(deployment: DeploymentPlan, addresses: dict[str, list[str]]) -> GatewayRoute:
     """The deployment's route: `addresses` maps each workload name to its servers' host:port."""
     balancer = deployment.load_balancer
-    algorithm = "ip_hash" if balancer.sticky_sessions else balancer.algorithm
+    algorithm = "ip_hash" if balancer.stickiness else balancer.algorithm
     serving = [slot for slot in deployment.slots if slot.serving and slot.replicas > 0]
     lowest_priority = min((slot.priority for slot in serving), default=0)
     servers = []

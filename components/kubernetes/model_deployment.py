@@ -2,15 +2,25 @@
 
 Children, all named after the deployment: the HF token Secret, the cache claim and
 its loader Jobs, a Deployment (and PodDisruptionBudget) per slot, a Service per
-blue-green slot, and the stable Service that selects the serving slot.
+blue-green slot, and the stable Service that selects the serving slot. With autoscaling:
+an HPA or KEDA ScaledObject per slot, and an HTTPScaledObject when it scales to zero.
 """
 
 from __future__ import annotations
 
 import pulumi
 
+from components.checks.endpoint_check import EndpointCheck
 from components.kubernetes import objects
-from components.kubernetes.manifests import cache, secrets, services, workloads
+from components.kubernetes.manifests import (
+    autoscaler,
+    cache,
+    network_policy,
+    secrets,
+    services,
+    workloads,
+)
+from components.kubernetes.manifests import traffic as routes
 from components.outputs import deployment_summary
 from components.plan import DeploymentPlan
 
@@ -48,9 +58,10 @@ class ModelDeployment(pulumi.ComponentResource):
             for loader in plan.loaders
         }
         rollout_timeout = f"{plan.startup_timeout_seconds // 60 + 10}m"
+        self._engines: list[pulumi.Resource] = []
         for slot in plan.slots:
             # Engines start only after the Job that fills their cache has completed.
-            objects.create(
+            engine = objects.create(
                 workloads.engine_deployment(plan, slot),
                 self._options(
                     depends_on=[jobs[slot.loader_job]] if slot.loader_job else [],
@@ -59,17 +70,53 @@ class ModelDeployment(pulumi.ComponentResource):
                     ),
                 ),
             )
+            self._engines.append(engine)
             if plan.environment.pod_disruption_budget:
                 objects.create(workloads.disruption_budget(plan, slot), self._options())
         if plan.strategy != "rolling":
             for slot_name in dict.fromkeys(slot.slot for slot in plan.slots):
                 objects.create(services.slot_service(plan, slot_name), self._options())
         objects.create(services.stable_service(plan), self._options())
+        self._add_autoscalers()
+        self._add_traffic()
+        if plan.network_peers is not None:
+            objects.create(network_policy.engine_policy(plan), self._options())
+            if plan.loaders:
+                objects.create(network_policy.loader_policy(plan), self._options())
 
         self.endpoint = pulumi.Output.from_input(plan.endpoint)
         self.serving_slot = pulumi.Output.from_input(plan.serving_slot)
         self.summary = deployment_summary(plan)
         self.register_outputs(self.summary)
+
+    def _add_traffic(self) -> None:
+        """Pool Services, then the route (HTTPRoute or Ingress) and its Envoy policies."""
+        plan = self._plan
+        traffic = plan.traffic
+        if traffic is None:
+            return
+        for name, pool in traffic.pool_services.items():
+            objects.create(services.pool_service(plan, name, pool), self._options())
+        if traffic.via == "ingress":
+            objects.create(routes.ingress(plan), self._options())
+        elif traffic.via == "gateway":
+            for backend in routes.fallback_backends(plan):
+                objects.create(backend, self._options())
+            route = objects.create(routes.http_route(plan), self._options())
+            if traffic.envoy_policy:
+                objects.create(
+                    routes.backend_traffic_policy(plan), self._options(depends_on=[route])
+                )
+        if traffic.public_url:
+            # Reachable from where Pulumi runs: check it answers once everything is up.
+            EndpointCheck(
+                f"{plan.name}-endpoint-check",
+                url=f"{traffic.public_url}/models",
+                expect_model=plan.serving.model.served_name,
+                trigger=plan.serving.engine.image + plan.serving_slot,
+                timeout_seconds=plan.startup_timeout_seconds,
+                opts=self._options(depends_on=list(self._engines)),
+            )
 
     def _options(self, **options: object) -> pulumi.ResourceOptions:
         depends_on = [*self._depends_on, *options.pop("depends_on", [])]  # type: ignore[misc]
@@ -93,3 +140,14 @@ class ModelDeployment(pulumi.ComponentResource):
             cache.cache_claim(self._plan, plan_cache),
             self._options(protect=plan_cache.protect, retain_on_delete=True),
         )
+
+    def _add_autoscalers(self) -> None:
+        """An HPA or ScaledObject per autoscaled slot, and the add-on's route for scale to zero."""
+        plan = self._plan
+        for slot in plan.slots:
+            if slot.autoscaling is None:
+                continue
+            objects.create(autoscaler.autoscaler(plan, slot), self._options())
+            holding = slot.autoscaling.request_holding
+            if holding is not None:
+                objects.create(autoscaler.request_interceptor_route(plan, holding), self._options())

@@ -15,13 +15,30 @@ _RESOURCES: dict[tuple[str, str], Any] = {
     ("apps/v1", "Deployment"): k8s.apps.v1.Deployment,
     ("batch/v1", "Job"): k8s.batch.v1.Job,
     ("policy/v1", "PodDisruptionBudget"): k8s.policy.v1.PodDisruptionBudget,
+    ("autoscaling/v2", "HorizontalPodAutoscaler"): k8s.autoscaling.v2.HorizontalPodAutoscaler,
+    ("networking.k8s.io/v1", "Ingress"): k8s.networking.v1.Ingress,
+    ("networking.k8s.io/v1", "NetworkPolicy"): k8s.networking.v1.NetworkPolicy,
 }
 # Top-level manifest keys -> the resource class's keyword arguments.
 _ARGUMENTS = {"metadata": "metadata", "spec": "spec", "stringData": "string_data", "type": "type"}
 
 
 def create(body: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
-    """Register `body` under its own metadata.name, so Pulumi and Kubernetes names agree."""
-    resource_class = _RESOURCES[(body["apiVersion"], body["kind"])]
+    """Register `body` under its own metadata.name, so Pulumi and Kubernetes names agree.
+
+    Kinds without a typed class (Gateway API, Envoy Gateway, KEDA, Prometheus Operator)
+    become CustomResources, whose specs pass to the cluster verbatim (camelCase already).
+    """
+    name = body["metadata"]["name"]
+    resource_class = _RESOURCES.get((body["apiVersion"], body["kind"]))
+    if resource_class is None:
+        return k8s.apiextensions.CustomResource(
+            name,
+            api_version=body["apiVersion"],
+            kind=body["kind"],
+            metadata=body["metadata"],
+            spec=body.get("spec"),
+            opts=opts,
+        )
     arguments = {_ARGUMENTS[key]: value for key, value in body.items() if key in _ARGUMENTS}
-    return resource_class(body["metadata"]["name"], **arguments, opts=opts)
+    return resource_class(name, **arguments, opts=opts)

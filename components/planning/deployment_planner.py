@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import difflib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from components.catalog.engines import Engine, EngineInputs, Hardware, ModelFormat
 from components.catalog.gpus import GPUS, GpuType, find_gpu
 from components.environments import ENVIRONMENTS
 from components.errors import ConfigIssue, key_path
 from components.planning import names
+from components.planning.autoscaling import AutoscalingContext, plan_autoscaling
+from components.planning.autoscaling_plan import AutoscalingPlan
 from components.planning.engine_choice import choose_engine
 from components.planning.loaders import LoaderPlan, plan_loader
 from components.planning.memory_fit import check_gpu_fit, cpu_need
@@ -26,6 +28,7 @@ from components.planning.plan_model import (
     ProbePlan,
     RoutePlan,
     SlotPlan,
+    TrafficPlan,
 )
 from components.planning.precision import (
     BYTES_PER_PARAMETER,
@@ -34,12 +37,12 @@ from components.planning.precision import (
 )
 from components.planning.resources import ResourceProfile, resolve_resources
 from components.planning.route_path import resolve_route_path
+from components.planning.traffic import plan_traffic
 from components.quantities import gib, parse_parameter_count
 from components.spec import (
-    NOT_SUPPORTED_YET,
     DeploymentSpec,
     GpuSpec,
-    LoadBalancerSpec,
+    HealthCheckSpec,
     ModelSpec,
     ResourcesSpec,
     SlotSpec,
@@ -131,6 +134,8 @@ class DeploymentPlanner:
         self._check_images(slots)
         load_balancer = self._load_balancer(engine, pools)
         route = self._route()
+        slots = self._autoscaled(engine, slots, route)
+        traffic = self._traffic_plan(slots, load_balancer, route)
         if self.issues:
             return None
         any_gpu = any(slot.gpu_count for slot in slots)
@@ -170,6 +175,8 @@ class DeploymentPlanner:
             route=route,
             endpoint=self._endpoint(route),
             tags=dict(spec.tags),
+            traffic=traffic,
+            network_peers=self._network_peers(),
         )
 
     # -- what each target can do --------------------------------------------------------
@@ -177,24 +184,58 @@ class DeploymentPlanner:
     def _check_target_support(self) -> None:
         spec = self.spec
         target = self.stack.target
-        if spec.autoscaling is not None:
-            reason = (
-                "is not available on the docker target: set replicas (and pools) instead"
-                if target == "docker"
-                else f"{NOT_SUPPORTED_YET}; set replicas for now"
+        if spec.autoscaling is not None and target == "docker":
+            self.issue(
+                "autoscaling",
+                message="is not available on the docker target: set replicas (and pools) instead",
             )
-            self.issue("autoscaling", message=reason)
-        if target != "kubernetes":
-            return
-        later = "on the kubernetes target (it comes with Gateway API traffic policies)"
-        if spec.load_balancer != LoadBalancerSpec():
-            self.issue("loadBalancer", message=f"{NOT_SUPPORTED_YET} {later}")
-        if spec.route is not None:
-            self.issue("route", message=f"{NOT_SUPPORTED_YET} {later}")
-        if spec.rollout.strategy == "canary":
-            self.issue("rollout", "strategy", message=f"canary {NOT_SUPPORTED_YET} {later}")
+        if target == "docker" and spec.load_balancer.stickiness == "cookie":
+            self.issue(
+                "loadBalancer",
+                "stickySessions",
+                message="nginx open source cannot pin clients by cookie on the docker target: "
+                "use stickySessions: true (by client address)",
+            )
 
     # -- pools, slots, replicas ---------------------------------------------------------
+
+    def _autoscaled(
+        self, engine: Engine, slots: list[SlotPlan], route: RoutePlan | None
+    ) -> list[SlotPlan]:
+        """The slots with their autoscalers (components/planning/autoscaling.py decides)."""
+        spec = self.spec
+        if spec.autoscaling is None or self.stack.target != "kubernetes":
+            return slots
+        planned = plan_autoscaling(
+            spec.autoscaling,
+            AutoscalingContext(
+                deployment=spec.name,
+                namespace=self.namespace,
+                environment=self.environment,
+                engine=engine,
+                idle=spec.rollout.idle,
+                slots=tuple(slots),
+                kubernetes=self.stack.kubernetes,
+                replicas_set=spec.replicas is not None,
+                has_pools=bool(spec.pools),
+                stable_service=names.stable_service(spec.name),
+                service_port=SERVICE_PORT,
+                startup_timeout_seconds=spec.startup_timeout_seconds,
+                response_timeout_seconds=route.timeout_seconds if route else None,
+            ),
+        )
+        if isinstance(planned, list):
+            for path, message in planned:
+                self.issue(*path, message=message)
+            return slots
+        return [
+            replace(
+                slot,
+                autoscaling=planned[slot.workload_name],
+                replicas=_starting_replicas(planned[slot.workload_name]),
+            )
+            for slot in slots
+        ]
 
     def _pools(self) -> list[_Pool]:
         spec = self.spec
@@ -398,6 +439,7 @@ class DeploymentPlanner:
             shm_size=engine.shm_size if hardware != "cpu" else None,
             model_read_only=not engine.writes_model_dir,
             health_command=engine.health_command(),
+            writable_dirs=engine.writable_dirs,
         )
 
     # -- hardware -------------------------------------------------------------------------
@@ -529,7 +571,7 @@ class DeploymentPlanner:
                 "algorithm",
                 message="failover needs pools with at least two priorities (0 serves, 1 backs up)",
             )
-        if spec.sticky_sessions and spec.algorithm == "failover":
+        if spec.stickiness and spec.algorithm == "failover":
             self.issue(
                 "loadBalancer",
                 "stickySessions",
@@ -539,7 +581,8 @@ class DeploymentPlanner:
         health = spec.health_check
         return LoadBalancerPlan(
             algorithm=spec.algorithm,
-            sticky_sessions=spec.sticky_sessions,
+            stickiness=spec.stickiness,
+            health_check_customized=health != HealthCheckSpec(),
             health_check=HealthCheckPlan(
                 path=health.path or engine.health_path,
                 interval_seconds=health.interval_seconds,
@@ -563,7 +606,42 @@ class DeploymentPlanner:
             path=path,
             hosts=tuple(route.hosts) if route else (),
             timeout_seconds=route.timeout_seconds if route else 300,
+            check=route.check if route else True,
         )
+
+    def _traffic_plan(
+        self, slots: list[SlotPlan], balancer: LoadBalancerPlan, route: RoutePlan | None
+    ) -> TrafficPlan | None:
+        if self.stack.target != "kubernetes":
+            return None
+        rollout = self.spec.rollout
+        planned = plan_traffic(
+            self.spec.name,
+            rollout.strategy,
+            rollout.active or "main",
+            slots,
+            balancer,
+            route,
+            self.stack.kubernetes,
+        )
+        if isinstance(planned, list):
+            for path, message in planned:
+                self.issue(*path, message=message)
+            return None
+        return planned
+
+    def _network_peers(self) -> tuple[str, ...] | None:
+        settings = self.stack.kubernetes
+        if self.stack.target != "kubernetes" or not settings.network_policies:
+            return None
+        peers = [settings.monitoring_namespace, *settings.allowed_namespaces]
+        if settings.gateway is not None:
+            peers.insert(0, settings.gateway.namespace)
+        autoscaling = self.spec.autoscaling
+        if autoscaling is not None and autoscaling.scale_to_zero.enabled:
+            # Held requests reach the engines from the KEDA HTTP add-on's interceptor.
+            peers.append(settings.keda_http_add_on.namespace)
+        return tuple(dict.fromkeys(peers))
 
     def _endpoint(self, route: RoutePlan | None) -> str:
         if self.stack.target == "docker":
@@ -571,6 +649,13 @@ class DeploymentPlanner:
             prefix = route.path.rstrip("/") if route else ""
             return f"http://{docker.bind_address}:{docker.port}{prefix}/v1"
         return f"http://{self.spec.name}.{self.namespace}.svc.cluster.local/v1"
+
+
+def _starting_replicas(autoscaling: AutoscalingPlan) -> int:
+    """What the plan reports as a slot's count: the floor it serves at, or what it is held at."""
+    if autoscaling.held_replicas is not None:
+        return autoscaling.held_replicas
+    return autoscaling.min_replicas
 
 
 def _cpu_bytes_per_parameter(model: ModelPlan) -> float:

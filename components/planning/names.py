@@ -17,6 +17,11 @@ def workload(deployment: str, slot: str, strategy: str, pool: str | None = None)
     return f"{name}-{pool}" if pool else name
 
 
+def pool_service(deployment: str, pool: str) -> str:
+    """Reaches one pool of the serving slot (a route weighs pools against each other)."""
+    return f"{deployment}-{pool}"
+
+
 def slot_service(deployment: str, slot: str) -> str:
     """Reaches one blue-green slot across its pools."""
     return f"{deployment}-{slot}"
@@ -33,6 +38,12 @@ def cache_claim(deployment: str) -> str:
 
 def hf_token_secret(deployment: str) -> str:
     return f"{deployment}-hf-token"
+
+
+def request_interceptor_route(deployment: str) -> str:
+    """The HTTPScaledObject of a deployment that scales to zero. The add-on's docs ask for
+    a name other than the ScaledObject's (the slot workload's name)."""
+    return f"{deployment}-interceptor"
 
 
 def loader_job(deployment: str, content: object) -> str:

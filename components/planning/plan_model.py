@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from components.catalog.engines import Hardware, ModelFormat
 from components.catalog.gpus import GpuType
 from components.environments import EnvironmentDefaults
+from components.planning.autoscaling_plan import AutoscalingPlan
 from components.planning.loaders import LoaderPlan
 from components.planning.model_location import ModelLocation
 from components.planning.placement import Placement
@@ -36,6 +37,8 @@ class EnginePlan:
     model_read_only: bool
     # Checks the engine from inside its container (Docker health checks).
     health_command: tuple[str, ...]
+    # Besides HOME and /tmp: where the image writes (emptyDirs under a read-only root).
+    writable_dirs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,9 @@ class SlotPlan:
     resources: ResourceProfile
     weight: int = 1
     priority: int = 0
+    # Kubernetes: the autoscaler that owns this workload's replica count (then `replicas` is
+    # only the floor, and the Deployment carries no spec.replicas).
+    autoscaling: AutoscalingPlan | None = None
 
     @property
     def serving(self) -> bool:
@@ -101,8 +107,38 @@ class HealthCheckPlan:
 @dataclass(frozen=True)
 class LoadBalancerPlan:
     algorithm: str
-    sticky_sessions: bool
+    # None, "source-ip" or "cookie".
+    stickiness: str | None
     health_check: HealthCheckPlan
+    # The stack file set health-check values of its own (not only the engine's defaults).
+    health_check_customized: bool = False
+
+
+@dataclass(frozen=True)
+class BackendRef:
+    service: str
+    weight: int
+    # Envoy Gateway only: receives traffic when the primary backends are unhealthy.
+    fallback: bool = False
+
+
+@dataclass(frozen=True)
+class TrafficPlan:
+    # "gateway" (HTTPRoute), "ingress", or None (in-cluster Services only).
+    via: str | None
+    backends: tuple[BackendRef, ...]
+    # Pool Services to create: name -> pool.
+    pool_services: dict[str, str]
+    # Attach an Envoy Gateway BackendTrafficPolicy to the route.
+    envoy_policy: bool
+    # Plain-Kubernetes sticky sessions: Service sessionAffinity ClientIP.
+    service_affinity: bool
+    gateway_name: str | None = None
+    gateway_namespace: str | None = None
+    gateway_scheme: str = "https"
+    ingress_class: str | None = None
+    # Where Pulumi checks the deployment answers after `pulumi up` (None: not reachable).
+    public_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +146,7 @@ class RoutePlan:
     path: str
     hosts: tuple[str, ...]
     timeout_seconds: int
+    check: bool = True
 
 
 @dataclass(frozen=True)
@@ -137,6 +174,10 @@ class DeploymentPlan:
     route: RoutePlan | None
     endpoint: str
     tags: dict[str, str] = field(default_factory=dict)
+    # Kubernetes only: how requests reach the deployment (None on docker).
+    traffic: TrafficPlan | None = None
+    # Kubernetes only: namespaces whose pods may call the engines (None: no NetworkPolicies).
+    network_peers: tuple[str, ...] | None = None
 
     @property
     def serving(self) -> SlotPlan:

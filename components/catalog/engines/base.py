@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
+from components.catalog.engines.request_metrics import RequestMetrics
 from components.templating import render_argv
 
 Hardware = Literal["cpu", "nvidia", "amd"]
@@ -45,6 +46,11 @@ class Engine:
     shm_size: ClassVar[str | None] = None
     # TGI converts .bin weights inside the model directory; the others only read.
     writes_model_dir: ClassVar[bool] = False
+    # Directories the image writes to besides HOME and /tmp (both always writable): with a
+    # read-only root filesystem each gets an emptyDir.
+    writable_dirs: ClassVar[tuple[str, ...]] = ()
+    # Series for autoscaling on requests; None: the engine exports no Prometheus metrics.
+    request_metrics: ClassVar[RequestMetrics | None] = None
 
     def supports(self, hardware: Hardware) -> bool:
         return hardware in self.images

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from components.catalog.engines.base import Engine, Hardware, ModelFormat
+from components.catalog.engines.request_metrics import RequestMetrics
 
 # Pinned build; the CUDA and ROCm variants carry the same build number.
 _BUILD = "b11382"
@@ -25,6 +26,13 @@ class LlamaCpp(Engine):
     precisions = frozenset()
     # Layers split across GPUs: any count works.
     shards_across_gpus = False
+    # Exported with --metrics (always passed); no request counter and no latency histogram.
+    request_metrics = RequestMetrics(
+        running="llamacpp:requests_processing",
+        waiting="llamacpp:requests_deferred",
+        completed=None,
+        latency_bucket=None,
+    )
 
     def health_command(self) -> tuple[str, ...]:
         # The server image has curl (its own HEALTHCHECK uses it), not Python.

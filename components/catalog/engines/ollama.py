@@ -12,8 +12,9 @@ class Ollama(Engine):
     port = 11434
     # `GET /` answers as soon as the server runs; models load on first use.
     health_path = "/"
-    # Ollama exposes no Prometheus metrics.
+    # Ollama exposes no Prometheus metrics: no autoscaling on requests.
     metrics_path = None
+    request_metrics = None
     formats: ClassVar[frozenset[ModelFormat]] = frozenset({"ollama"})
     images: ClassVar[dict[Hardware, str]] = {
         "cpu": "ollama/ollama:0.32.15",

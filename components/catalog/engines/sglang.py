@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from components.catalog.engines.base import Engine, EngineInputs, Hardware, ModelFormat
+from components.catalog.engines.request_metrics import RequestMetrics
 
 _DTYPES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}
 
@@ -21,6 +22,13 @@ class Sglang(Engine):
     command = ("python3", "-m", "sglang.launch_server")
     precisions = frozenset({"fp32", "bf16", "fp16", "fp8", "int8", "int4"})
     shm_size = "8Gi"
+    # Exported with --enable-metrics, which the argument template always passes.
+    request_metrics = RequestMetrics(
+        running="sglang:num_running_reqs",
+        waiting="sglang:num_queue_reqs",
+        completed="sglang:e2e_request_latency_seconds_count",
+        latency_bucket="sglang:e2e_request_latency_seconds_bucket",
+    )
 
     def flags(self, inputs: EngineInputs) -> dict[str, object]:
         return {

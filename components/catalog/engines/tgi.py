@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from components.catalog.engines.base import Engine, EngineInputs, Hardware, ModelFormat
+from components.catalog.engines.request_metrics import RequestMetrics
 
 _DTYPES = {"bf16": "bfloat16", "fp16": "float16"}
 # TGI quantizes on load; --dtype cannot be combined with --quantize.
@@ -25,6 +26,15 @@ class Tgi(Engine):
     precisions = frozenset({"bf16", "fp16", "fp8", "int8", "int4"})
     shm_size = "1Gi"
     writes_model_dir = True
+    # The image sets HF_HOME=/data.
+    writable_dirs = ("/data",)
+    # tgi_batch_current_size counts the requests in the running batch.
+    request_metrics = RequestMetrics(
+        running="tgi_batch_current_size",
+        waiting="tgi_queue_size",
+        completed="tgi_request_duration_count",
+        latency_bucket="tgi_request_duration_bucket",
+    )
 
     def flags(self, inputs: EngineInputs) -> dict[str, object]:
         return {"dtype": _DTYPES.get(inputs.precision), "quantize": _QUANTIZE.get(inputs.precision)}

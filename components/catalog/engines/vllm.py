@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from components.catalog.engines.base import Engine, EngineInputs, Hardware, ModelFormat
+from components.catalog.engines.request_metrics import RequestMetrics
 
 _DTYPES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}
 
@@ -24,6 +25,12 @@ class Vllm(Engine):
     # int8/int4 mean a pre-quantized checkpoint (AWQ, GPTQ): vLLM detects it, no flag.
     precisions = frozenset({"fp32", "bf16", "fp16", "fp8", "int8", "int4"})
     shm_size = "2Gi"
+    request_metrics = RequestMetrics(
+        running="vllm:num_requests_running",
+        waiting="vllm:num_requests_waiting",
+        completed="vllm:request_success_total",
+        latency_bucket="vllm:e2e_request_latency_seconds_bucket",
+    )
 
     def flags(self, inputs: EngineInputs) -> dict[str, object]:
         return {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.kubernetes.manifests import labels
+from components.kubernetes.manifests import labels, security
 from components.kubernetes.manifests.secrets import HF_TOKEN_KEY
 from components.plan import CachePlan, DeploymentPlan
 from components.planning.loaders import LoaderPlan
@@ -34,6 +34,9 @@ def cache_claim(deployment: DeploymentPlan, cache: CachePlan) -> dict[str, Any]:
 
 def loader_job(deployment: DeploymentPlan, loader: LoaderPlan) -> dict[str, Any]:
     job_labels = labels.common(deployment, "model-loader")
+    # A Job's pod template is immutable: user tags there would make a tag edit replace the
+    # Job (and download again). Tags stay on the Job itself, where labels may change.
+    pod_labels = {k: v for k, v in job_labels.items() if k not in deployment.tags}
     env: list[dict[str, Any]] = [{"name": "HOME", "value": "/tmp"}]
     if loader.hf_token_secret:
         env.append(
@@ -56,10 +59,12 @@ def loader_job(deployment: DeploymentPlan, loader: LoaderPlan) -> dict[str, Any]
         "spec": {
             "backoffLimit": LOADER_RETRIES,
             "template": {
-                "metadata": {"labels": job_labels},
+                "metadata": {"labels": pod_labels},
                 "spec": {
                     # Failed pods stay for their logs; the Job retries in new pods.
                     "restartPolicy": "Never",
+                    "automountServiceAccountToken": False,
+                    "securityContext": security.pod_security(),
                     "containers": [
                         {
                             "name": "loader",
@@ -71,14 +76,19 @@ def loader_job(deployment: DeploymentPlan, loader: LoaderPlan) -> dict[str, Any]
                                 "requests": {"cpu": "1", "memory": "2Gi"},
                                 "limits": {"cpu": "2", "memory": "4Gi"},
                             },
-                            "volumeMounts": [{"name": "model-cache", "mountPath": CACHE_MOUNT}],
+                            "securityContext": security.container_security(),
+                            "volumeMounts": [
+                                {"name": "model-cache", "mountPath": CACHE_MOUNT},
+                                {"name": "tmp", "mountPath": "/tmp"},
+                            ],
                         }
                     ],
                     "volumes": [
                         {
                             "name": "model-cache",
                             "persistentVolumeClaim": {"claimName": loader.claim_name},
-                        }
+                        },
+                        {"name": "tmp", "emptyDir": {}},
                     ],
                 },
             },

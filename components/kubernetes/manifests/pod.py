@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.kubernetes.manifests import labels
+from components.kubernetes.manifests import labels, security
 from components.plan import DeploymentPlan, SlotPlan
 from components.planning.model_location import CACHE_MOUNT
 
@@ -42,6 +42,9 @@ def _pod_spec(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, Any]:
     spec: dict[str, Any] = {
         # A Service named like the engine (e.g. `vllm`) would inject VLLM_PORT and break it.
         "enableServiceLinks": False,
+        # Engines never call the Kubernetes API.
+        "automountServiceAccountToken": False,
+        "securityContext": security.pod_security(),
         "terminationGracePeriodSeconds": TERMINATION_GRACE_SECONDS,
         "containers": [_engine_container(deployment, slot)],
         "volumes": _volumes(deployment, slot),
@@ -96,7 +99,10 @@ def _engine_container(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, A
         {
             "args": list(engine.args),
             "ports": [{"name": PORT_NAME, "containerPort": engine.port, "protocol": "TCP"}],
-            "env": [{"name": name, "value": value} for name, value in sorted(engine.env.items())],
+            "env": [
+                *security.home_env(),
+                *({"name": name, "value": value} for name, value in sorted(engine.env.items())),
+            ],
             "resources": {
                 "requests": slot.resources.requests(),
                 "limits": slot.resources.limits(),
@@ -121,11 +127,10 @@ def _engine_container(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, A
                 "failureThreshold": probes.liveness_failure_threshold,
             },
             "lifecycle": {"preStop": {"sleep": {"seconds": PRE_STOP_SLEEP_SECONDS}}},
+            "securityContext": security.container_security(),
             "volumeMounts": _mounts(deployment, slot),
         }
     )
-    if not container["env"]:
-        del container["env"]
     return container
 
 
@@ -144,6 +149,7 @@ def _wait_for_model(slot: SlotPlan) -> dict[str, Any]:
             "requests": {"cpu": "10m", "memory": "16Mi"},
             "limits": {"cpu": "100m", "memory": "32Mi"},
         },
+        "securityContext": security.container_security(),
         "volumeMounts": [{"name": CACHE_VOLUME, "mountPath": CACHE_MOUNT, "readOnly": True}],
     }
 
@@ -172,7 +178,7 @@ def _volumes(deployment: DeploymentPlan, slot: SlotPlan) -> list[dict[str, Any]]
         volumes.append(
             {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": slot.engine.shm_size}}
         )
-    return volumes
+    return volumes + security.writable_dirs(slot.engine.writable_dirs)[0]
 
 
 def _mounts(deployment: DeploymentPlan, slot: SlotPlan) -> list[dict[str, Any]]:
@@ -191,4 +197,4 @@ def _mounts(deployment: DeploymentPlan, slot: SlotPlan) -> list[dict[str, Any]]:
         )
     if slot.engine.shm_size:
         mounts.append({"name": "dshm", "mountPath": "/dev/shm"})
-    return mounts
+    return mounts + security.writable_dirs(slot.engine.writable_dirs)[1]

@@ -1,4 +1,4 @@
-"""Services: one per blue-green slot, and the stable one that selects the serving slot."""
+"""Services: the stable one (serving slot), one per blue-green slot, one per pool."""
 
 from __future__ import annotations
 
@@ -30,16 +30,30 @@ def slot_service(deployment: DeploymentPlan, slot: str) -> dict[str, Any]:
     )
 
 
+def pool_service(deployment: DeploymentPlan, name: str, pool: str) -> dict[str, Any]:
+    """One pool of the serving slot: routes weigh pools (or fail over) through these."""
+    return _service(
+        deployment,
+        name,
+        {**labels.common(deployment, "pool-endpoint"), labels.POOL: pool},
+        {**labels.slot_selector(deployment, deployment.serving_slot), labels.POOL: pool},
+    )
+
+
 def _service(
     deployment: DeploymentPlan, name: str, object_labels: dict[str, str], selector: dict[str, str]
 ) -> dict[str, Any]:
+    spec: dict[str, Any] = {"type": "ClusterIP", "selector": selector}
+    traffic = deployment.traffic
+    if traffic is not None and traffic.service_affinity:
+        # Plain-Kubernetes sticky sessions: kube-proxy keeps a client IP on one pod.
+        spec["sessionAffinity"] = "ClientIP"
     return {
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": {"name": name, "namespace": deployment.namespace, "labels": object_labels},
         "spec": {
-            "type": "ClusterIP",
-            "selector": selector,
+            **spec,
             "ports": [
                 {
                     "name": PORT_NAME,

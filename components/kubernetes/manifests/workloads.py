@@ -22,7 +22,8 @@ def engine_deployment(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, A
             "labels": labels.for_workload(deployment, slot),
         },
         "spec": {
-            "replicas": slot.replicas,
+            # An autoscaler owns the count: a replicas field here would fight it on every apply.
+            **({"replicas": slot.replicas} if slot.autoscaling is None else {}),
             "selector": {"matchLabels": labels.workload_selector(deployment, slot)},
             "strategy": {
                 "type": "RollingUpdate",

@@ -1,0 +1,19 @@
+"""The Prometheus series an engine exports about its requests (names differ per engine)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RequestMetrics:
+    """Series names on the engine's metrics path; None where the engine exports no such series."""
+
+    # Gauge: requests being generated right now.
+    running: str | None
+    # Gauge: requests accepted but waiting for a free slot in the batch.
+    waiting: str | None
+    # Counter: requests finished (a histogram's `_count` series counts them too).
+    completed: str | None
+    # Histogram buckets (`le` label) of end-to-end request latency in seconds.
+    latency_bucket: str | None

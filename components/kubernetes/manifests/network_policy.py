@@ -1,0 +1,75 @@
+"""NetworkPolicies: engines answer only the gateway, monitoring and listed namespaces;
+loaders reach the model source; nothing else gets in or out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components.kubernetes.manifests import labels
+from components.plan import DeploymentPlan
+
+NAMESPACE_NAME = "kubernetes.io/metadata.name"
+_DNS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
+# Model sources (Hugging Face, S3, GCS, registries) speak HTTPS; HTTP for mirrors.
+_SOURCE_PORTS = [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 80}]
+
+
+def engine_policy(deployment: DeploymentPlan) -> dict[str, Any]:
+    assert deployment.network_peers is not None
+    ports = sorted({slot.engine.port for slot in deployment.slots})
+    return _policy(
+        deployment,
+        f"{deployment.name}-engines",
+        "inference-engine",
+        ingress=[
+            {
+                "from": [
+                    {"namespaceSelector": {"matchLabels": {NAMESPACE_NAME: namespace}}}
+                    for namespace in deployment.network_peers
+                ],
+                "ports": [{"protocol": "TCP", "port": port} for port in ports],
+            }
+        ],
+        # Engines load from the cache volume: name resolution is all they may need.
+        egress=[{"ports": _DNS}],
+    )
+
+
+def loader_policy(deployment: DeploymentPlan) -> dict[str, Any]:
+    return _policy(
+        deployment,
+        f"{deployment.name}-loaders",
+        "model-loader",
+        ingress=[],
+        egress=[{"ports": _DNS}, {"ports": _SOURCE_PORTS}],
+    )
+
+
+def _policy(
+    deployment: DeploymentPlan,
+    name: str,
+    component: str,
+    ingress: list[dict[str, Any]],
+    egress: list[dict[str, Any]],
+) -> dict[str, Any]:
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {
+            "name": name,
+            "namespace": deployment.namespace,
+            "labels": labels.common(deployment, "network-policy"),
+        },
+        "spec": {
+            "podSelector": {
+                "matchLabels": {
+                    labels.DEPLOYMENT: deployment.name,
+                    "app.kubernetes.io/component": component,
+                }
+            },
+            # Both directions listed: whatever no rule allows is denied.
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": ingress,
+            "egress": egress,
+        },
+    }

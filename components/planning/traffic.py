@@ -1,0 +1,162 @@
+"""How requests reach a deployment on Kubernetes: route, backends and their weights, policy.
+
+Pure: from the deployment's slots and pools and the stack's gateway settings to a
+TrafficPlan, or the reasons the cluster cannot do what the stack file asks.
+
+Which Services receive traffic:
+- `<name>` (stable) selects the serving slot: rolling and blue-green route to it, so a
+  blue-green switch changes only its selector.
+- `<name>-<pool>` selects one pool of the serving slot: pools route to these, with the
+  pool's weight (weighted) or as fallback (failover), so a switch changes only selectors.
+- `<name>-blue`, `<name>-green` select a slot: canary routes to both with its weights, so
+  moving the weight changes only the route.
+"""
+
+from __future__ import annotations
+
+from components.planning import names
+from components.planning.plan_model import (
+    BackendRef,
+    LoadBalancerPlan,
+    RoutePlan,
+    SlotPlan,
+    TrafficPlan,
+)
+from components.spec import KubernetesSettings
+
+ENVOY = "envoy-gateway"
+
+
+def plan_traffic(
+    deployment: str,
+    strategy: str,
+    serving_slot: str,
+    slots: list[SlotPlan],
+    balancer: LoadBalancerPlan,
+    route: RoutePlan | None,
+    settings: KubernetesSettings,
+) -> TrafficPlan | list[tuple[tuple[str, ...], str]]:
+    """The traffic plan, or (key path, message) problems."""
+    problems: list[tuple[tuple[str, ...], str]] = []
+    gateway, ingress = settings.gateway, settings.ingress
+    via = None
+    if route is not None:
+        if gateway and ingress:
+            problems.append(
+                (("route",), "kubernetes.gateway and kubernetes.ingress are both set: keep one")
+            )
+        elif gateway:
+            via = "gateway"
+        elif ingress:
+            via = "ingress"
+        else:
+            problems.append(
+                (
+                    ("route",),
+                    "a route needs kubernetes.gateway (Gateway API) or kubernetes.ingress "
+                    "in the stack settings",
+                )
+            )
+    if (
+        via == "ingress"
+        and ingress
+        and ingress.class_name != "nginx"
+        and route
+        and route.path != "/"
+    ):
+        problems.append(
+            (
+                ("route", "path"),
+                f"an Ingress of class {ingress.class_name} cannot strip the prefix {route.path}: "
+                "use path / (with hosts), class nginx (ingress-nginx), or a Gateway",
+            )
+        )
+    envoy = via == "gateway" and gateway is not None and gateway.implementation == ENVOY
+    pooled = any(slot.pool for slot in slots)
+    problems += _capabilities(strategy, balancer, via, envoy, pooled)
+
+    pool_services: dict[str, str] = {}
+    serving = [slot for slot in slots if slot.slot == serving_slot]
+    if strategy == "canary":
+        backends = tuple(
+            BackendRef(names.slot_service(deployment, slot.slot), slot.traffic_percent)
+            for slot in slots
+            if not slot.pool
+        )
+    elif pooled:
+        lowest = min(slot.priority for slot in serving)
+        refs = []
+        for slot in serving:
+            assert slot.pool is not None
+            service = names.pool_service(deployment, slot.pool)
+            pool_services[service] = slot.pool
+            # Equal per-pod shares unless the stack weighs the pools.
+            weight = slot.weight if balancer.algorithm == "weighted" else max(slot.replicas, 1)
+            fallback = balancer.algorithm == "failover" and slot.priority > lowest
+            refs.append(BackendRef(service, weight, fallback))
+        backends = tuple(refs)
+    else:
+        backends = (BackendRef(names.stable_service(deployment), 1),)
+
+    if problems:
+        return problems
+    public_url = None
+    if via and route and route.check and route.hosts and not route.hosts[0].startswith("*"):
+        scheme = gateway.scheme if via == "gateway" and gateway else "https"
+        public_url = f"{scheme}://{route.hosts[0]}{route.path.rstrip('/')}/v1"
+    return TrafficPlan(
+        via=via,
+        backends=backends,
+        pool_services=pool_services,
+        envoy_policy=envoy,
+        service_affinity=balancer.stickiness == "source-ip" and not envoy,
+        gateway_name=gateway.name if gateway else None,
+        gateway_namespace=gateway.namespace if gateway else None,
+        gateway_scheme=gateway.scheme if gateway else "https",
+        ingress_class=ingress.class_name if ingress else None,
+        public_url=public_url,
+    )
+
+
+def _capabilities(
+    strategy: str,
+    balancer: LoadBalancerPlan,
+    via: str | None,
+    envoy: bool,
+    pooled: bool,
+) -> list[tuple[tuple[str, ...], str]]:
+    """What this cluster's traffic layer cannot do, with the key that asks for it."""
+    problems = []
+    needs_envoy = "needs Envoy Gateway (kubernetes.gateway with implementation: envoy-gateway)"
+    if strategy == "canary":
+        if via != "gateway":
+            problems.append(
+                (
+                    ("rollout", "strategy"),
+                    "canary splits traffic with HTTPRoute weights: "
+                    "give the deployment a route and the stack a kubernetes.gateway",
+                )
+            )
+        if pooled:
+            problems.append(
+                (("pools",), "canary with pools is not supported: use blue-green with pools")
+            )
+    if envoy:
+        return problems
+    if balancer.algorithm in ("least_connections", "ip_hash", "failover"):
+        problems.append((("loadBalancer", "algorithm"), f"{balancer.algorithm} {needs_envoy}"))
+    if balancer.algorithm == "weighted" and via != "gateway":
+        problems.append(
+            (("loadBalancer", "algorithm"), "weighted pools need a route through a Gateway")
+        )
+    if balancer.stickiness == "cookie":
+        problems.append((("loadBalancer", "stickySessions"), f"cookie stickiness {needs_envoy}"))
+    if balancer.health_check_customized:
+        problems.append(
+            (
+                ("loadBalancer", "healthCheck"),
+                f"active and passive health checks {needs_envoy}; without it, readiness "
+                "probes already take unready pods out of the Service",
+            )
+        )
+    return problems
