@@ -4,7 +4,7 @@ VENV := .venv
 UV_VERSION := 0.13.9
 CRD_SCHEMAS ?= ../shared/schemas/crds
 
-.PHONY: setup test lint lock render validate crd-schemas dev-up bench clean
+.PHONY: setup test lint lock render validate policies crd-schemas dev-up bench clean
 
 setup: $(VENV)/.synced
 
@@ -35,6 +35,11 @@ render: setup
 
 validate: setup
 	$(VENV)/bin/modelstack validate --stack $(STACK) --crd-schemas $(CRD_SCHEMAS)
+
+# Policy pack enforcement levels per environment (policies/config/<env>.json), from the
+# table in components/guardrails/enforcement.py; tests fail when they drift apart.
+policies: setup
+	$(VENV)/bin/python -m components.guardrails.enforcement --out policies/config
 
 # Benchmarks that print figures (render speed and memory, schema validation, load balancer).
 bench: setup

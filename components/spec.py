@@ -27,6 +27,8 @@ MAX_DEPLOYMENT_NAME = 40
 _DNS_1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _DNS_1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Env names that carry credentials by convention (TOKEN, SECRET, PASSWORD, API_KEY...).
+_SECRET_LOOKING = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE_KEY)", re.I)
 _LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 _LABEL_PREFIX = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
@@ -96,8 +98,8 @@ def _env_value(value: object) -> object:
     return value
 
 
-def _env(values: dict[str, str]) -> dict[str, str]:
-    for name in values:
+def _env(values: dict[str, object]) -> dict[str, object]:
+    for name, value in values.items():
         if not _ENV_NAME.match(name):
             raise FieldError(name, "not a valid environment variable name")
         if name in RESERVED_ENV:
@@ -106,10 +108,44 @@ def _env(values: dict[str, str]) -> dict[str, str]:
                 "must not be a literal value: set the token as a secret with "
                 "`pulumi config set --secret hfToken <token>`",
             )
+        if isinstance(value, str) and _SECRET_LOOKING.search(name):
+            raise FieldError(
+                name,
+                "looks like a credential: a literal value would sit in plain text in the "
+                "stack file, the state and the pod spec; use {secretKeyRef: {name, key}}",
+            )
     return values
 
 
+class KeyRef(SpecModel):
+    name: Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253)]
+    key: Annotated[str, Field(pattern=r"^[-._a-zA-Z0-9]+$", max_length=253)]
+
+
+class EnvSource(SpecModel):
+    """An env value read from a Secret or ConfigMap in the cluster (Kubernetes only)."""
+
+    secret_key_ref: KeyRef | None = None
+    config_map_key_ref: KeyRef | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> EnvSource:
+        if (self.secret_key_ref is None) == (self.config_map_key_ref is None):
+            raise ValueError("give exactly one of secretKeyRef or configMapKeyRef")
+        return self
+
+
 def _labels(values: dict[str, str]) -> dict[str, str]:
+    """Tags become labels on our objects: system prefixes are not ours to set."""
+    _selector_labels(values)
+    for key in values:
+        if _reserved_prefix(key.rpartition("/")[0]):
+            raise FieldError(key, "this label prefix is reserved for the system")
+    return values
+
+
+def _selector_labels(values: dict[str, str]) -> dict[str, str]:
+    """Labels to select nodes by: well-known ones (topology.kubernetes.io/zone) included."""
     for key, value in values.items():
         prefix, _, name = key.rpartition("/")
         if (prefix and (len(prefix) > 253 or not _LABEL_PREFIX.match(prefix))) or (
@@ -118,8 +154,6 @@ def _labels(values: dict[str, str]) -> dict[str, str]:
             raise FieldError(key, "not a valid Kubernetes label key")
         if len(value) > 63 or not _LABEL_VALUE.match(value):
             raise FieldError(key, f"'{value}': at most 63 letters, digits, '-', '_' or '.'")
-        if _reserved_prefix(prefix):
-            raise FieldError(key, "this label prefix is reserved for the system")
     return values
 
 
@@ -149,8 +183,9 @@ Quantity = Annotated[str, BeforeValidator(_quantity)]
 PositiveQuantity = Annotated[str, BeforeValidator(_positive_quantity)]
 Image = Annotated[str, AfterValidator(_image)]
 EnvValue = Annotated[str, BeforeValidator(_env_value)]
-EnvMap = Annotated[dict[str, EnvValue], AfterValidator(_env)]
+EnvMap = Annotated[dict[str, EnvValue | EnvSource], AfterValidator(_env)]
 Tags = Annotated[dict[str, EnvValue], AfterValidator(_labels)]
+NodeLabels = Annotated[dict[str, EnvValue], AfterValidator(_selector_labels)]
 ModelSource = Annotated[str, AfterValidator(_model_source)]
 # "8B", "70B", "1.5B", "500M" or a plain number of billions.
 Parameters = Annotated[
@@ -260,9 +295,66 @@ class GpuSpec(SpecModel):
         return self
 
 
-class ResourcesSpec(SpecModel):
+class ResourceAmounts(SpecModel):
     cpu: PositiveQuantity | None = None
     memory: PositiveQuantity | None = None
+
+
+class ResourcesSpec(SpecModel):
+    """`cpu`/`memory` are shorthand for equal requests and limits (Guaranteed QoS).
+
+    `requests` is what the scheduler reserves, `limits` the cap: a container above its
+    memory limit is OOM-killed, above its CPU limit throttled.
+    """
+
+    cpu: PositiveQuantity | None = None
+    memory: PositiveQuantity | None = None
+    requests: ResourceAmounts | None = None
+    limits: ResourceAmounts | None = None
+
+    @model_validator(mode="after")
+    def _shorthand_or_explicit(self) -> ResourcesSpec:
+        for key in ("cpu", "memory"):
+            explicit = [
+                part for part in (self.requests, self.limits) if part and getattr(part, key)
+            ]
+            if getattr(self, key) is not None and explicit:
+                raise FieldError(
+                    key, f"{key} sets both request and limit: drop it or requests/limits.{key}"
+                )
+            request = self.requests and getattr(self.requests, key)
+            limit = self.limits and getattr(self.limits, key)
+            if request and limit and parse_quantity(request) > parse_quantity(limit):
+                raise FieldError("requests", f"{key} request {request} is above its limit {limit}")
+        return self
+
+    def amount(self, kind: str, key: str) -> str | None:
+        """The request or limit for cpu/memory, from the shorthand or the explicit form."""
+        shorthand = getattr(self, key)
+        part = self.requests if kind == "requests" else self.limits
+        return shorthand or (getattr(part, key) if part else None)
+
+
+class TolerationSpec(SpecModel):
+    key: Annotated[str, Field(min_length=1, max_length=316)] | None = None
+    operator: Literal["Exists", "Equal"] = "Equal"
+    value: Annotated[str, Field(max_length=63)] | None = None
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
+
+
+class PlacementSpec(SpecModel):
+    """Where engine pods may run beyond the GPU catalog's labels (Kubernetes only)."""
+
+    # The cloud's node pool (GKE node pool, Karpenter NodePool on EKS, AKS agent pool).
+    node_group: Annotated[str, Field(pattern=r"^[A-Za-z0-9][-A-Za-z0-9_.]*$", max_length=63)] | (
+        None
+    ) = None
+    node_selector: NodeLabels = Field(default_factory=dict)
+    capacity: Literal["spot", "on-demand"] | None = None
+    tolerations: list[TolerationSpec] = Field(default_factory=list)
+    # A Kubernetes affinity object, merged with the GPU's node requirements.
+    affinity: dict[str, object] | None = None
+    runtime_class: Annotated[str, AfterValidator(_object_name)] | None = None
 
 
 class CacheSpec(SpecModel):
@@ -384,8 +476,13 @@ class DeploymentSpec(SpecModel):
     profile: Profile = "latency"
     gpu: GpuSpec | None = None
     resources: ResourcesSpec = Field(default_factory=ResourcesSpec)
+    placement: PlacementSpec = Field(default_factory=PlacementSpec)
     replicas: Annotated[int, Field(ge=0, le=1000)] | None = None
     env: EnvMap = Field(default_factory=dict)
+    # Appended to the engine's command line; flags modelstack sets itself are refused.
+    engine_args: list[Annotated[str, Field(min_length=1, max_length=4096)]] = Field(
+        default_factory=list
+    )
     tags: Tags = Field(default_factory=dict)
     cache: CacheSpec = Field(default_factory=CacheSpec)
     rollout: RolloutSpec = Field(default_factory=RolloutSpec)

@@ -225,7 +225,7 @@ def test_cpu_memory_default_comes_from_the_model() -> None:
     )
     # 7B at 4.8 bits ~ 3.9 GiB of weights, with headroom and the server: 6 GiB.
     slot = plan.slots[0]
-    assert slot.resources.memory == "6Gi"
+    assert slot.resources.memory_limit == "6Gi"
     assert slot.resources.limits() == {"cpu": "4", "memory": "6Gi"}
     assert slot.hardware == "cpu" and slot.placement is None
 

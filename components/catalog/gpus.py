@@ -27,6 +27,8 @@ class NodeRequirement:
 
     key: str
     values: tuple[str, ...]
+    # "In" or "NotIn" (on-demand capacity: anything but spot).
+    operator: str = "In"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""`modelstack validate`: render, then check every object against the real schemas."""
+"""`modelstack validate`: render, then check every object against the real schemas and the
+guardrail policies (the policy pack's, at the stack environment's enforcement levels)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from components.commands.common import (
     EXIT_OK,
     add_stack_arguments,
     load_render,
+    stack_file_path,
 )
+from components.guardrails.offline import check_render, stack_environment
 from components.offline.crd_schemas import HOW_TO_GET_SCHEMAS, find_crd_schema_dir
 from components.offline.schema_validation import SchemaValidator
 
@@ -21,7 +24,9 @@ KUBERNETES_VERSION = "1.33"
 
 def register(subcommands: argparse._SubParsersAction) -> None:
     parser = subcommands.add_parser(
-        "validate", help="render and check every object against the Kubernetes and CRD schemas"
+        "validate",
+        help="render and check every object against the Kubernetes and CRD schemas and the"
+        " guardrail policies",
     )
     add_stack_arguments(parser)
     parser.add_argument(
@@ -48,10 +53,15 @@ def run(args: argparse.Namespace) -> int:
     violations = validator.validate_all(render.objects)
     for violation in violations:
         print(violation)
+    # The policy pack's guardrails, at the stack's environment's levels (components/guardrails).
+    policies = check_render(render, stack_environment(stack_file_path(args)))
+    print("\n".join(policies.lines()))
     if violations:
         if crd_dir is None:
             print(HOW_TO_GET_SCHEMAS, file=sys.stderr)
         print(f"{len(violations)} schema violation(s) in {len(render.objects)} objects")
+        return EXIT_INVALID
+    if policies.mandatory:
         return EXIT_INVALID
     source = f", CRDs from {crd_dir}" if crd_dir else ""
     print(f"{len(render.objects)} objects valid (Kubernetes {args.kubernetes_version}{source})")

@@ -50,8 +50,10 @@ def engine_settings(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, Any
         "image": engine.image,
         "command": list(engine.args),
         "envs": [f"{name}={value}" for name, value in sorted(engine.env.items())],
-        "memory": mebibytes(slot.resources.memory),
-        "cpus": slot.resources.cpu,
+        # Docker has one number each: the limit is what protects the machine.
+        "memory": mebibytes(slot.resources.memory_limit),
+        "memory_reservation": mebibytes(slot.resources.memory_request),
+        "cpus": slot.resources.cpu_limit,
         "healthcheck": {
             "tests": list(engine.health_command),
             "interval": f"{deployment.probes.period_seconds}s",

@@ -17,7 +17,12 @@ from components.planning.engine_choice import choose_engine
 from components.planning.loaders import LoaderPlan, plan_loader
 from components.planning.memory_fit import check_gpu_fit, cpu_need
 from components.planning.model_location import locate
-from components.planning.placement import Placement, clouds_offering, gpu_placement
+from components.planning.placement import (
+    Placement,
+    clouds_offering,
+    gpu_placement,
+    merge_placement,
+)
 from components.planning.plan_model import (
     CachePlan,
     DeploymentPlan,
@@ -41,9 +46,11 @@ from components.planning.traffic import plan_traffic
 from components.quantities import gib, parse_parameter_count
 from components.spec import (
     DeploymentSpec,
+    EnvSource,
     GpuSpec,
     HealthCheckSpec,
     ModelSpec,
+    PlacementSpec,
     ResourcesSpec,
     SlotSpec,
     StackSpec,
@@ -110,6 +117,7 @@ class DeploymentPlanner:
         engine = self._engine(formats.pop(), pools, gpus)
         if engine is None:
             return None
+        self._check_engine_args(engine)
         cache = self._cache(models)  # type: ignore[arg-type]
         hf_secret = None
         if self.stack.hf_token and any(m.location.scheme == "hf" for m in models.values() if m):
@@ -189,6 +197,22 @@ class DeploymentPlanner:
                 "autoscaling",
                 message="is not available on the docker target: set replicas (and pools) instead",
             )
+        if target == "docker":
+            slot_envs = [
+                (("rollout", "slots", n), slot.env) for n, slot in spec.rollout.slots.items()
+            ]
+            for path, env in [((), spec.env), *slot_envs]:
+                for name, value in env.items():
+                    if isinstance(value, EnvSource):
+                        self.issue(
+                            *path,
+                            "env",
+                            name,
+                            message="Secret and ConfigMap references need Kubernetes: on the "
+                            "docker target give a literal value",
+                        )
+        if target == "docker" and spec.placement != PlacementSpec():
+            self.issue("placement", message="placement applies to Kubernetes nodes only")
         if target == "docker" and spec.load_balancer.stickiness == "cookie":
             self.issue(
                 "loadBalancer",
@@ -427,12 +451,17 @@ class DeploymentPlanner:
             precision=precision,
             profile=self.spec.profile,
         )
+        env = {**engine.env(inputs), **self.spec.env, **override.env}
         return EnginePlan(
             name=engine.name,
             image=override.image or self.spec.image or engine.image(hardware),
             command=engine.command,
-            args=tuple(engine.args(inputs)),
-            env={**engine.env(inputs), **self.spec.env, **override.env},
+            # Extra arguments last: where a flag repeats, engines take the last value.
+            args=(*engine.args(inputs), *self.spec.engine_args),
+            env={name: value for name, value in env.items() if isinstance(value, str)},
+            env_refs={
+                name: _key_ref(value) for name, value in env.items() if isinstance(value, EnvSource)
+            },
             port=engine.port,
             health_path=engine.health_path,
             metrics_path=engine.metrics_path,
@@ -441,6 +470,22 @@ class DeploymentPlanner:
             health_command=engine.health_command(),
             writable_dirs=engine.writable_dirs,
         )
+
+    def _check_engine_args(self, engine: Engine) -> None:
+        if self.spec.engine_args and engine.owned_flags is None:
+            self.issue(
+                "engineArgs", message=f"{engine.name} takes no arguments: configure it with env"
+            )
+            return
+        for index, argument in enumerate(self.spec.engine_args):
+            flag = engine.owned_flag_in(argument)
+            if flag:
+                self.issue(
+                    "engineArgs",
+                    index,
+                    message=f"{flag} is set by modelstack from the stack file (model, port, "
+                    "GPU count, precision): change those fields instead",
+                )
 
     # -- hardware -------------------------------------------------------------------------
 
@@ -459,18 +504,27 @@ class DeploymentPlanner:
         return gpu
 
     def _placement(self, gpu: GpuType | None, pool: _Pool) -> Placement | None:
-        if gpu is None or self.stack.target != "kubernetes":
+        if self.stack.target != "kubernetes":
             return None
         cloud = self.stack.kubernetes.cloud
-        placement = gpu_placement(gpu, cloud)
-        if placement is None:
-            self.issue(
-                *pool.path("gpu", "type"),
-                message=f"{gpu.name} is not offered on {cloud} "
-                f"(clouds with a node label for it: {', '.join(clouds_offering(gpu))}; "
-                "kubernetes.cloud: generic selects by GPU Feature Discovery labels)",
-            )
-        return placement
+        gpu_nodes = None
+        if gpu is not None:
+            gpu_nodes = gpu_placement(gpu, cloud)
+            if gpu_nodes is None:
+                self.issue(
+                    *pool.path("gpu", "type"),
+                    message=f"{gpu.name} is not offered on {cloud} "
+                    f"(clouds with a node label for it: {', '.join(clouds_offering(gpu))}; "
+                    "kubernetes.cloud: generic selects by GPU Feature Discovery labels)",
+                )
+                return None
+        merged = merge_placement(gpu_nodes, self.spec.placement, cloud)
+        if isinstance(merged, list):
+            for path, message in merged:
+                self.issue("placement", *path, message=message)
+            return None
+        empty = not (merged.node_selector or merged.node_affinity or merged.tolerations)
+        return None if empty and not merged.affinity and not merged.runtime_class else merged
 
     def _check_gpu_count(self, engine: Engine, pool: _Pool, count: int) -> None:
         if engine.shards_across_gpus and count > 1 and count not in TENSOR_PARALLEL_COUNTS:
@@ -499,19 +553,21 @@ class DeploymentPlanner:
                     self.issue(*path, message=problem + where)
             else:
                 need_gib = cpu_need(model.parameters_b, _cpu_bytes_per_parameter(model)).total_gib
-        memory = pool.resources.memory
+        memory = pool.resources.amount("limits", "memory")
         if need_gib is not None and memory is not None and gib(memory) < need_gib:
+            key = "memory" if pool.resources.memory else "limits"
+            path = (
+                pool.path("resources", key)
+                if key == "memory"
+                else pool.path("resources", "limits", "memory")
+            )
             self.issue(
-                *pool.path("resources", "memory"),
+                *path,
                 message=f"{memory} is less than the ~{math.ceil(need_gib)} GiB this model "
                 "needs in memory on CPU (weights + KV cache + server)",
             )
         return resolve_resources(
-            pool.resources.cpu,
-            memory,
-            gpu.resource_name if gpu else None,
-            gpu_count,
-            need_gib,
+            pool.resources, gpu.resource_name if gpu else None, gpu_count, need_gib
         )
 
     # -- cache, images, traffic -----------------------------------------------------------
@@ -656,6 +712,14 @@ def _starting_replicas(autoscaling: AutoscalingPlan) -> int:
     if autoscaling.held_replicas is not None:
         return autoscaling.held_replicas
     return autoscaling.min_replicas
+
+
+def _key_ref(source: EnvSource) -> tuple[str, str, str]:
+    """("secretKeyRef" | "configMapKeyRef", object name, key)."""
+    if source.secret_key_ref is not None:
+        return ("secretKeyRef", source.secret_key_ref.name, source.secret_key_ref.key)
+    assert source.config_map_key_ref is not None
+    return ("configMapKeyRef", source.config_map_key_ref.name, source.config_map_key_ref.key)
 
 
 def _cpu_bytes_per_parameter(model: ModelPlan) -> float:

@@ -39,6 +39,8 @@ class EnginePlan:
     health_command: tuple[str, ...]
     # Besides HOME and /tmp: where the image writes (emptyDirs under a read-only root).
     writable_dirs: tuple[str, ...] = ()
+    # Env values read in the cluster: name -> ("secretKeyRef" | "configMapKeyRef", object, key).
+    env_refs: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from components.quantities import format_gib
+from components.spec import ResourcesSpec
 
 # Host CPU and memory per GPU: tokenization, the HTTP server, loading shards from disk.
 CPU_PER_GPU = 4
@@ -16,29 +17,30 @@ CPU_ONLY_DEFAULT_MEMORY = "8Gi"
 
 @dataclass(frozen=True)
 class ResourceProfile:
-    cpu: str
-    memory: str
+    cpu_request: str
+    cpu_limit: str
+    memory_request: str
+    memory_limit: str
     gpu_resource: str | None
     gpu_count: int
 
     def requests(self) -> dict[str, str]:
-        return {"cpu": self.cpu, "memory": self.memory}
+        return {"cpu": self.cpu_request, "memory": self.memory_request}
 
     def limits(self) -> dict[str, str]:
-        # Requests equal limits: Guaranteed QoS, so an engine is never the first evicted.
-        limits = {"cpu": self.cpu, "memory": self.memory}
+        limits = {"cpu": self.cpu_limit, "memory": self.memory_limit}
         if self.gpu_resource and self.gpu_count:
             limits[self.gpu_resource] = str(self.gpu_count)
         return limits
 
 
 def resolve_resources(
-    cpu: str | None,
-    memory: str | None,
+    resources: ResourcesSpec,
     gpu_resource: str | None,
     gpu_count: int,
     cpu_memory_need_gib: float | None,
 ) -> ResourceProfile:
+    """Defaults from the hardware and the model; a request or limit alone sets both."""
     if gpu_count:
         default_cpu = str(min(CPU_PER_GPU * gpu_count, 32))
         default_memory = f"{MEMORY_PER_GPU_GIB * gpu_count}Gi"
@@ -49,4 +51,17 @@ def resolve_resources(
             if cpu_memory_need_gib is not None
             else CPU_ONLY_DEFAULT_MEMORY
         )
-    return ResourceProfile(cpu or default_cpu, memory or default_memory, gpu_resource, gpu_count)
+    amounts = {}
+    for key, default in (("cpu", default_cpu), ("memory", default_memory)):
+        request = resources.amount("requests", key)
+        limit = resources.amount("limits", key)
+        # Equal when only one is given: Guaranteed QoS unless the stack asks otherwise.
+        amounts[key] = (request or limit or default, limit or request or default)
+    return ResourceProfile(
+        cpu_request=amounts["cpu"][0],
+        cpu_limit=amounts["cpu"][1],
+        memory_request=amounts["memory"][0],
+        memory_limit=amounts["memory"][1],
+        gpu_resource=gpu_resource,
+        gpu_count=gpu_count,
+    )

@@ -46,6 +46,9 @@ class Engine:
     shm_size: ClassVar[str | None] = None
     # TGI converts .bin weights inside the model directory; the others only read.
     writes_model_dir: ClassVar[bool] = False
+    # Flags the plan sets from the stack file (model, port, parallelism, precision):
+    # `engineArgs` may not repeat them. None: the engine takes no arguments at all.
+    owned_flags: ClassVar[frozenset[str] | None] = frozenset()
     # Directories the image writes to besides HOME and /tmp (both always writable): with a
     # read-only root filesystem each gets an emptyDir.
     writable_dirs: ClassVar[tuple[str, ...]] = ()
@@ -79,6 +82,11 @@ class Engine:
             "-c",
             f"import urllib.request; urllib.request.urlopen({url!r}, timeout=4)",
         )
+
+    def owned_flag_in(self, argument: str) -> str | None:
+        """The plan-owned flag an extra argument would set (`--port=9` counts too)."""
+        flag = argument.split("=", 1)[0]
+        return flag if self.owned_flags and flag in self.owned_flags else None
 
     def precision_note(self, precision: str) -> str | None:
         """Why a precision cannot be asked of this engine, or None if it can."""

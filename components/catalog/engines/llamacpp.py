@@ -14,6 +14,19 @@ _BUILD = "b11382"
 class LlamaCpp(Engine):
     name = "llamacpp"
     port = 8080
+    owned_flags = frozenset(
+        (
+            "-m",
+            "--model",
+            "-a",
+            "--alias",
+            "--host",
+            "--port",
+            "-ngl",
+            "--n-gpu-layers",
+            "--gpu-layers",
+        )
+    )
     health_path = "/health"
     metrics_path = "/metrics"
     formats: ClassVar[frozenset[ModelFormat]] = frozenset({"gguf"})

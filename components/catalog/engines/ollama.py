@@ -10,6 +10,8 @@ from components.catalog.engines.base import Engine, EngineInputs, Hardware, Mode
 class Ollama(Engine):
     name = "ollama"
     port = 11434
+    # `ollama serve` takes no flags: its settings are env values.
+    owned_flags = None
     # `GET /` answers as soon as the server runs; models load on first use.
     health_path = "/"
     # Ollama exposes no Prometheus metrics: no autoscaling on requests.

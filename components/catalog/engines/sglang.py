@@ -13,6 +13,19 @@ _DTYPES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}
 class Sglang(Engine):
     name = "sglang"
     port = 30000
+    owned_flags = frozenset(
+        (
+            "--model-path",
+            "--model",
+            "--served-model-name",
+            "--host",
+            "--port",
+            "--tp-size",
+            "--tensor-parallel-size",
+            "--dtype",
+            "--quantization",
+        )
+    )
     # /health runs a one-token generation; /ready is the cheap check.
     health_path = "/health"
     metrics_path = "/metrics"

@@ -16,6 +16,9 @@ class Tgi(Engine):
     name = "tgi"
     # The image listens on $PORT=80; 8080 keeps the port unprivileged for non-root pods.
     port = 8080
+    owned_flags = frozenset(
+        ("--model-id", "--hostname", "--port", "--num-shard", "--dtype", "--quantize")
+    )
     health_path = "/health"
     metrics_path = "/metrics"
     formats: ClassVar[frozenset[ModelFormat]] = frozenset({"safetensors"})

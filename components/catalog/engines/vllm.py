@@ -13,6 +13,19 @@ _DTYPES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}
 class Vllm(Engine):
     name = "vllm"
     port = 8000
+    owned_flags = frozenset(
+        (
+            "--model",
+            "--served-model-name",
+            "--host",
+            "--port",
+            "--tensor-parallel-size",
+            "-tp",
+            "--dtype",
+            "--quantization",
+            "-q",
+        )
+    )
     health_path = "/health"
     metrics_path = "/metrics"
     formats: ClassVar[frozenset[ModelFormat]] = frozenset({"safetensors"})

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from components.kubernetes.manifests import labels, security
 from components.plan import DeploymentPlan, SlotPlan
 from components.planning.model_location import CACHE_MOUNT
+from components.planning.placement import Placement
 
 CONTAINER = "engine"
 PORT_NAME = "http"
@@ -55,22 +57,13 @@ def _pod_spec(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, Any]:
     if placement:
         if placement.node_selector:
             spec["nodeSelector"] = dict(placement.node_selector)
-        if placement.node_affinity:
-            spec["affinity"] = {
-                "nodeAffinity": {
-                    "requiredDuringSchedulingIgnoredDuringExecution": {
-                        "nodeSelectorTerms": [
-                            {
-                                "matchExpressions": [
-                                    {"key": r.key, "operator": "In", "values": list(r.values)}
-                                    for r in placement.node_affinity
-                                ]
-                            }
-                        ]
-                    }
-                }
-            }
-        spec["tolerations"] = [dict(t) for t in placement.tolerations]
+        affinity = _affinity(placement)
+        if affinity:
+            spec["affinity"] = affinity
+        if placement.tolerations:
+            spec["tolerations"] = [dict(t) for t in placement.tolerations]
+        if placement.runtime_class:
+            spec["runtimeClassName"] = placement.runtime_class
     if deployment.environment.spread_across_nodes:
         # Best effort: spread replicas over nodes, but never leave a pod Pending for it.
         spec["topologySpreadConstraints"] = [
@@ -82,6 +75,23 @@ def _pod_spec(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, Any]:
             }
         ]
     return spec
+
+
+def _affinity(placement: Placement) -> dict[str, Any]:
+    """The stack's affinity with the node requirements ANDed into every required term."""
+    affinity = copy.deepcopy(placement.affinity) or {}
+    expressions = [
+        {"key": r.key, "operator": r.operator, "values": list(r.values)}
+        for r in placement.node_affinity
+    ]
+    if expressions:
+        node = affinity.setdefault("nodeAffinity", {})
+        required = node.setdefault("requiredDuringSchedulingIgnoredDuringExecution", {})
+        terms = required.setdefault("nodeSelectorTerms", []) or [{}]
+        for term in terms:
+            term["matchExpressions"] = [*term.get("matchExpressions", []), *expressions]
+        required["nodeSelectorTerms"] = terms
+    return affinity
 
 
 def _engine_container(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, Any]:
@@ -102,6 +112,10 @@ def _engine_container(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, A
             "env": [
                 *security.home_env(),
                 *({"name": name, "value": value} for name, value in sorted(engine.env.items())),
+                *(
+                    {"name": name, "valueFrom": {kind: {"name": source, "key": key}}}
+                    for name, (kind, source, key) in sorted(engine.env_refs.items())
+                ),
             ],
             "resources": {
                 "requests": slot.resources.requests(),

@@ -1,0 +1,71 @@
+"""pinned-image-tags: a floating tag makes two `pulumi up` runs deploy different code."""
+
+from __future__ import annotations
+
+from components.guardrails.definitions import ResourceGuardrail
+from components.guardrails.pods import containers, pod_spec
+from components.guardrails.subject import Subject, stack_deployment
+
+# Tags that registries move on every release or build.
+FLOATING_TAGS = frozenset({"latest", "nightly", "edge", "main", "master"})
+# The container the stack file's `image:` sets; the others come from modelstack's code.
+ENGINE_CONTAINER = "engine"
+# The docker target pulls every image through one of these (its `name` is the reference).
+DOCKER_REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
+
+
+def image_problem(image: object) -> str | None:
+    """Why `image` is not pinned, or None when it has a fixed tag or a digest."""
+    if not isinstance(image, str) or not image.strip():
+        return "has no image"
+    if "@" in image:
+        return None  # repo@sha256:... (with or without a tag) names exact bytes
+    last_segment = image.rsplit("/", 1)[-1]  # registry:5000/repo has a port, not a tag
+    if ":" not in last_segment:
+        return f"uses '{image}' without a tag (the runtime pulls :latest)"
+    tag = last_segment.split(":", 1)[1]
+    if not tag:
+        return f"uses '{image}' with an empty tag"
+    if tag in FLOATING_TAGS:
+        return f"uses '{image}', a floating tag"
+    return None
+
+
+def check_pinned_images(subject: Subject) -> list[str]:
+    if subject.type == DOCKER_REMOTE_IMAGE:
+        problem = image_problem(subject.props.get("name"))
+        return [f"{problem}: {_how_to_pin(True, subject)}"] if problem else []
+    spec = pod_spec(subject)
+    if spec is None:
+        return []
+    messages = []
+    for container in containers(spec):
+        problem = image_problem(container.body.get("image"))
+        if problem:
+            from_stack = container.name == ENGINE_CONTAINER
+            messages.append(f"{container.label} {problem}: {_how_to_pin(from_stack, subject)}")
+    return messages
+
+
+def _how_to_pin(from_stack: bool, subject: Subject) -> str:
+    if from_stack:
+        return (
+            "set `image: <repository>:<version>` or `<repository>@sha256:<digest>` on"
+            f" {stack_deployment(subject)} (or on its rollout slot)"
+        )
+    return (
+        "this image comes from modelstack's own defaults (engine catalog, loader and wait"
+        " images), not the stack file: pin it there"
+    )
+
+
+PINNED_IMAGE_TAGS = ResourceGuardrail(
+    name="pinned-image-tags",
+    description=(
+        "Every container image (engines, init containers, loader Jobs; docker images on the"
+        " docker target) has a fixed tag or a digest: no missing tag and no floating tag"
+        f" ({', '.join(sorted(FLOATING_TAGS))})."
+    ),
+    remediation="Set `image: <repository>:<version>` (or `@sha256:<digest>`) in the stack file.",
+    check=check_pinned_images,
+)

@@ -1,0 +1,54 @@
+"""engine-probes: a model takes minutes to load; without probes traffic reaches engines that
+cannot answer, and a wedged engine is never restarted."""
+
+from __future__ import annotations
+
+from components.guardrails.definitions import ResourceGuardrail
+from components.guardrails.pods import containers, pod_labels, pod_spec
+from components.guardrails.subject import Subject, stack_deployment
+
+COMPONENT_LABEL = "app.kubernetes.io/component"
+INFERENCE_ENGINE = "inference-engine"
+ENGINE_CONTAINER = "engine"
+PROBES = ("startupProbe", "readinessProbe", "livenessProbe")
+
+
+def is_engine_deployment(subject: Subject) -> bool:
+    if not subject.is_kubernetes("Deployment", "apps"):
+        return False
+    labelled = subject.labels.get(COMPONENT_LABEL) or pod_labels(subject).get(COMPONENT_LABEL)
+    return labelled == INFERENCE_ENGINE
+
+
+def check_engine_probes(subject: Subject) -> list[str]:
+    spec = pod_spec(subject)
+    if spec is None or not is_engine_deployment(subject):
+        return []
+    where = stack_deployment(subject)
+    engines = [c for c in containers(spec) if c.name == ENGINE_CONTAINER and c.role == "container"]
+    if not engines:
+        return [
+            f"is labelled {COMPONENT_LABEL}={INFERENCE_ENGINE} but has no"
+            f" container named '{ENGINE_CONTAINER}' to probe ({where})"
+        ]
+    missing = [probe for probe in PROBES if not engines[0].body.get(probe)]
+    if not missing:
+        return []
+    return [
+        f"{engines[0].label} has no {', '.join(missing)}: modelstack derives probes from the"
+        f" engine's health path and `startupTimeoutSeconds`; check `engine:` on {where}"
+    ]
+
+
+ENGINE_PROBES = ResourceGuardrail(
+    name="engine-probes",
+    description=(
+        "The 'engine' container of every Deployment labelled"
+        f" {COMPONENT_LABEL}={INFERENCE_ENGINE} has startup, readiness and liveness probes."
+    ),
+    remediation=(
+        "Use an engine modelstack knows (`engine:`) and a `startupTimeoutSeconds` long enough"
+        " for loading; probes are derived from them."
+    ),
+    check=check_engine_probes,
+)
