@@ -11,6 +11,7 @@ def deployment_summary(deployment: DeploymentPlan) -> dict[str, Any]:
     serving = deployment.serving
     return {
         "endpoint": deployment.endpoint,
+        "state": deployment.state,
         "servingSlot": deployment.serving_slot,
         "engine": serving.engine.name,
         "image": serving.engine.image,

@@ -487,6 +487,8 @@ class DeploymentSpec(SpecModel):
     cache: CacheSpec = Field(default_factory=CacheSpec)
     rollout: RolloutSpec = Field(default_factory=RolloutSpec)
     startup_timeout_seconds: Annotated[int, Field(ge=60, le=6 * 3600)] = 1800
+    # stopped: configuration, cache and route stay; no engine runs; the route answers 503.
+    state: Literal["running", "stopped"] = "running"
     load_balancer: LoadBalancerSpec = Field(default_factory=LoadBalancerSpec)
     route: RouteSpec | None = None
     pools: list[PoolSpec] = Field(default_factory=list)

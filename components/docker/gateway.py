@@ -102,6 +102,8 @@ class DockerGateway(pulumi.ComponentResource):
             opts=self._child(depends_on=[container, *engines]),
         )
         for deployment in plan.deployments:
+            if deployment.state == "stopped":
+                continue  # nothing serves: the route answers 503 by design
             EndpointCheck(
                 f"{deployment.name}-endpoint-check",
                 url=f"{deployment.endpoint}/models",

@@ -46,6 +46,8 @@ class GatewayRoute:
     max_fails: int
     fail_timeout_seconds: int
     hosts: tuple[str, ...] = ()
+    # Why the route has no servers, for the 503 body ("stopped" or "no running replicas").
+    unavailable_reason: str = "has no running replicas"
 
     @property
     def location(self) -> str:
@@ -104,6 +106,11 @@ def route_for(deployment: DeploymentPlan, addresses: dict[str, list[str]]) -> Ga
         max_fails=balancer.health_check.unhealthy_threshold,
         fail_timeout_seconds=balancer.health_check.interval_seconds,
         hosts=deployment.route.hosts,
+        unavailable_reason=(
+            "is stopped (state: stopped in the stack file)"
+            if deployment.state == "stopped"
+            else "has no running replicas"
+        ),
     )
 
 

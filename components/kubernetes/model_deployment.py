@@ -107,7 +107,7 @@ class ModelDeployment(pulumi.ComponentResource):
                 objects.create(
                     routes.backend_traffic_policy(plan), self._options(depends_on=[route])
                 )
-        if traffic.public_url:
+        if traffic.public_url and plan.state == "running":
             # Reachable from where Pulumi runs: check it answers once everything is up.
             EndpointCheck(
                 f"{plan.name}-endpoint-check",

@@ -142,7 +142,10 @@ class DeploymentPlanner:
         self._check_images(slots)
         load_balancer = self._load_balancer(engine, pools)
         route = self._route()
-        slots = self._autoscaled(engine, slots, route)
+        if spec.state == "running":
+            # Stopped: no autoscaler; on start Pulumi drops spec.replicas again, the
+            # Deployment defaults to one replica and the autoscaler takes over from there.
+            slots = self._autoscaled(engine, slots, route)
         traffic = self._traffic_plan(slots, load_balancer, route)
         if self.issues:
             return None
@@ -182,6 +185,7 @@ class DeploymentPlanner:
             load_balancer=load_balancer,
             route=route,
             endpoint=self._endpoint(route),
+            state=spec.state,
             tags=dict(spec.tags),
             traffic=traffic,
             network_peers=self._network_peers(),
@@ -323,6 +327,9 @@ class DeploymentPlanner:
         gpu_count = pool.gpu_spec.count if gpu and pool.gpu_spec else 0
         replicas = self._replicas(pool)
         if slot != (self.spec.rollout.active or "main") and self.spec.rollout.idle != "keep":
+            replicas = 0
+        if self.spec.state == "stopped":
+            # Starting again restores these: the stack file still holds them.
             replicas = 0
         self._check_gpu_count(engine, pool, gpu_count)
         self._check_precision(engine, gpu)

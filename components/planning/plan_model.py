@@ -175,6 +175,8 @@ class DeploymentPlan:
     load_balancer: LoadBalancerPlan
     route: RoutePlan | None
     endpoint: str
+    # running | stopped (no engine pods; cache, configuration and route kept)
+    state: str = "running"
     tags: dict[str, str] = field(default_factory=dict)
     # Kubernetes only: how requests reach the deployment (None on docker).
     traffic: TrafficPlan | None = None

@@ -152,7 +152,29 @@ def backend_traffic_policy(deployment: DeploymentPlan) -> dict[str, Any]:
                 },
                 "perRetry": {"backOff": {"baseInterval": "100ms", "maxInterval": "1s"}},
             },
+            **_stopped_response(deployment),
         },
+    }
+
+
+def _stopped_response(deployment: DeploymentPlan) -> dict[str, Any]:
+    """A stopped deployment's route answers 503 with a body that says why, at once."""
+    if deployment.state != "stopped":
+        return {}
+    body = (
+        f'{{"error": {{"message": "{deployment.name} is stopped (state: stopped in the '
+        'stack file)", "type": "unavailable"}}'
+    )
+    return {
+        "responseOverride": [
+            {
+                "match": {"statusCodes": [{"type": "Value", "value": 503}]},
+                "response": {
+                    "contentType": "application/json",
+                    "body": {"type": "Inline", "inline": body},
+                },
+            }
+        ]
     }
 
 

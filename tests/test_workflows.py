@@ -1,0 +1,190 @@
+"""The GitHub Actions pipelines users copy: structure, approvals, and where secrets may go."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from components.guardrails.env_secrets import looks_secret
+from tests.conftest import ROOT, STACK_NAMES
+
+WORKFLOWS = ROOT / ".github" / "workflows"
+REVIEW = WORKFLOWS / "review.yml"
+DEPLOY = WORKFLOWS / "deploy.yml"
+# Actions the pipelines may use, at these major versions.
+ALLOWED_ACTIONS = {
+    "actions/checkout@v4",
+    "actions/setup-python@v5",
+    "actions/github-script@v7",
+    "pulumi/actions@v6",
+}
+# pulumi/actions v6 inputs as its README documents them (only those used here need be listed).
+PULUMI_ACTION_INPUTS = {
+    "command",
+    "stack-name",
+    "work-dir",
+    "cloud-url",
+    "comment-on-pr",
+    "comment-on-summary",
+    "github-token",
+    "policyPacks",
+    "policyPackConfigs",
+    "diff",
+    "always-include-summary",
+    "refresh",
+    "upsert",
+    "secrets-provider",
+    "pulumi-version",
+}
+SECRET_EXPRESSION = re.compile(r"^\$\{\{\s*secrets(\.[A-Z0-9_]+|\[[^\]]+\])\s*\}\}$")
+# Shapes of real credentials: none may appear in a workflow file.
+CREDENTIAL_LITERALS = re.compile(
+    r"pul-[0-9a-f]{20,}|hf_[A-Za-z0-9]{20,}|gh[pousr]_[A-Za-z0-9]{20,}|BEGIN [A-Z ]*PRIVATE KEY"
+    r"|client-key-data:|token: [A-Za-z0-9._-]{20,}"
+)
+
+
+def load(path: Path) -> dict[str, Any]:
+    document = yaml.safe_load(path.read_text())
+    # YAML 1.1 reads the bare key `on` as True.
+    document["on"] = document.pop(True, document.get("on"))
+    return document
+
+
+def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return job.get("steps", [])
+
+
+def pulumi_steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    return [s for s in steps(job) if str(s.get("uses", "")).startswith("pulumi/actions@")]
+
+
+def run_text(job: dict[str, Any]) -> str:
+    return "\n".join(str(s.get("run", "")) for s in steps(job))
+
+
+def env_blocks(document: dict[str, Any]) -> list[dict[str, Any]]:
+    blocks = [document.get("env") or {}]
+    for job in document["jobs"].values():
+        blocks.append(job.get("env") or {})
+        blocks += [s.get("env") or {} for s in steps(job)]
+        blocks += [s.get("with") or {} for s in steps(job)]
+    return blocks
+
+
+@pytest.fixture(scope="module")
+def review() -> dict[str, Any]:
+    return load(REVIEW)
+
+
+@pytest.fixture(scope="module")
+def deploy() -> dict[str, Any]:
+    return load(DEPLOY)
+
+
+def test_review_runs_on_pull_requests_to_main(review: dict[str, Any]) -> None:
+    assert review["on"] == {"pull_request": {"branches": ["main"]}}
+
+
+def test_review_validates_offline_before_any_preview(review: dict[str, Any]) -> None:
+    jobs = review["jobs"]
+    assert list(jobs) == ["validate", "preview"]
+    assert "needs" not in jobs["validate"]
+    assert jobs["preview"]["needs"] == "validate"
+
+
+def test_the_validate_job_needs_no_secret(review: dict[str, Any], deploy: dict[str, Any]) -> None:
+    for document in (review, deploy):
+        validate = document["jobs"]["validate"]
+        assert "secrets" not in yaml.safe_dump(validate)
+        assert "secrets" not in yaml.safe_dump(document.get("env") or {})
+        assert "environment" not in validate
+        assert not pulumi_steps(validate)
+
+
+def test_the_validate_job_runs_the_offline_checks_on_every_stack(review: dict[str, Any]) -> None:
+    validate = review["jobs"]["validate"]
+    uses = [s.get("uses") for s in steps(validate)]
+    assert uses[:2] == ["actions/checkout@v4", "actions/setup-python@v5"]
+    assert steps(validate)[0]["with"]["fetch-depth"] == 0  # diff reads origin/<base>
+    script = run_text(validate)
+    for command in ("make setup", "make crd-schemas"):
+        assert command in script
+    assert (
+        '.venv/bin/modelstack validate --stack "$stack" --crd-schemas build/crd-schemas' in script
+    )
+    assert '--against "origin/$BASE_REF"' in script and "--format markdown" in script
+    assert review["env"]["STACKS"].split() == list(STACK_NAMES)
+    assert "actions/github-script@v7" in uses  # the diff as a pull request comment
+
+
+def test_preview_runs_per_stack_with_the_policy_pack_and_comments(review: dict[str, Any]) -> None:
+    preview = review["jobs"]["preview"]
+    matrix = preview["strategy"]["matrix"]["include"]
+    assert [entry["stack"] for entry in matrix] == list(STACK_NAMES)
+    [step] = pulumi_steps(preview)
+    inputs = step["with"]
+    assert inputs["command"] == "preview"
+    assert inputs["stack-name"] == "${{ matrix.stack }}"
+    assert inputs["policyPacks"] == "policies"
+    assert inputs["policyPackConfigs"] == "policies/config/${{ matrix.environment }}.json"
+    assert inputs["comment-on-pr"] is True
+    for entry in matrix:
+        assert (ROOT / "policies" / "config" / f"{entry['environment']}.json").is_file()
+    assert preview["env"]["PULUMI_ACCESS_TOKEN"] == "${{ secrets.PULUMI_ACCESS_TOKEN }}"
+
+
+def test_deploy_runs_on_push_to_main(deploy: dict[str, Any]) -> None:
+    assert deploy["on"] == {"push": {"branches": ["main"]}}
+
+
+def test_deploy_applies_staging_dev_and_prod_behind_approval(deploy: dict[str, Any]) -> None:
+    jobs = deploy["jobs"]
+    assert jobs["up-staging"]["needs"] == "validate"
+    assert jobs["up-dev"]["needs"] == "validate"
+    prod = jobs["up-prod"]
+    assert prod["environment"] == "production"
+    assert "up-staging" in prod["needs"] and "preview-prod" in prod["needs"]
+    # Only a machine that keeps its containers can host dev: a self-hosted Docker runner.
+    assert "self-hosted" in jobs["up-dev"]["runs-on"]
+    assert jobs["up-dev"]["if"] == "vars.DEPLOY_DEV == 'true'"
+    for name, stack in (("up-staging", "staging"), ("up-dev", "dev"), ("up-prod", "prod")):
+        [step] = pulumi_steps(jobs[name])
+        assert step["with"]["command"] == "up"
+        assert step["with"]["stack-name"] == stack
+        assert step["with"]["policyPacks"] == "policies"
+        assert step["with"]["policyPackConfigs"] == f"policies/config/{stack}.json"
+        assert jobs[name]["concurrency"] == {
+            "group": f"pulumi-{stack}",
+            "cancel-in-progress": False,
+        }
+
+
+def test_only_the_approved_job_uses_the_production_environment(deploy: dict[str, Any]) -> None:
+    environments = {name: job.get("environment") for name, job in deploy["jobs"].items()}
+    assert [name for name, env in environments.items() if env == "production"] == ["up-prod"]
+
+
+@pytest.mark.parametrize("path", [REVIEW, DEPLOY], ids=lambda p: p.name)
+def test_secrets_come_only_from_the_secret_store(path: Path) -> None:
+    text = path.read_text()
+    assert not CREDENTIAL_LITERALS.search(text)
+    for block in env_blocks(load(path)):
+        for key, value in block.items():
+            if looks_secret(key) or "KUBECONFIG" in key or "PASSPHRASE" in key:
+                assert SECRET_EXPRESSION.match(str(value)), f"{path.name}: {key}={value!r}"
+
+
+@pytest.mark.parametrize("path", [REVIEW, DEPLOY], ids=lambda p: p.name)
+def test_only_known_actions_with_documented_inputs(path: Path) -> None:
+    for job in load(path)["jobs"].values():
+        for step in steps(job):
+            if "uses" not in step:
+                continue
+            assert step["uses"] in ALLOWED_ACTIONS
+            if step["uses"].startswith("pulumi/actions@"):
+                assert set(step["with"]) <= PULUMI_ACTION_INPUTS
