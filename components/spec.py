@@ -226,6 +226,20 @@ class GatewayRef(SpecModel):
     scheme: Literal["http", "https"] = "https"
 
 
+class MonitoringSettings(SpecModel):
+    """Prometheus Operator and Grafana, where the cluster has them."""
+
+    # A ServiceMonitor and a Grafana dashboard per deployment (needs the operator's CRDs).
+    enabled: bool = False
+    # Labels your Prometheus selects ServiceMonitors by (kube-prometheus-stack: release).
+    service_monitor_labels: Tags = Field(default_factory=dict)
+    # The label the Grafana sidecar watches ConfigMaps for.
+    dashboard_label: Annotated[str, Field(pattern=r"^[A-Za-z0-9][-A-Za-z0-9_./]*$")] = (
+        "grafana_dashboard"
+    )
+    scrape_interval_seconds: Annotated[int, Field(ge=5, le=300)] = 15
+
+
 class IngressSettings(SpecModel):
     """For clusters without Gateway API: routes become Ingresses of this class."""
 
@@ -247,6 +261,7 @@ class KubernetesSettings(SpecModel):
     # NetworkPolicies: engines accept traffic only from the gateway's namespace, the
     # monitoring namespace and these; loader Jobs may reach the model source.
     network_policies: bool = True
+    monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
     monitoring_namespace: Namespace = "monitoring"
     allowed_namespaces: list[Namespace] = Field(default_factory=list)
     # Read by autoscaling on request metrics.

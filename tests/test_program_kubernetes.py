@@ -120,8 +120,10 @@ def test_staging_places_on_gke_l4_nodes(stack_renders: dict[str, Render]) -> Non
     # Rolling on GPUs never surges: a surge pod would wait forever for a free GPU.
     strategy = find_object(render, "Deployment", "llama-chat")["spec"]["strategy"]
     assert strategy["rollingUpdate"] == {"maxSurge": 0, "maxUnavailable": 1}
+    services = sorted(o["metadata"]["name"] for o in render.objects if o["kind"] == "Service")
+    # Rolling: the stable Service, and the headless one Prometheus scrapes through.
+    assert services == ["llama-chat", "llama-chat-metrics"]
     kinds = sorted(o["kind"] for o in render.objects)
-    assert kinds.count("Service") == 1  # rolling: the stable Service only
     assert "PodDisruptionBudget" in kinds
 
 

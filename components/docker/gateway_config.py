@@ -15,6 +15,8 @@ from components.templating import render_text
 
 # The load balancer's own liveness endpoint (not routed to any engine).
 GATEWAY_HEALTH_PATH = "/-/health"
+# Per-engine metrics on the gateway's port (dev has no Prometheus Operator).
+METRICS_PREFIX = "/-/metrics"
 CONTAINER_PORT = 8080
 CONTAINER_CONFIG_DIR = "/etc/nginx/modelstack"
 CONFIG_FILE = "nginx.conf"
@@ -48,6 +50,8 @@ class GatewayRoute:
     hosts: tuple[str, ...] = ()
     # Why the route has no servers, for the 503 body ("stopped" or "no running replicas").
     unavailable_reason: str = "has no running replicas"
+    # Each engine's metrics, one location per server: /-/metrics/<upstream>/<index>.
+    metrics_path: str | None = None
 
     @property
     def location(self) -> str:
@@ -72,6 +76,7 @@ class GatewayConfig:
             config=self,
             servers=_by_hosts(self.routes),
             keepalive=UPSTREAM_KEEPALIVE,
+            metrics_prefix=METRICS_PREFIX,
         )
 
 
@@ -106,6 +111,7 @@ def route_for(deployment: DeploymentPlan, addresses: dict[str, list[str]]) -> Ga
         max_fails=balancer.health_check.unhealthy_threshold,
         fail_timeout_seconds=balancer.health_check.interval_seconds,
         hosts=deployment.route.hosts,
+        metrics_path=deployment.serving.engine.metrics_path,
         unavailable_reason=(
             "is stopped (state: stopped in the stack file)"
             if deployment.state == "stopped"

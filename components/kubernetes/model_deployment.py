@@ -15,6 +15,7 @@ from components.kubernetes import objects
 from components.kubernetes.manifests import (
     autoscaler,
     cache,
+    monitoring,
     network_policy,
     secrets,
     services,
@@ -79,6 +80,10 @@ class ModelDeployment(pulumi.ComponentResource):
         objects.create(services.stable_service(plan), self._options())
         self._add_autoscalers()
         self._add_traffic()
+        if plan.monitoring is not None:
+            objects.create(monitoring.metrics_service(plan), self._options())
+            objects.create(monitoring.service_monitor(plan), self._options())
+            objects.create(monitoring.dashboard_config_map(plan), self._options())
         if plan.network_peers is not None:
             objects.create(network_policy.engine_policy(plan), self._options())
             if plan.loaders:

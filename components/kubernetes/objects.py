@@ -10,6 +10,7 @@ import pulumi_kubernetes as k8s
 _RESOURCES: dict[tuple[str, str], Any] = {
     ("v1", "Namespace"): k8s.core.v1.Namespace,
     ("v1", "Secret"): k8s.core.v1.Secret,
+    ("v1", "ConfigMap"): k8s.core.v1.ConfigMap,
     ("v1", "Service"): k8s.core.v1.Service,
     ("v1", "PersistentVolumeClaim"): k8s.core.v1.PersistentVolumeClaim,
     ("apps/v1", "Deployment"): k8s.apps.v1.Deployment,
@@ -20,7 +21,13 @@ _RESOURCES: dict[tuple[str, str], Any] = {
     ("networking.k8s.io/v1", "NetworkPolicy"): k8s.networking.v1.NetworkPolicy,
 }
 # Top-level manifest keys -> the resource class's keyword arguments.
-_ARGUMENTS = {"metadata": "metadata", "spec": "spec", "stringData": "string_data", "type": "type"}
+_ARGUMENTS = {
+    "metadata": "metadata",
+    "spec": "spec",
+    "stringData": "string_data",
+    "type": "type",
+    "data": "data",
+}
 
 
 def create(body: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.CustomResource:

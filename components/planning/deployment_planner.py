@@ -50,6 +50,7 @@ from components.spec import (
     GpuSpec,
     HealthCheckSpec,
     ModelSpec,
+    MonitoringSettings,
     PlacementSpec,
     ResourcesSpec,
     SlotSpec,
@@ -189,6 +190,7 @@ class DeploymentPlanner:
             tags=dict(spec.tags),
             traffic=traffic,
             network_peers=self._network_peers(),
+            monitoring=self._monitoring(engine),
         )
 
     # -- what each target can do --------------------------------------------------------
@@ -476,6 +478,7 @@ class DeploymentPlanner:
             model_read_only=not engine.writes_model_dir,
             health_command=engine.health_command(),
             writable_dirs=engine.writable_dirs,
+            request_metrics=engine.request_metrics,
         )
 
     def _check_engine_args(self, engine: Engine) -> None:
@@ -692,6 +695,13 @@ class DeploymentPlanner:
                 self.issue(*path, message=message)
             return None
         return planned
+
+    def _monitoring(self, engine: Engine) -> MonitoringSettings | None:
+        settings = self.stack.kubernetes.monitoring
+        if self.stack.target != "kubernetes" or not settings.enabled:
+            return None
+        # Ollama exports no metrics: nothing to scrape or chart.
+        return settings if engine.metrics_path else None
 
     def _network_peers(self) -> tuple[str, ...] | None:
         settings = self.stack.kubernetes

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from components.catalog.engines import Hardware, ModelFormat
+from components.catalog.engines.request_metrics import RequestMetrics
 from components.catalog.gpus import GpuType
 from components.environments import EnvironmentDefaults
 from components.planning.autoscaling_plan import AutoscalingPlan
@@ -12,6 +13,7 @@ from components.planning.loaders import LoaderPlan
 from components.planning.model_location import ModelLocation
 from components.planning.placement import Placement
 from components.planning.resources import ResourceProfile
+from components.spec import MonitoringSettings
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ class EnginePlan:
     health_command: tuple[str, ...]
     # Besides HOME and /tmp: where the image writes (emptyDirs under a read-only root).
     writable_dirs: tuple[str, ...] = ()
+    # The Prometheus series the engine exports about requests (None: no metrics).
+    request_metrics: RequestMetrics | None = None
     # Env values read in the cluster: name -> ("secretKeyRef" | "configMapKeyRef", object, key).
     env_refs: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
@@ -180,6 +184,8 @@ class DeploymentPlan:
     tags: dict[str, str] = field(default_factory=dict)
     # Kubernetes only: how requests reach the deployment (None on docker).
     traffic: TrafficPlan | None = None
+    # Kubernetes only: ServiceMonitor and dashboard settings (None: no monitoring objects).
+    monitoring: MonitoringSettings | None = None
     # Kubernetes only: namespaces whose pods may call the engines (None: no NetworkPolicies).
     network_peers: tuple[str, ...] | None = None
 

@@ -14,6 +14,8 @@ COMPONENT = "app.kubernetes.io/component"
 # Values of COMPONENT that the review code treats specially.
 STABLE_ENDPOINT = "endpoint"
 SLOT_ENDPOINT = "slot-endpoint"
+# The headless Service Prometheus scrapes through: no client traffic flows there.
+METRICS_ENDPOINT = "metrics"
 
 __all__ = ["COMPONENT", "DEPLOYMENT", "POOL", "SLOT", "RenderLike"]
 

@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from components.review.identity import (
+    METRICS_ENDPOINT,
     SLOT_ENDPOINT,
     RenderLike,
     component_of,
@@ -305,12 +306,16 @@ _TARGET_REFS: dict[Role, tuple[EdgeKind, Callable[[dict[str, Any]], list[dict[st
 def _without_unused_slot_services(
     nodes: dict[str, Node], edges: list[Edge]
 ) -> tuple[dict[str, Node], list[Edge]]:
-    """Per-slot Services exist to test a slot; drawn only when a route sends traffic to them."""
+    """Per-slot Services exist to test a slot; drawn only when a route sends traffic to them.
+
+    The metrics Service selects every slot but carries no requests: never drawn.
+    """
     routed = {edge.target for edge in edges if nodes[edge.source].role is Role.ROUTE}
     hidden = {
         node_id
         for node_id, node in nodes.items()
-        if node.component == SLOT_ENDPOINT and node_id not in routed
+        if (node.component == SLOT_ENDPOINT and node_id not in routed)
+        or node.component == METRICS_ENDPOINT
     }
     kept = {node_id: node for node_id, node in nodes.items() if node_id not in hidden}
     return kept, [e for e in edges if e.source not in hidden and e.target not in hidden]

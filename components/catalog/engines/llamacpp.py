@@ -45,6 +45,8 @@ class LlamaCpp(Engine):
         waiting="llamacpp:requests_deferred",
         completed=None,
         latency_bucket=None,
+        generated_tokens="llamacpp:tokens_predicted_total",
+        failed=None,
     )
 
     def health_command(self) -> tuple[str, ...]:

@@ -17,3 +17,7 @@ class RequestMetrics:
     completed: str | None
     # Histogram buckets (`le` label) of end-to-end request latency in seconds.
     latency_bucket: str | None
+    # Counter: tokens generated (for tokens per second).
+    generated_tokens: str | None = None
+    # Counter (a series selector) of requests that failed; None where the engine has none.
+    failed: str | None = None

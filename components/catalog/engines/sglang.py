@@ -41,6 +41,8 @@ class Sglang(Engine):
         waiting="sglang:num_queue_reqs",
         completed="sglang:e2e_request_latency_seconds_count",
         latency_bucket="sglang:e2e_request_latency_seconds_bucket",
+        generated_tokens="sglang:generation_tokens_total",
+        failed=None,
     )
 
     def flags(self, inputs: EngineInputs) -> dict[str, object]:

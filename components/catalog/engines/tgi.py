@@ -37,6 +37,8 @@ class Tgi(Engine):
         waiting="tgi_queue_size",
         completed="tgi_request_duration_count",
         latency_bucket="tgi_request_duration_bucket",
+        generated_tokens="tgi_request_generated_tokens_sum",
+        failed="tgi_request_failure",
     )
 
     def flags(self, inputs: EngineInputs) -> dict[str, object]:

@@ -43,6 +43,9 @@ class Vllm(Engine):
         waiting="vllm:num_requests_waiting",
         completed="vllm:request_success_total",
         latency_bucket="vllm:e2e_request_latency_seconds_bucket",
+        generated_tokens="vllm:generation_tokens_total",
+        # vLLM serves HTTP metrics too (status label 2xx/4xx/5xx).
+        failed='http_requests_total{status="5xx"}',
     )
 
     def flags(self, inputs: EngineInputs) -> dict[str, object]:

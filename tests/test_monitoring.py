@@ -1,0 +1,139 @@
+"""Monitoring: ServiceMonitor over every engine pod, a Grafana dashboard per deployment with
+each engine's own series, and per-engine metrics through the docker gateway."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from components.docker.gateway_config import GatewayConfig, GatewayRoute, UpstreamServer
+from tests.conftest import deployments_of, find_object, render_document, stack_document
+from tests.support.fake_engine import FakeEngine, free_port
+from tests.support.nginx_process import NginxProcess, nginx_available
+
+
+def _prod_monitored() -> dict[str, Any]:
+    document = stack_document("prod")
+    document["config"]["modelstack:kubernetes"]["monitoring"] = {
+        "enabled": True,
+        "serviceMonitorLabels": {"release": "kube-prometheus-stack"},
+    }
+    return document
+
+
+def test_service_monitor_scrapes_every_engine_pod(tmp_path: Path, schema_validator) -> None:
+    render = render_document(tmp_path, _prod_monitored())
+    service = find_object(render, "Service", "llama-chat-metrics")
+    assert service["spec"]["clusterIP"] == "None"
+    selector = service["spec"]["selector"]
+    for slot in ("blue", "green"):  # the idle slot is scraped too
+        pod_labels = find_object(render, "Deployment", f"llama-chat-{slot}")["spec"]["template"][
+            "metadata"
+        ]["labels"]
+        assert selector.items() <= pod_labels.items()
+    monitor = find_object(render, "ServiceMonitor", "llama-chat")
+    assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    assert (
+        monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
+    )
+    assert monitor["spec"]["endpoints"] == [{"port": "http", "path": "/metrics", "interval": "15s"}]
+    assert schema_validator.validate_all(render.objects) == []
+
+
+def _dashboard(render: Any, name: str) -> dict[str, Any]:
+    config_map = find_object(render, "ConfigMap", f"{name}-dashboard")
+    assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
+    return json.loads(config_map["data"][f"{name}.json"])
+
+
+def test_dashboards_chart_rate_latency_errors_and_tokens_per_engine(tmp_path: Path) -> None:
+    render = render_document(tmp_path, _prod_monitored())
+    vllm = _dashboard(render, "llama-chat")
+    panels = {panel["title"]: panel for panel in vllm["panels"]}
+    scope = 'namespace="ml-prod", job="llama-chat-metrics"'
+    assert panels["Requests per second"]["targets"][0]["expr"] == (
+        f"sum(rate(vllm:request_success_total{{{scope}}}[5m]))"
+    )
+    latency = [t["legendFormat"] for t in panels["Latency (end to end)"]["targets"]]
+    assert latency == ["p50", "p95", "p99"]
+    assert (
+        "vllm:e2e_request_latency_seconds_bucket"
+        in panels["Latency (end to end)"]["targets"][2]["expr"]
+    )
+    assert (
+        f'http_requests_total{{status="5xx", {scope}}}'
+        in panels["Error rate"]["targets"][0]["expr"]
+    )
+    assert (
+        "vllm:generation_tokens_total"
+        in panels["Tokens per second (generated)"]["targets"][0]["expr"]
+    )
+    assert len(vllm["uid"]) <= 40
+    # llama.cpp has no latency histogram: the panel says so rather than staying empty.
+    llamacpp = {p["title"]: p for p in _dashboard(render, "summarizer-cpu")["panels"]}
+    assert llamacpp["Latency (end to end)"]["type"] == "text"
+    assert "llamacpp does not export" in llamacpp["Latency (end to end)"]["options"]["content"]
+
+
+def test_no_monitoring_objects_unless_enabled(tmp_path: Path) -> None:
+    document = stack_document("prod")
+    document["config"]["modelstack:kubernetes"]["monitoring"] = {"enabled": False}
+    render = render_document(tmp_path, document)
+    assert not [o for o in render.objects if o["kind"] in ("ServiceMonitor", "ConfigMap")]
+
+
+def test_ollama_gets_no_service_monitor(tmp_path: Path) -> None:
+    document = _prod_monitored()
+    chat = deployments_of(document)[2]
+    chat["model"] = {"source": "ollama://llama3.2:1b"}
+    chat["engine"] = "ollama"
+    chat.pop("profile", None)
+    render = render_document(tmp_path, document)
+    assert not [
+        o
+        for o in render.objects
+        if o["kind"] == "ServiceMonitor" and o["metadata"]["name"] == "summarizer-cpu"
+    ]
+
+
+@pytest.mark.skipif(
+    not nginx_available() and not os.environ.get("CI"), reason="nginx is not installed"
+)
+def test_docker_gateway_exposes_each_engines_metrics(tmp_path: Path) -> None:
+    engines = [FakeEngine(f"engine-{i}").start() for i in range(2)]
+    port = free_port()
+    route = GatewayRoute(
+        "chat",
+        "/chat",
+        60,
+        None,
+        tuple(UpstreamServer(e.address) for e in engines),
+        3,
+        10,
+        metrics_path="/v1/models",  # the fake engine's stand-in for /metrics
+    )
+    nginx = NginxProcess(tmp_path / "nginx")
+    nginx.write(
+        GatewayConfig(
+            "127.0.0.1",
+            port,
+            (route,),
+            runtime_dir=str(tmp_path / "nginx"),
+            error_log=str(tmp_path / "nginx" / "error.log"),
+        ).render()
+    )
+    nginx.start(f"http://127.0.0.1:{port}/-/health")
+    try:
+        for index, engine in enumerate(engines):
+            url = f"http://127.0.0.1:{port}/-/metrics/chat/{index}"
+            with urllib.request.urlopen(url, timeout=5) as reply:
+                assert reply.headers["X-Engine"] == engine.name
+    finally:
+        nginx.stop()
+        for engine in engines:
+            engine.stop()
