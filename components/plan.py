@@ -8,8 +8,11 @@ The shape lives in planning/plan_model.py, the decisions in planning/deployment_
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from components.environments import ENVIRONMENTS
-from components.errors import ConfigIssue, StackConfigError
+from components.errors import ConfigIssue, StackConfigError, key_path
+from components.planning import names
 from components.planning.deployment_planner import DeploymentPlanner
 from components.planning.plan_model import (
     CachePlan,
@@ -19,6 +22,7 @@ from components.planning.plan_model import (
     LoadBalancerPlan,
     ModelPlan,
     ProbePlan,
+    RegistryPlan,
     RoutePlan,
     SlotPlan,
     StackPlan,
@@ -33,6 +37,7 @@ __all__ = [
     "LoadBalancerPlan",
     "ModelPlan",
     "ProbePlan",
+    "RegistryPlan",
     "RoutePlan",
     "SlotPlan",
     "StackPlan",
@@ -44,14 +49,48 @@ def build_plan(spec: StackSpec, stack_file: str) -> StackPlan:
     """Plan every deployment; raise StackConfigError with every problem found."""
     issues: list[ConfigIssue] = []
     deployments = []
+    planned_indexes = []
     for index, deployment in enumerate(spec.deployments):
         planner = DeploymentPlanner(spec, deployment, index)
         planned = planner.plan()
         issues += planner.issues
         if planned is not None:
             deployments.append(planned)
+            planned_indexes.append(index)
+    registries = tuple(
+        RegistryPlan(
+            name=registry.name,
+            server=registry.server,
+            username=registry.username,
+            secret_name=registry.existing_secret or names.registry_secret(registry.name),
+            created=registry.existing_secret is None,
+        )
+        for registry in spec.registries
+    )
+    if spec.target == "docker":
+        issues += [
+            ConfigIssue(
+                key_path("registries", index, "existingSecret"),
+                "a Kubernetes Secret means nothing to Docker: give username and server "
+                "(Docker also uses your own `docker login`)",
+            )
+            for index, registry in enumerate(spec.registries)
+            if registry.existing_secret
+        ]
     if issues:
         raise StackConfigError(stack_file, issues)
+    pull_secrets = tuple(registry.secret_name for registry in registries)
+    deployments = [
+        replace(
+            deployment,
+            image_pull_secrets=tuple(
+                dict.fromkeys((*pull_secrets, *spec.deployments[i].image_pull_secrets))
+            ),
+        )
+        if spec.target == "kubernetes"
+        else deployment
+        for i, deployment in zip(planned_indexes, deployments, strict=True)
+    ]
     docker = spec.target == "docker"
     return StackPlan(
         environment=ENVIRONMENTS[spec.environment],
@@ -61,6 +100,7 @@ def build_plan(spec: StackSpec, stack_file: str) -> StackPlan:
         cloud=spec.kubernetes.cloud,
         kube_context=spec.kubernetes.context,
         deployments=tuple(deployments),
+        registries=registries,
         gateway_address=spec.docker.bind_address,
         gateway_port=spec.docker.port,
     )

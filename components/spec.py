@@ -494,6 +494,10 @@ class DeploymentSpec(SpecModel):
     placement: PlacementSpec = Field(default_factory=PlacementSpec)
     replicas: Annotated[int, Field(ge=0, le=1000)] | None = None
     env: EnvMap = Field(default_factory=dict)
+    # Pull Secrets already in the namespace, besides the stack's registries.
+    image_pull_secrets: list[Annotated[str, AfterValidator(_object_name)]] = Field(
+        default_factory=list
+    )
     # Appended to the engine's command line; flags modelstack sets itself are refused.
     engine_args: list[Annotated[str, Field(min_length=1, max_length=4096)]] = Field(
         default_factory=list
@@ -523,6 +527,30 @@ class DeploymentSpec(SpecModel):
         return self.gpu.count if self.gpu else 0
 
 
+class RegistrySpec(SpecModel):
+    """A private registry engines and loaders pull from.
+
+    Either credentials (`username`; the password is the Pulumi secret
+    `registryPasswords.<name>`) from which modelstack creates a pull Secret, or the name of
+    a pull Secret that already exists in the namespace.
+    """
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=40)]
+    server: Annotated[str, Field(pattern=r"^[A-Za-z0-9.-]+(:[0-9]+)?(/[\w./-]*)?$")] | None = None
+    username: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    existing_secret: Annotated[str, AfterValidator(_object_name)] | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> RegistrySpec:
+        if (self.existing_secret is None) == (self.username is None):
+            raise FieldError(
+                "username", "give username and server (password as a secret) or existingSecret"
+            )
+        if self.username is not None and self.server is None:
+            raise FieldError("server", "required with username (e.g. ghcr.io)")
+        return self
+
+
 class StackSpec(SpecModel):
     environment: Environment
     target: Target
@@ -530,4 +558,25 @@ class StackSpec(SpecModel):
     docker: DockerSettings = Field(default_factory=DockerSettings)
     # The token itself never enters the spec: the program reads it as a Pulumi secret.
     hf_token: bool = False
+    registries: list[RegistrySpec] = Field(default_factory=list)
+    # Names of the registries that have a password (the secret values stay in Pulumi).
+    registry_passwords: list[str] = Field(default_factory=list)
     deployments: list[DeploymentSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _registry_passwords(self) -> StackSpec:
+        with_username = {r.name for r in self.registries if r.username}
+        missing = sorted(with_username - set(self.registry_passwords))
+        if missing:
+            raise FieldError(
+                "registryPasswords",
+                f"no password for {', '.join(missing)}: `pulumi config set --secret --path "
+                f"'registryPasswords.{missing[0]}' <password>`",
+            )
+        unknown = sorted(set(self.registry_passwords) - with_username)
+        if unknown:
+            raise FieldError(
+                "registryPasswords",
+                f"{', '.join(unknown)}: no registry with a username by that name",
+            )
+        return self

@@ -17,7 +17,7 @@ from components.spec import DeploymentSpec, FieldError, StackSpec
 
 NAMESPACE = "modelstack"
 # Keys whose values are credentials: they must be Pulumi secrets and never enter the spec.
-SECRET_KEYS = frozenset({"hfToken"})
+SECRET_KEYS = frozenset({"hfToken", "registryPasswords"})
 STACK_FILE_ENV = "MODELSTACK_STACK_FILE"
 
 
@@ -61,10 +61,18 @@ def parse_stack_spec(raw: dict[str, Any], secret_keys: set[str], stack_file: str
     for key in SECRET_KEYS & top.keys():
         value = top.pop(key)
         if key not in secret_keys:
-            issues.append(
-                ConfigIssue(key, f"must be a secret: `pulumi config set --secret {key} <value>`")
+            how = "--secret --path 'registryPasswords.<name>'" if key == "registryPasswords" else (
+                f"--secret {key}"
             )
-        elif not isinstance(value, str) or not value:
+            issues.append(ConfigIssue(key, f"must be a secret: `pulumi config set {how} <value>`"))
+        if key == "registryPasswords":
+            # Only which registries have a password reaches the spec, never the passwords.
+            names = _secret_object_keys(value)
+            if names is None:
+                issues.append(ConfigIssue(key, "must map registry names to passwords"))
+            top[key] = names or []
+            continue
+        if key in secret_keys and (not isinstance(value, str) or not value):
             issues.append(ConfigIssue(key, "must be a non-empty string"))
         top[key] = True
 
@@ -89,6 +97,15 @@ def parse_stack_spec(raw: dict[str, Any], secret_keys: set[str], stack_file: str
     if issues or stack is None:
         raise StackConfigError(stack_file, issues)
     return stack.model_copy(update={"deployments": deployments})
+
+
+def _secret_object_keys(value: Any) -> list[str] | None:
+    decoded = _decode(value)
+    if not isinstance(decoded, dict) or not all(
+        isinstance(item, str) and item for item in decoded.values()
+    ):
+        return None
+    return sorted(str(name) for name in decoded)
 
 
 def _duplicate_names(raw_deployments: list[Any]) -> list[ConfigIssue]:

@@ -1,28 +1,51 @@
-"""The docker target: a gateway and a DockerModelDeployment per deployment."""
+"""The docker target: one explicit provider, a gateway and a DockerModelDeployment each."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pulumi
+import pulumi_docker as docker
 
 from components.docker.gateway import DockerGateway
 from components.docker.model_deployment import DockerModelDeployment
 from components.outputs import deployment_summary
 from components.plan import StackPlan
+from components.stack_secrets import StackSecrets
 
 
-def deploy(plan: StackPlan, hf_token: pulumi.Input[str] | None) -> dict[str, dict[str, Any]]:
-    gateway = DockerGateway("gateway", plan)
+def deploy(plan: StackPlan, secrets: StackSecrets) -> dict[str, dict[str, Any]]:
+    # Explicit from the first `pulumi up` (switching providers later replaces everything);
+    # private registries authenticate through it, with passwords kept as Pulumi secrets.
+    provider = docker.Provider("docker", registry_auth=_registry_auth(plan, secrets))
+    opts = pulumi.ResourceOptions(providers={"docker": provider})
+    gateway = DockerGateway("gateway", plan, opts=opts)
     addresses: dict[str, list[str]] = {}
     engine_ids: list[pulumi.Output[str]] = []
     components: list[pulumi.Resource] = []
     summaries = {}
     for deployment in plan.deployments:
-        component = DockerModelDeployment(deployment, gateway.network, hf_token)
+        component = DockerModelDeployment(deployment, gateway.network, secrets.hf_token, opts=opts)
         addresses.update(component.addresses)
         engine_ids += component.container_ids
         components.append(component)
         summaries[deployment.name] = deployment_summary(deployment)
     gateway.serve(addresses, engine_ids, components)
     return summaries
+
+
+def _registry_auth(plan: StackPlan, secrets: StackSecrets) -> list[docker.ProviderRegistryAuthArgs]:
+    passwords = secrets.registry_passwords
+    if passwords is None:
+        return []
+    return [
+        docker.ProviderRegistryAuthArgs(
+            address=registry.server,
+            username=registry.username,
+            password=pulumi.Output.secret(passwords).apply(
+                lambda values, name=registry.name: values[name]
+            ),
+        )
+        for registry in plan.registries
+        if registry.created and registry.server
+    ]

@@ -9,12 +9,14 @@ import pulumi_kubernetes as k8s
 
 from components.kubernetes import objects
 from components.kubernetes.manifests.namespace import namespace
+from components.kubernetes.manifests.registries import pull_secret
 from components.kubernetes.model_deployment import ModelDeployment
 from components.outputs import deployment_summary
 from components.plan import StackPlan
+from components.stack_secrets import StackSecrets
 
 
-def deploy(plan: StackPlan, hf_token: pulumi.Input[str] | None) -> dict[str, dict[str, Any]]:
+def deploy(plan: StackPlan, secrets: StackSecrets) -> dict[str, dict[str, Any]]:
     # One explicit provider from the first `pulumi up`: switching providers later
     # would replace every object. `kubernetes.context` pins the cluster.
     provider = k8s.Provider(
@@ -29,8 +31,21 @@ def deploy(plan: StackPlan, hf_token: pulumi.Input[str] | None) -> dict[str, dic
         depends_on.append(
             objects.create(namespace(plan.namespace), pulumi.ResourceOptions(provider=provider))
         )
+    for registry in plan.registries:
+        if registry.created and secrets.registry_passwords is not None:
+            # Pull credentials are namespace-wide: one Secret per registry, shared by deployments.
+            depends_on.append(
+                objects.create(
+                    pull_secret(plan, registry, secrets.registry_passwords),
+                    pulumi.ResourceOptions(
+                        provider=provider,
+                        depends_on=list(depends_on),
+                        protect=plan.environment.protect_secrets,
+                    ),
+                )
+            )
     summaries = {}
     for deployment in plan.deployments:
-        ModelDeployment(deployment, hf_token, opts=opts, depends_on=depends_on)
+        ModelDeployment(deployment, secrets.hf_token, opts=opts, depends_on=depends_on)
         summaries[deployment.name] = deployment_summary(deployment)
     return summaries

@@ -53,3 +53,8 @@ def loader_job(deployment: str, content: object) -> str:
 def content_hash(content: object) -> str:
     text = json.dumps(content, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def registry_secret(registry: str) -> str:
+    """The pull Secret modelstack creates for a registry (one per namespace)."""
+    return f"modelstack-registry-{registry}"

@@ -184,6 +184,8 @@ class DeploymentPlan:
     tags: dict[str, str] = field(default_factory=dict)
     # Kubernetes only: how requests reach the deployment (None on docker).
     traffic: TrafficPlan | None = None
+    # Kubernetes only: pull Secrets for engine and loader pods.
+    image_pull_secrets: tuple[str, ...] = ()
     # Kubernetes only: ServiceMonitor and dashboard settings (None: no monitoring objects).
     monitoring: MonitoringSettings | None = None
     # Kubernetes only: namespaces whose pods may call the engines (None: no NetworkPolicies).
@@ -205,6 +207,16 @@ class DeploymentPlan:
 
 
 @dataclass(frozen=True)
+class RegistryPlan:
+    name: str
+    server: str | None
+    username: str | None
+    # The pull Secret pods reference: created by modelstack, or existing in the namespace.
+    secret_name: str
+    created: bool
+
+
+@dataclass(frozen=True)
 class StackPlan:
     environment: EnvironmentDefaults
     target: str
@@ -214,6 +226,7 @@ class StackPlan:
     # kubeconfig context to deploy to; None: the current context.
     kube_context: str | None
     deployments: tuple[DeploymentPlan, ...]
+    registries: tuple[RegistryPlan, ...] = ()
     # docker target: where the load balancer listens on the host.
     gateway_address: str = "127.0.0.1"
     gateway_port: int = 8080

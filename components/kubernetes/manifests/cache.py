@@ -65,6 +65,12 @@ def loader_job(deployment: DeploymentPlan, loader: LoaderPlan) -> dict[str, Any]
                     "restartPolicy": "Never",
                     "automountServiceAccountToken": False,
                     "securityContext": security.pod_security(),
+                    # Model images (oci://) may come from the same private registries.
+                    **(
+                        {"imagePullSecrets": [{"name": n} for n in deployment.image_pull_secrets]}
+                        if deployment.image_pull_secrets
+                        else {}
+                    ),
                     "containers": [
                         {
                             "name": "loader",

@@ -47,6 +47,7 @@ def _pod_spec(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, Any]:
         # Engines never call the Kubernetes API.
         "automountServiceAccountToken": False,
         "securityContext": security.pod_security(),
+        **_pull_secrets(deployment),
         "terminationGracePeriodSeconds": TERMINATION_GRACE_SECONDS,
         "containers": [_engine_container(deployment, slot)],
         "volumes": _volumes(deployment, slot),
@@ -75,6 +76,12 @@ def _pod_spec(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, Any]:
             }
         ]
     return spec
+
+
+def _pull_secrets(deployment: DeploymentPlan) -> dict[str, Any]:
+    if not deployment.image_pull_secrets:
+        return {}
+    return {"imagePullSecrets": [{"name": name} for name in deployment.image_pull_secrets]}
 
 
 def _affinity(placement: Placement) -> dict[str, Any]:
