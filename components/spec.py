@@ -458,6 +458,16 @@ def _pool_name(value: str) -> str:
     return value
 
 
+class AdapterSpec(SpecModel):
+    """A LoRA adapter served beside the base model, under its own model name."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][-A-Za-z0-9_.]*$", max_length=64)]
+    source: ModelSource
+    revision: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[\w.\-/]+$")] | None = (
+        None
+    )
+
+
 class PoolSpec(SpecModel):
     """A group of replicas on one kind of hardware; pools share the model and the slots."""
 
@@ -511,6 +521,7 @@ class DeploymentSpec(SpecModel):
     load_balancer: LoadBalancerSpec = Field(default_factory=LoadBalancerSpec)
     route: RouteSpec | None = None
     pools: list[PoolSpec] = Field(default_factory=list)
+    adapters: list[AdapterSpec] = Field(default_factory=list)
     # Kubernetes only: the plan rejects it on docker.
     autoscaling: AutoscalingSpec | None = None
 
@@ -520,6 +531,10 @@ class DeploymentSpec(SpecModel):
         duplicates = sorted({name for name in names if names.count(name) > 1})
         if duplicates:
             raise FieldError("pools", f"pool names must be unique: {', '.join(duplicates)}")
+        adapter_names = [adapter.name for adapter in self.adapters]
+        repeated = sorted({n for n in adapter_names if adapter_names.count(n) > 1})
+        if repeated:
+            raise FieldError("adapters", f"adapter names must be unique: {', '.join(repeated)}")
         return self
 
     @property

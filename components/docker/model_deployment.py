@@ -116,10 +116,17 @@ class DockerModelDeployment(pulumi.ComponentResource):
         label_values: dict[str, pulumi.Input[str]] = dict(
             containers.labels(self._plan, slot, "inference-engine")
         )
-        if slot.loader_job:
-            # Waits for the loader and fails with its error: an engine never starts on a
+        jobs = [
+            job for job in (slot.loader_job, *(a.loader_job for a in self._plan.adapters)) if job
+        ]
+        if jobs:
+            # Waits for the loaders and fails with their error: an engine never starts on a
             # half-filled cache.
-            label_values["modelstack.io/cache"] = ready[slot.loader_job]
+            label_values["modelstack.io/cache"] = pulumi.Output.all(
+                *(ready[j] for j in jobs)
+            ).apply(
+                lambda states: "ready" if all(state == "ready" for state in states) else "partial"
+            )
         mounts = [_cache_mount(volume, read_only=slot.engine.model_read_only)] if volume else []
         mounts += [
             docker.ContainerMountArgs(

@@ -65,7 +65,11 @@ class ModelDeployment(pulumi.ComponentResource):
             engine = objects.create(
                 workloads.engine_deployment(plan, slot),
                 self._options(
-                    depends_on=[jobs[slot.loader_job]] if slot.loader_job else [],
+                    depends_on=[
+                        jobs[job]
+                        for job in (slot.loader_job, *(a.loader_job for a in plan.adapters))
+                        if job
+                    ],
                     custom_timeouts=pulumi.CustomTimeouts(
                         create=rollout_timeout, update=rollout_timeout
                     ),

@@ -16,7 +16,7 @@ from components.planning.autoscaling_plan import AutoscalingPlan
 from components.planning.engine_choice import choose_engine
 from components.planning.loaders import LoaderPlan, plan_loader
 from components.planning.memory_fit import check_gpu_fit, cpu_need
-from components.planning.model_location import locate
+from components.planning.model_location import ModelLocation, locate
 from components.planning.placement import (
     Placement,
     clouds_offering,
@@ -24,6 +24,7 @@ from components.planning.placement import (
     merge_placement,
 )
 from components.planning.plan_model import (
+    AdapterPlan,
     CachePlan,
     DeploymentPlan,
     EnginePlan,
@@ -95,6 +96,7 @@ class DeploymentPlanner:
             stack.docker.namespace if stack.target == "docker" else stack.kubernetes.namespace
         )
         self.issues: list[ConfigIssue] = []
+        self._adapters: tuple[AdapterPlan, ...] = ()
 
     def issue(self, *path: str | int, message: str) -> None:
         self.issues.append(ConfigIssue(key_path("deployments", self.index, *path), message))
@@ -119,12 +121,23 @@ class DeploymentPlanner:
         if engine is None:
             return None
         self._check_engine_args(engine)
-        cache = self._cache(models)  # type: ignore[arg-type]
+        adapter_locations = self._adapter_locations(engine)
+        cache = self._cache(models, [location for _, location in adapter_locations])  # type: ignore[arg-type]
+        sources = [m.location for m in models.values() if m] + [loc for _, loc in adapter_locations]
         hf_secret = None
-        if self.stack.hf_token and any(m.location.scheme == "hf" for m in models.values() if m):
+        if self.stack.hf_token and any(location.scheme == "hf" for location in sources):
             hf_secret = names.hf_token_secret(spec.name)
 
         loaders: dict[str, LoaderPlan] = {}
+        adapters = []
+        for name, location in adapter_locations:
+            job = None
+            if location.needs_download and cache is not None:
+                loader = plan_loader(spec.name, location, cache.claim_name, hf_secret)
+                loaders.setdefault(loader.job_name, loader)
+                job = loader.job_name
+            adapters.append(AdapterPlan(name, location, job))
+        self._adapters = tuple(adapters)
         slots: list[SlotPlan] = []
         traffic = self._traffic()
         for slot_name, override in slot_specs.items():
@@ -170,10 +183,9 @@ class DeploymentPlanner:
             cache=cache,
             loaders=tuple(loaders.values()),
             external_claims=tuple(
-                sorted(
-                    {m.location.pvc_claim for m in models.values() if m and m.location.pvc_claim}
-                )
+                sorted({location.pvc_claim for location in sources if location.pvc_claim})
             ),
+            adapters=tuple(adapters),
             hf_token_secret=hf_secret,
             stable_service=names.stable_service(spec.name),
             service_port=SERVICE_PORT,
@@ -396,6 +408,35 @@ class DeploymentPlanner:
             precision=self.spec.precision,
         )
 
+    def _adapter_locations(self, engine: Engine) -> list[tuple[str, ModelLocation]]:
+        """LoRA adapters: only engines that load them, on safetensors base models."""
+        adapters = self.spec.adapters
+        if not adapters:
+            return []
+        if not engine.serves_adapters:
+            self.issue(
+                "adapters",
+                message=f"{engine.name} does not serve LoRA adapters: use vllm or sglang",
+            )
+            return []
+        locations = []
+        for index, adapter in enumerate(adapters):
+            location = locate(adapter.source, adapter.revision)
+            if location.inferred_format != "safetensors":
+                self.issue(
+                    "adapters",
+                    index,
+                    "source",
+                    message="an adapter is a directory of safetensors (with adapter_config.json)",
+                )
+                continue
+            if adapter.revision is not None and location.scheme != "hf":
+                self.issue(
+                    "adapters", index, "revision", message="revision applies to hf:// sources only"
+                )
+            locations.append((adapter.name, location))
+        return locations
+
     def _model_key_path(self, slot: str, key: str) -> tuple[str, ...]:
         """Where the user wrote a model key: in the slot's override if it sets it, else `model`."""
         override = self.spec.rollout.slots.get(slot)  # type: ignore[call-overload]
@@ -459,6 +500,7 @@ class DeploymentPlanner:
             gpu_count=gpu_count,
             precision=precision,
             profile=self.spec.profile,
+            adapters=tuple((a.name, a.location.model_path) for a in self._adapters),
         )
         env = {**engine.env(inputs), **self.spec.env, **override.env}
         return EnginePlan(
@@ -582,9 +624,11 @@ class DeploymentPlanner:
 
     # -- cache, images, traffic -----------------------------------------------------------
 
-    def _cache(self, models: dict[str, ModelPlan]) -> CachePlan | None:
+    def _cache(
+        self, models: dict[str, ModelPlan], adapters: list[ModelLocation]
+    ) -> CachePlan | None:
         downloads = {m.location.directory: m for m in models.values() if m.location.needs_download}
-        if not downloads:
+        if not downloads and not any(location.needs_download for location in adapters):
             return None
         cache = self.spec.cache
         size = cache.size or DEFAULT_CACHE_SIZE

@@ -26,6 +26,14 @@ class ModelPlan:
 
 
 @dataclass(frozen=True)
+class AdapterPlan:
+    name: str
+    location: ModelLocation
+    # The loader Job that fills it (None: already on a claim, pvc://).
+    loader_job: str | None
+
+
+@dataclass(frozen=True)
 class EnginePlan:
     name: str
     image: str
@@ -184,6 +192,8 @@ class DeploymentPlan:
     tags: dict[str, str] = field(default_factory=dict)
     # Kubernetes only: how requests reach the deployment (None on docker).
     traffic: TrafficPlan | None = None
+    # LoRA adapters served with the model (every slot); the engine waits for them too.
+    adapters: tuple[AdapterPlan, ...] = ()
     # Kubernetes only: pull Secrets for engine and loader pods.
     image_pull_secrets: tuple[str, ...] = ()
     # Kubernetes only: ServiceMonitor and dashboard settings (None: no monitoring objects).

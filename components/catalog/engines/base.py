@@ -27,6 +27,8 @@ class EngineInputs:
     # Resolved precision ("bf16", "fp8", ...), or "native" where the file fixes it (GGUF).
     precision: str
     profile: Literal["latency", "throughput"]
+    # LoRA adapters: (served name, path in the cache).
+    adapters: tuple[tuple[str, str], ...] = ()
 
 
 class Engine:
@@ -46,6 +48,8 @@ class Engine:
     shm_size: ClassVar[str | None] = None
     # TGI converts .bin weights inside the model directory; the others only read.
     writes_model_dir: ClassVar[bool] = False
+    # Serves LoRA adapters next to the base model.
+    serves_adapters: ClassVar[bool] = False
     # Flags the plan sets from the stack file (model, port, parallelism, precision):
     # `engineArgs` may not repeat them. None: the engine takes no arguments at all.
     owned_flags: ClassVar[frozenset[str] | None] = frozenset()

@@ -15,6 +15,7 @@ class Sglang(Engine):
     port = 30000
     owned_flags = frozenset(
         (
+            "--lora-paths",
             "--model-path",
             "--model",
             "--served-model-name",
@@ -34,6 +35,7 @@ class Sglang(Engine):
     # The image's entrypoint is undocumented; the project's own examples use this.
     command = ("python3", "-m", "sglang.launch_server")
     precisions = frozenset({"fp32", "bf16", "fp16", "fp8", "int8", "int4"})
+    serves_adapters = True
     shm_size = "8Gi"
     # Exported with --enable-metrics, which the argument template always passes.
     request_metrics = RequestMetrics(

@@ -15,6 +15,8 @@ class Vllm(Engine):
     port = 8000
     owned_flags = frozenset(
         (
+            "--enable-lora",
+            "--lora-modules",
             "--model",
             "--served-model-name",
             "--host",
@@ -37,6 +39,7 @@ class Vllm(Engine):
     command = ("vllm", "serve")
     # int8/int4 mean a pre-quantized checkpoint (AWQ, GPTQ): vLLM detects it, no flag.
     precisions = frozenset({"fp32", "bf16", "fp16", "fp8", "int8", "int4"})
+    serves_adapters = True
     shm_size = "2Gi"
     request_metrics = RequestMetrics(
         running="vllm:num_requests_running",

@@ -52,8 +52,9 @@ def _pod_spec(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, Any]:
         "containers": [_engine_container(deployment, slot)],
         "volumes": _volumes(deployment, slot),
     }
-    if slot.loader_job:
-        spec["initContainers"] = [_wait_for_model(slot)]
+    markers = cache_markers(deployment, slot)
+    if markers:
+        spec["initContainers"] = [_wait_for_model(markers)]
     placement = slot.placement
     if placement:
         if placement.node_selector:
@@ -155,17 +156,22 @@ def _engine_container(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, A
     return container
 
 
-def _wait_for_model(slot: SlotPlan) -> dict[str, Any]:
-    marker = slot.model.location.marker
+def cache_markers(deployment: DeploymentPlan, slot: SlotPlan) -> list[str]:
+    """What a loader writes last, for the model and every adapter this slot downloads."""
+    markers = [slot.model.location.marker] if slot.loader_job else []
+    return markers + [a.location.marker for a in deployment.adapters if a.loader_job]
+
+
+def _wait_for_model(markers: list[str]) -> dict[str, Any]:
+    wait = "; ".join(
+        f'until [ -f "{marker}" ]; do echo "waiting for {marker}"; sleep 10; done'
+        for marker in markers
+    )
     return {
         "name": "wait-for-model",
         "image": WAIT_IMAGE,
         "imagePullPolicy": "IfNotPresent",
-        "command": [
-            "sh",
-            "-c",
-            f'until [ -f "{marker}" ]; do echo "waiting for {marker}"; sleep 10; done',
-        ],
+        "command": ["sh", "-c", wait],
         "resources": {
             "requests": {"cpu": "10m", "memory": "16Mi"},
             "limits": {"cpu": "100m", "memory": "32Mi"},
