@@ -61,8 +61,10 @@ def parse_stack_spec(raw: dict[str, Any], secret_keys: set[str], stack_file: str
     for key in SECRET_KEYS & top.keys():
         value = top.pop(key)
         if key not in secret_keys:
-            how = "--secret --path 'registryPasswords.<name>'" if key == "registryPasswords" else (
-                f"--secret {key}"
+            how = (
+                "--secret --path 'registryPasswords.<name>'"
+                if key == "registryPasswords"
+                else (f"--secret {key}")
             )
             issues.append(ConfigIssue(key, f"must be a secret: `pulumi config set {how} <value>`"))
         if key == "registryPasswords":
