@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from components.docker.gateway_config import GatewayConfig, GatewayRoute
+from components.docker.gateway_config import GatewayRoute
 from tests.conftest import deployments_of, find_object, render_document, stack_document
-from tests.support.fake_engine import free_port
-from tests.support.nginx_process import NginxProcess, nginx_available
+from tests.support.gateway import running_gateway
+from tests.support.nginx_process import nginx_available
 
 
 def _with_state(document: dict[str, Any], index: int, state: str) -> dict[str, Any]:
@@ -116,26 +116,12 @@ def test_stopped_on_docker_runs_no_engine_and_the_gateway_says_why(tmp_path: Pat
     not nginx_available() and not os.environ.get("CI"), reason="nginx is not installed"
 )
 def test_the_stopped_route_answers_503_at_once_through_real_nginx(tmp_path: Path) -> None:
-    port = free_port()
     route = GatewayRoute(
         "chat", "/chat", 60, None, (), 3, 10, unavailable_reason="is stopped (state: stopped)"
     )
-    nginx = NginxProcess(tmp_path / "nginx")
-    nginx.write(
-        GatewayConfig(
-            "127.0.0.1",
-            port,
-            (route,),
-            runtime_dir=str(tmp_path / "nginx"),
-            error_log=str(tmp_path / "nginx" / "error.log"),
-        ).render()
-    )
-    nginx.start(f"http://127.0.0.1:{port}/-/health")
-    try:
+    with running_gateway(tmp_path / "nginx", route) as port:
         with pytest.raises(urllib.error.HTTPError) as failure:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/chat/v1/models", timeout=2)
         assert failure.value.code == 503
         body = json.loads(failure.value.read())
         assert body["error"]["message"] == "chat is stopped (state: stopped)"
-    finally:
-        nginx.stop()

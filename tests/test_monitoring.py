@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 
-from components.docker.gateway_config import GatewayConfig, GatewayRoute, UpstreamServer
+from components.docker.gateway_config import GatewayRoute, UpstreamServer
 from tests.conftest import deployments_of, find_object, render_document, stack_document
-from tests.support.fake_engine import FakeEngine, free_port
-from tests.support.nginx_process import NginxProcess, nginx_available
+from tests.support.fake_engine import FakeEngine
+from tests.support.gateway import running_gateway
+from tests.support.nginx_process import nginx_available
 
 
 def _prod_monitored() -> dict[str, Any]:
@@ -106,7 +107,6 @@ def test_ollama_gets_no_service_monitor(tmp_path: Path) -> None:
 )
 def test_docker_gateway_exposes_each_engines_metrics(tmp_path: Path) -> None:
     engines = [FakeEngine(f"engine-{i}").start() for i in range(2)]
-    port = free_port()
     route = GatewayRoute(
         "chat",
         "/chat",
@@ -117,23 +117,12 @@ def test_docker_gateway_exposes_each_engines_metrics(tmp_path: Path) -> None:
         10,
         metrics_path="/v1/models",  # the fake engine's stand-in for /metrics
     )
-    nginx = NginxProcess(tmp_path / "nginx")
-    nginx.write(
-        GatewayConfig(
-            "127.0.0.1",
-            port,
-            (route,),
-            runtime_dir=str(tmp_path / "nginx"),
-            error_log=str(tmp_path / "nginx" / "error.log"),
-        ).render()
-    )
-    nginx.start(f"http://127.0.0.1:{port}/-/health")
     try:
-        for index, engine in enumerate(engines):
-            url = f"http://127.0.0.1:{port}/-/metrics/chat/{index}"
-            with urllib.request.urlopen(url, timeout=5) as reply:
-                assert reply.headers["X-Engine"] == engine.name
+        with running_gateway(tmp_path / "nginx", route) as port:
+            for index, engine in enumerate(engines):
+                url = f"http://127.0.0.1:{port}/-/metrics/chat/{index}"
+                with urllib.request.urlopen(url, timeout=5) as reply:
+                    assert reply.headers["X-Engine"] == engine.name
     finally:
-        nginx.stop()
         for engine in engines:
             engine.stop()

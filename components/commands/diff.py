@@ -13,16 +13,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-import pulumi
-
 from components.commands.common import (
     EXIT_BAD_INPUT,
     add_stack_arguments,
+    render_file,
     stack_file_path,
     stack_name,
 )
-from components.offline.render import Render, render_stack, warn_leaks
-from components.offline.stack_file import StackFileError, read_stack_file
+from components.offline.render import Render
+from components.offline.stack_file import StackFileError
 from components.review.compare import compare
 from components.review.diff_digest import exit_code
 from components.review.format_markdown import format_markdown
@@ -71,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     before = _render_old(old_side, stack_name(args))
-    after = _render(current, stack_name(args), shown_as=_shown(current))
+    after = render_file(current, stack_name(args), shown_as=_shown(current))
     if before is None or after is None:
         return EXIT_BAD_INPUT
     diff = compare(before, after)
@@ -105,11 +104,11 @@ def _render_old(side: _OldSide, stack: str) -> Render | None:
         print(f"note: {side.label} does not exist: every resource is new", file=sys.stderr)
         return Render(objects=[], resources=[], outputs={}, leaks=[])
     if side.path is not None:
-        return _render(side.path, stack, shown_as=side.label)
+        return render_file(side.path, stack, shown_as=side.label)
     with tempfile.TemporaryDirectory(prefix="modelstack-diff-") as directory:
         path = Path(directory) / f"Pulumi.{stack}.yaml"
         path.write_text(side.content or "", encoding="utf-8")
-        return _render(path, stack, shown_as=side.label)
+        return render_file(path, stack, shown_as=side.label)
 
 
 def _shown(path: Path) -> str:
@@ -118,18 +117,3 @@ def _shown(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
-
-
-def _render(path: Path, stack: str, shown_as: str) -> Render | None:
-    """Render one side; on bad input print every error (naming `shown_as`) and return None."""
-    try:
-        config = dataclasses.replace(read_stack_file(path, stack), stack_file=Path(shown_as))
-        render = render_stack(config)
-    except StackFileError as error:
-        print(f"error: {str(error).replace(str(path), shown_as)}", file=sys.stderr)
-        return None
-    except pulumi.RunError as error:
-        print(str(error), file=sys.stderr)
-        return None
-    warn_leaks(render)
-    return render
