@@ -326,3 +326,30 @@ def test_a_public_route_is_checked_after_up(tmp_path: Path) -> None:
         tmp_path, _prod(route={"path": "/chat", "hosts": ["llm.example.com"], "check": False})
     )
     assert "checks/llama-chat-endpoint-check.yaml" not in unchecked.object_files()
+
+
+def test_scale_to_zero_routes_through_the_interceptor(tmp_path: Path, schema_validator) -> None:
+    document = stack_document("staging")
+    document["config"]["modelstack:kubernetes"]["gateway"] = dict(GATEWAY)
+    chat = deployments_of(document)[0]
+    chat["route"] = {"path": "/chat"}
+    chat["autoscaling"] = {
+        "min": 1,
+        "max": 3,
+        "metric": "concurrency",
+        "target": 8,
+        "scaleToZero": {"enabled": True, "cooldownSeconds": 300},
+    }
+    render = _render(tmp_path, document)
+    rule = find_object(render, "HTTPRoute", "llama-chat")["spec"]["rules"][0]
+    assert rule["backendRefs"] == [
+        {
+            "kind": "Service",
+            "name": "keda-add-ons-http-interceptor-proxy",
+            "namespace": "keda",
+            "port": 8080,
+            "weight": 1,
+        }
+    ]
+    assert rule["filters"][0]["urlRewrite"]["hostname"] == "llama-chat.ml-staging.svc.cluster.local"
+    assert schema_validator.validate_all(render.objects) == []

@@ -134,6 +134,9 @@ class BackendRef:
     weight: int
     # Envoy Gateway only: receives traffic when the primary backends are unhealthy.
     fallback: bool = False
+    # Another namespace's Service (the KEDA HTTP add-on's interceptor), and its port.
+    namespace: str | None = None
+    port: int | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,8 @@ class TrafficPlan:
     ingress_class: str | None = None
     # Where Pulumi checks the deployment answers after `pulumi up` (None: not reachable).
     public_url: str | None = None
+    # Scale to zero: the Host header the interceptor routes by (the route sets it).
+    host_rewrite: str | None = None
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,30 @@ def plan_traffic(
     else:
         backends = (BackendRef(names.stable_service(deployment), 1),)
 
+    holding = next(
+        (
+            slot.autoscaling.request_holding
+            for slot in slots
+            if slot.autoscaling is not None and slot.autoscaling.request_holding is not None
+        ),
+        None,
+    )
+    host_rewrite = None
+    if holding is not None and via is not None:
+        if via != "gateway":
+            problems.append(
+                (
+                    ("autoscaling", "scaleToZero"),
+                    "scale to zero holds requests in the KEDA HTTP add-on's interceptor, in "
+                    "another namespace: an Ingress cannot route there, use a Gateway",
+                )
+            )
+        else:
+            # The interceptor holds each request while a replica loads, then forwards it.
+            address, _, port = holding.interceptor.rpartition(":")
+            service, _, namespace = address.partition(".")
+            backends = (BackendRef(service, 1, namespace=namespace, port=int(port)),)
+            host_rewrite = holding.host
     if problems:
         return problems
     public_url = None
@@ -115,6 +139,7 @@ def plan_traffic(
         gateway_scheme=gateway.scheme if gateway else "https",
         ingress_class=ingress.class_name if ingress else None,
         public_url=public_url,
+        host_rewrite=host_rewrite,
     )
 
 

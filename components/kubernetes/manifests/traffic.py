@@ -46,14 +46,7 @@ def http_route(deployment: DeploymentPlan) -> dict[str, Any]:
             {
                 "matches": [{"path": {"type": "PathPrefix", "value": route.path}}],
                 # Engines serve the OpenAI API from their root: strip the route's prefix.
-                "filters": [
-                    {
-                        "type": "URLRewrite",
-                        "urlRewrite": {
-                            "path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/"}
-                        },
-                    }
-                ],
+                "filters": [{"type": "URLRewrite", "urlRewrite": _rewrite(traffic)}],
                 "backendRefs": [_backend_ref(deployment, ref) for ref in traffic.backends],
                 # Responses stream for as long as generation runs: gateways' defaults cut them.
                 "timeouts": {"request": timeout, "backendRequest": timeout},
@@ -70,6 +63,14 @@ def http_route(deployment: DeploymentPlan) -> dict[str, Any]:
     }
 
 
+def _rewrite(traffic: TrafficPlan) -> dict[str, Any]:
+    rewrite: dict[str, Any] = {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/"}}
+    if traffic.host_rewrite:
+        # The KEDA HTTP add-on's interceptor routes by Host to the deployment's Service.
+        rewrite["hostname"] = traffic.host_rewrite
+    return rewrite
+
+
 def _backend_ref(deployment: DeploymentPlan, ref: BackendRef) -> dict[str, Any]:
     if ref.fallback:
         return {
@@ -78,12 +79,16 @@ def _backend_ref(deployment: DeploymentPlan, ref: BackendRef) -> dict[str, Any]:
             "name": fallback_backend_name(ref),
             "weight": ref.weight,
         }
-    return {
+    backend: dict[str, Any] = {
         "kind": "Service",
         "name": ref.service,
-        "port": deployment.service_port,
+        "port": ref.port or deployment.service_port,
         "weight": ref.weight,
     }
+    if ref.namespace:
+        # Cross-namespace: the target namespace needs a ReferenceGrant for this route.
+        backend["namespace"] = ref.namespace
+    return backend
 
 
 def fallback_backend_name(ref: BackendRef) -> str:
