@@ -1,0 +1,119 @@
+"""Planning a deployment's hardware: GPU type, node placement, memory fit, resources."""
+
+from __future__ import annotations
+
+import difflib
+import math
+
+from components.catalog.engines import Engine
+from components.catalog.gpus import GPUS, GpuType, find_gpu
+from components.planning.memory_fit import check_gpu_fit, cpu_need
+from components.planning.placement import (
+    Placement,
+    clouds_offering,
+    gpu_placement,
+    merge_placement,
+)
+from components.planning.plan_model import (
+    ModelPlan,
+)
+from components.planning.planner_base import TENSOR_PARALLEL_COUNTS, PlannerBase, Pool
+from components.planning.precision import (
+    BYTES_PER_PARAMETER,
+    gguf_bits_per_parameter,
+    resolve_precision,
+)
+from components.planning.resources import ResourceProfile, resolve_resources
+from components.quantities import gib
+
+
+class HardwarePlanning(PlannerBase):
+    """GPUs per pool, where their pods may run, and what they may use."""
+
+    def _gpu(self, pool: Pool) -> GpuType | None:
+        gpu_spec = pool.gpu_spec
+        if gpu_spec is None or gpu_spec.count == 0 or gpu_spec.type is None:
+            return None
+        gpu = find_gpu(gpu_spec.type)
+        if gpu is None:
+            close = difflib.get_close_matches(gpu_spec.type.upper(), list(GPUS), n=1, cutoff=0.5)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            self.issue(
+                *pool.path("gpu", "type"),
+                message=f"unknown GPU type '{gpu_spec.type}'{hint} (known: {', '.join(GPUS)})",
+            )
+        return gpu
+
+    def _placement(self, gpu: GpuType | None, pool: Pool) -> Placement | None:
+        if self.stack.target != "kubernetes":
+            return None
+        cloud = self.stack.kubernetes.cloud
+        gpu_nodes = None
+        if gpu is not None:
+            gpu_nodes = gpu_placement(gpu, cloud)
+            if gpu_nodes is None:
+                self.issue(
+                    *pool.path("gpu", "type"),
+                    message=f"{gpu.name} is not offered on {cloud} "
+                    f"(clouds with a node label for it: {', '.join(clouds_offering(gpu))}; "
+                    "kubernetes.cloud: generic selects by GPU Feature Discovery labels)",
+                )
+                return None
+        merged = merge_placement(gpu_nodes, self.spec.placement, cloud)
+        if isinstance(merged, list):
+            for path, message in merged:
+                self.issue("placement", *path, message=message)
+            return None
+        empty = not (merged.node_selector or merged.node_affinity or merged.tolerations)
+        return None if empty and not merged.affinity and not merged.runtime_class else merged
+
+    def _check_gpu_count(self, engine: Engine, pool: Pool, count: int) -> None:
+        if engine.shards_across_gpus and count > 1 and count not in TENSOR_PARALLEL_COUNTS:
+            self.issue(
+                *pool.path("gpu", "count"),
+                message=f"{engine.name} shards the model across GPUs by tensor parallelism: "
+                f"use {', '.join(map(str, TENSOR_PARALLEL_COUNTS))} GPUs (got {count})",
+            )
+
+    def _resources(
+        self, gpu: GpuType | None, gpu_count: int, pool: Pool, slot: str, model: ModelPlan
+    ) -> ResourceProfile:
+        need_gib = None
+        if model.parameters_b is not None:
+            path = self._model_key_path(slot, "parameters")
+            if gpu is not None:
+                precision = resolve_precision(model.precision, gpu)
+                if model.format in ("gguf", "ollama"):
+                    bits = gguf_bits_per_parameter(model.location.file or "")
+                    precision = "int8" if bits <= 8.5 else "fp16"
+                problem = check_gpu_fit(
+                    model.parameters_b, precision, gpu, gpu_count, TENSOR_PARALLEL_COUNTS
+                )
+                if problem:
+                    where = f" (pool {pool.name})" if pool.name else ""
+                    self.issue(*path, message=problem + where)
+            else:
+                need_gib = cpu_need(model.parameters_b, _cpu_bytes_per_parameter(model)).total_gib
+        memory = pool.resources.amount("limits", "memory")
+        if need_gib is not None and memory is not None and gib(memory) < need_gib:
+            key = "memory" if pool.resources.memory else "limits"
+            path = (
+                pool.path("resources", key)
+                if key == "memory"
+                else pool.path("resources", "limits", "memory")
+            )
+            self.issue(
+                *path,
+                message=f"{memory} is less than the ~{math.ceil(need_gib)} GiB this model "
+                "needs in memory on CPU (weights + KV cache + server)",
+            )
+        return resolve_resources(
+            pool.resources, gpu.resource_name if gpu else None, gpu_count, need_gib
+        )
+
+
+def _cpu_bytes_per_parameter(model: ModelPlan) -> float:
+    if model.format == "gguf":
+        return gguf_bits_per_parameter(model.location.file or "") / 8
+    precision = model.precision if model.precision in BYTES_PER_PARAMETER else "fp32"
+    return BYTES_PER_PARAMETER[precision]
