@@ -27,7 +27,8 @@ def register(subcommands: argparse._SubParsersAction) -> None:
         help="draw the stack's topology (Mermaid and SVG): routes, Services, slots, caches",
         description="Render the stack and draw what it runs: routes and Services, the slots"
         " behind them (the serving slot highlighted, an idle one greyed), loader Jobs, caches"
-        " and autoscalers. Writes topology.mmd (Mermaid) and topology.svg.",
+        " and autoscalers; on docker the nginx gateway, routes, engine containers, loader"
+        " containers and cache volumes. Writes topology.mmd (Mermaid) and topology.svg.",
     )
     add_stack_arguments(parser)
     parser.add_argument("--out", type=Path, help="output directory (default: render/<stack>)")
@@ -44,8 +45,8 @@ def run(args: argparse.Namespace) -> int:
     topology = build_topology(render, title)
     if not topology.nodes:
         print(
-            "error: nothing to draw: the picture covers Kubernetes objects,"
-            " and this stack renders none (the docker target is not drawn yet)",
+            "error: nothing to draw: the stack renders no Kubernetes objects"
+            " and no docker containers",
             file=sys.stderr,
         )
         return EXIT_BAD_INPUT

@@ -10,9 +10,9 @@ lines that changed otherwise (CI logs), then the full report.
 Exit codes:
     0  ready: every deployment is DEPLOYED or STOPPED
     1  failed: some deployment is ERROR or FAILED
-    2  bad input: stack file, arguments, kubeconfig or context
+    2  bad input: stack file, arguments, kubeconfig or context, DOCKER_HOST
     3  still progressing (without --watch, or when --timeout passed)
-    4  the cluster could not be read (unreachable, or credentials refused)
+    4  the cluster (or Docker) could not be read (unreachable, or credentials refused)
 """
 
 from __future__ import annotations
@@ -154,12 +154,16 @@ def _decode(text: str) -> Any:
 
 
 def reader_for(expectation: StackExpectation, kubeconfig: Path | None) -> StatusReader:
-    """One reader per target; the docker target gets its own beside this one."""
+    """One reader per target: the cluster's API, or the Docker daemon's (DOCKER_HOST)."""
     if expectation.target == "kubernetes":
         # The kubernetes client takes a second to import: only `status` should pay for it.
         from components.status.kubernetes_reader import KubernetesStatusReader
 
         return KubernetesStatusReader(expectation.namespace, expectation.context, kubeconfig)
+    if expectation.target == "docker":
+        from components.status.docker_reader import DockerStatusReader
+
+        return DockerStatusReader(expectation.namespace)
     raise ReaderSetupError(f"status is not available for the {expectation.target} target yet")
 
 

@@ -8,10 +8,11 @@ retainOnDelete, deleteBeforeReplace, dependencies, custom timeouts) and stack ou
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import runpy
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,8 @@ from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, rpc, settings, stack
 
 STACK_TYPE = "pulumi:pulumi:Stack"
+# Wire markers of an unknown value and of a resource reference (see `_RecordingMonitor._inputs`).
+_DECODE_AGAIN = (rpc.UNKNOWN.encode(), rpc._special_resource_sig.encode())
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,12 @@ class ProgramRun:
 class _Mocks(mocks.Mocks):
     """Every resource's state is its inputs: what `pulumi up` would send, echoed back."""
 
+    def __init__(self) -> None:
+        # new_resource runs inside MockMonitor.RegisterResource, on that call's thread.
+        self.decoded = threading.local()
+
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.decoded.inputs = args.inputs
         state = dict(args.inputs)
         if args.typ == "docker:index/remoteImage:RemoteImage":
             # Containers take `image_id`; the render shows the reference it stands for.
@@ -63,7 +71,8 @@ class _Mocks(mocks.Mocks):
 
 class _RecordingMonitor(mocks.MockMonitor):
     def __init__(self, run: ProgramRun) -> None:
-        super().__init__(_Mocks())
+        self._mocks = _Mocks()
+        super().__init__(self._mocks)
         self.run = run
         self._lock = threading.Lock()
         self._urns: set[str] = set()
@@ -82,7 +91,7 @@ class _RecordingMonitor(mocks.MockMonitor):
             parent=request.parent,
             custom=bool(request.custom),
             provider=request.provider,
-            inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
+            inputs=self._inputs(request),
             protect=bool(request.protect),
             retain_on_delete=bool(request.retainOnDelete),
             delete_before_replace=bool(request.deleteBeforeReplace),
@@ -105,6 +114,17 @@ class _RecordingMonitor(mocks.MockMonitor):
             self.run.resources.append(record)
         return response
 
+    def _inputs(self, request: Any) -> dict[str, Any]:
+        """The inputs MockMonitor already decoded, shared with the state it keeps.
+
+        Decoding a second time cost a tenth of a render and kept two copies of every
+        manifest. The two decodings differ only for unknowns (kept here, dropped there)
+        and resource references (each decoding constructs one): decode those again.
+        """
+        if any(marker in request.object.SerializeToString() for marker in _DECODE_AGAIN):
+            return rpc.deserialize_properties(request.object, keep_unknowns=True)
+        return self._mocks.decoded.inputs
+
     def RegisterResourceOutputs(self, request: Any) -> Any:
         if request.urn.endswith(f"{STACK_TYPE}::{settings.get_project()}-{settings.get_stack()}"):
             self.run.outputs = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
@@ -125,9 +145,30 @@ def run_program(
     Raises whatever the program raises (a pulumi.RunError for a bad stack file); `record`,
     if given, is filled as resources register, so a caller can see what got that far.
     """
+    return run_function(
+        lambda: runpy.run_path(str(program), run_name="__main__"),
+        project,
+        stack_name,
+        config,
+        secret_keys,
+        environment,
+        record,
+    )
+
+
+def run_function(
+    main: Callable[[], object],
+    project: str,
+    stack_name: str,
+    config: dict[str, str],
+    secret_keys: list[str],
+    environment: dict[str, str] | None = None,
+    record: ProgramRun | None = None,
+) -> ProgramRun:
+    """Run `main` as a program's body on the same runtime (benchmarks/render.py's bare program)."""
     monitor = _RecordingMonitor(record or ProgramRun())
     loop = asyncio.new_event_loop()
-    with _isolated_environment(environment or {}):
+    with _isolated_environment(environment or {}), _collector_restored():
         asyncio.set_event_loop(loop)
         try:
             runtime_config.set_all_config(dict(config), list(secret_keys))
@@ -144,9 +185,7 @@ def run_program(
                 )
             )
             settings.ROOT.set(None)
-            loop.run_until_complete(
-                stack.run_in_stack(lambda: runpy.run_path(str(program), run_name="__main__"))
-            )
+            loop.run_until_complete(stack.run_in_stack(main))
         finally:
             settings.ROOT.set(None)
             runtime_config.set_all_config({}, [])
@@ -160,6 +199,20 @@ def run_program(
 class DuplicateResourceError(RuntimeError):
     def __init__(self, urns: list[str]) -> None:
         super().__init__("duplicate resource URN(s), which `pulumi up` rejects: " + ", ".join(urns))
+
+
+@contextmanager
+def _collector_restored() -> Iterator[None]:
+    """The program tunes the garbage collector for its whole process (components/program.py);
+    a render runs inside a longer-lived one (tests, `modelstack diff`): restore it after."""
+    thresholds = gc.get_threshold()
+    enabled = gc.isenabled()
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        if enabled:
+            gc.enable()
 
 
 @contextmanager

@@ -180,16 +180,35 @@ def _arrange(
     """Groups left to right, wrapping into rows; every group in a row gets the row's height."""
     origins: dict[str, tuple[float, float]] = {}
     x, y, row_height, width = GROUP_GAP, 56.0, 0.0, 0.0
+    feeders = _groups_feeding_others(topology)
     for group in topology.groups:
         layout = layouts[group.name]
         group_width = layout.width + 2 * GROUP_PAD
-        if x > GROUP_GAP and x + group_width > MAX_ROW_WIDTH:
+        # Below a shared entry the groups stay in one row: its edges never cross a group.
+        if x > GROUP_GAP and x + group_width > MAX_ROW_WIDTH and not feeders:
             x, y, row_height = GROUP_GAP, y + row_height + GROUP_GAP, 0.0
         origins[group.name] = (x, y)
         row_height = max(row_height, layout.height + GROUP_HEADER + GROUP_PAD)
         x += group_width + GROUP_GAP
         width = max(width, x)
+        if group.name in feeders:
+            # An entry the other groups share (the docker gateway) sits on a row above them.
+            x, y, row_height = GROUP_GAP, y + row_height + GROUP_GAP, 0.0
+    for name in feeders:
+        group_width = layouts[name].width + 2 * GROUP_PAD
+        origins[name] = (max(GROUP_GAP, (width - group_width) / 2), origins[name][1])
     return origins, max(width, 480.0), y + row_height
+
+
+def _groups_feeding_others(topology: Topology) -> set[str]:
+    group_of = {node_id: group.name for group in topology.groups for node_id in group.nodes}
+    return {
+        group_of[edge.source]
+        for edge in topology.edges
+        if edge.source in group_of
+        and edge.target in group_of
+        and group_of[edge.source] != group_of[edge.target]
+    }
 
 
 def _group_box(
@@ -309,15 +328,21 @@ def _edge_paths(
     topology: Topology, placed: dict[str, Placed], rows: dict[str, tuple[str, ...]]
 ) -> list[tuple[Edge, str, tuple[float, float]]]:
     edges = [e for e in topology.edges if e.source in placed and e.target in placed]
-    ports_out = _ports(edges, placed, outgoing=True)
-    ports_in = _ports(edges, placed, outgoing=False)
+    # Within one row of one group; an edge between groups runs by where the boxes are.
+    sideways = {
+        e
+        for e in edges
+        if placed[e.source].layer == placed[e.target].layer and e.target in rows[e.source]
+    }
+    ports_out = _ports(edges, placed, sideways, outgoing=True)
+    ports_in = _ports(edges, placed, sideways, outgoing=False)
     result = []
     for edge in edges:
         source, target = placed[edge.source], placed[edge.target]
-        if source.layer == target.layer:
+        if edge in sideways:
             result.append((edge, *_sideways(source, target, rows[edge.source], edge)))
             continue
-        down = target.layer > source.layer
+        down = target.y > source.bottom  # a lower layer, or a group on a lower row
         x1 = ports_out.get(edge, source.center_x)
         x2 = ports_in.get(edge, target.center_x)
         y1 = source.bottom if down else source.y
@@ -328,12 +353,13 @@ def _edge_paths(
     return result
 
 
-def _ports(edges: list[Edge], placed: dict[str, Placed], outgoing: bool) -> dict[Edge, float]:
+def _ports(
+    edges: list[Edge], placed: dict[str, Placed], sideways: set[Edge], outgoing: bool
+) -> dict[Edge, float]:
     """Spread the edges leaving (or entering) a box across its width, in target order."""
     by_box: dict[str, list[Edge]] = {}
     for edge in edges:
-        source, target = placed[edge.source], placed[edge.target]
-        if source.layer == target.layer:
+        if edge in sideways:
             continue
         by_box.setdefault(edge.source if outgoing else edge.target, []).append(edge)
     ports = {}

@@ -125,6 +125,11 @@ class Topology:
 
 
 def build_topology(render: RenderLike, title: str) -> Topology:
+    # Imported here: docker_topology builds on this module's types.
+    from components.review.docker_topology import build_docker_topology, is_docker_render
+
+    if is_docker_render(render):
+        return build_docker_topology(render, title)
     objects = {object_id(obj): obj for obj in render.objects if kind_key(obj) in ROLES}
     nodes = {node_id: _node(node_id, obj) for node_id, obj in objects.items()}
     index = _Index(objects)
@@ -137,7 +142,7 @@ def build_topology(render: RenderLike, title: str) -> Topology:
     ]
     nodes, edges = _without_unused_slot_services(nodes, edges)
     _mark_states(nodes, edges)
-    _add_resource_notes(render.resources, nodes)
+    add_resource_notes(render.resources, nodes)
     _add_replica_lines(nodes, edges)
     return Topology(title, _groups(nodes, render.outputs), nodes, edges)
 
@@ -352,7 +357,8 @@ def _mark_states(nodes: dict[str, Node], edges: list[Edge]) -> None:
             node.state = State.IDLE
 
 
-def _add_resource_notes(resources: list[dict[str, Any]], nodes: dict[str, Node]) -> None:
+def add_resource_notes(resources: list[dict[str, Any]], nodes: dict[str, Node]) -> None:
+    """Pulumi options a reviewer must not miss (shared with docker_topology.py)."""
     for record in resources:
         node = nodes.get(record["id"])
         if node is None:

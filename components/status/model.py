@@ -1,6 +1,6 @@
 """The status vocabulary: what a deployment, slot and instance can be, why, and what to do.
 
-Target-neutral. A reader (Kubernetes today, Docker later) observes its target and returns a
+Target-neutral. A reader (Kubernetes, Docker) observes its target and returns a
 StackReport; the command prints it. What the stack file expects comes from the plan, so a
 deployment that does not exist yet still shows up, as REQUESTED.
 """
@@ -247,6 +247,9 @@ class ExpectedSlot:
     serving: bool
     # The loader Job that fills the cache for this slot's model (None: nothing to download).
     loader_job: str | None
+    # Instance names the target derives from the plan (docker containers); empty where the
+    # target picks them itself (Kubernetes pods).
+    instance_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -270,6 +273,7 @@ class StackExpectation:
 
     @classmethod
     def from_plan(cls, stack: str, plan: StackPlan) -> StackExpectation:
+        names = _planned_instance_names(plan)
         return cls(
             stack=stack,
             target=plan.target,
@@ -289,6 +293,7 @@ class StackExpectation:
                             replicas=slot.replicas,
                             serving=slot.serving,
                             loader_job=slot.loader_job,
+                            instance_names=names.get((deployment.name, slot.workload_name), ()),
                         )
                         for slot in deployment.slots
                     ),
@@ -296,6 +301,21 @@ class StackExpectation:
                 for deployment in plan.deployments
             ),
         )
+
+
+def _planned_instance_names(plan: StackPlan) -> dict[tuple[str, str], tuple[str, ...]]:
+    """Docker engine containers by deployment and workload: the names carry a hash of what
+    they run, so a container under another name runs an earlier configuration."""
+    if plan.target != "docker":
+        return {}
+    from components.docker.containers import engine_containers  # only docker stacks need it
+
+    names: dict[tuple[str, str], tuple[str, ...]] = {}
+    for deployment in plan.deployments:
+        for container in engine_containers(plan.namespace, deployment):
+            key = (deployment.name, container.slot.workload_name)
+            names[key] = (*names.get(key, ()), container.container_name)
+    return names
 
 
 # -- the reader contract -------------------------------------------------------------------

@@ -1,0 +1,147 @@
+"""The routes of a rendered gateway config (templates/nginx/nginx.conf.j2), read back.
+
+The picture of a docker stack shows what nginx will do, so it reads nginx's own config
+rather than recomputing it from the plan: each prefix location, the upstream it proxies to
+with its servers (weights, backups), or the 503 it answers instead. The parser knows
+nginx's syntax (directives, blocks, quotes, comments), not our template's layout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Directive:
+    name: str
+    args: list[str]
+    block: list[Directive] | None = None
+
+    def children(self, name: str) -> list[Directive]:
+        return [child for child in self.block or [] if child.name == name]
+
+    def value(self, name: str) -> list[str] | None:
+        found = self.children(name)
+        return found[0].args if found else None
+
+
+@dataclass(frozen=True)
+class UpstreamServer:
+    address: str
+    weight: int = 1
+    backup: bool = False
+
+
+@dataclass(frozen=True)
+class NginxRoute:
+    path: str
+    hosts: tuple[str, ...]
+    upstream: str | None
+    servers: tuple[UpstreamServer, ...] = ()
+    # least_conn, ip_hash, ... (None: round robin, weighted by the servers' weights).
+    balancing: str | None = None
+    read_timeout: str | None = None
+    # The status and body answered when nothing is proxied (a stopped deployment).
+    answer: tuple[str, ...] = field(default_factory=tuple)
+
+
+BALANCING = ("least_conn", "ip_hash", "hash", "random")
+
+
+def parse_routes(config: str) -> list[NginxRoute]:
+    """Every prefix location of every server block (exact `=` locations are the gateway's own)."""
+    http = [d for d in parse(config) if d.name == "http"]
+    blocks = [child for d in http for child in d.block or []]
+    upstreams = {d.args[0]: d for d in blocks if d.name == "upstream" and d.args}
+    routes = []
+    for server in (d for d in blocks if d.name == "server"):
+        names = server.value("server_name") or []
+        hosts = tuple(name for name in names if name != "_")
+        for location in server.children("location"):
+            if not location.args or location.args[0] == "=":
+                continue
+            routes.append(_route(location, hosts, upstreams))
+    return routes
+
+
+def _route(
+    location: Directive, hosts: tuple[str, ...], upstreams: dict[str, Directive]
+) -> NginxRoute:
+    path = location.args[-1]
+    proxy = location.value("proxy_pass")
+    timeout = (location.value("proxy_read_timeout") or [None])[0]
+    if not proxy:
+        return NginxRoute(path, hosts, None, answer=tuple(location.value("return") or ()))
+    # proxy_pass http://<upstream>/ : the upstream is the URL's host part.
+    name = proxy[0].split("://", 1)[-1].split("/", 1)[0]
+    upstream = upstreams.get(name)
+    if upstream is None:
+        return NginxRoute(path, hosts, name, read_timeout=timeout)
+    balancing = next((d.name for d in upstream.block or [] if d.name in BALANCING), None)
+    servers = tuple(_server(d.args) for d in upstream.children("server") if d.args)
+    return NginxRoute(path, hosts, name, servers, balancing, timeout)
+
+
+def _server(args: list[str]) -> UpstreamServer:
+    weight = next((int(a.split("=", 1)[1]) for a in args[1:] if a.startswith("weight=")), 1)
+    return UpstreamServer(args[0], weight, "backup" in args[1:])
+
+
+# -- nginx syntax ------------------------------------------------------------------------------
+
+
+def parse(text: str) -> list[Directive]:
+    directives, rest = _directives(_tokens(text))
+    if rest is not None:
+        raise ValueError("unbalanced '}' in nginx config")
+    return directives
+
+
+def _directives(tokens: Iterator[str]) -> tuple[list[Directive], str | None]:
+    """Directives up to the end of input (None) or a closing brace ("}")."""
+    found: list[Directive] = []
+    words: list[str] = []
+    for token in tokens:
+        if token == ";":
+            if words:
+                found.append(Directive(words[0], words[1:]))
+            words = []
+        elif token == "{":
+            block, closing = _directives(tokens)
+            if closing is None:
+                raise ValueError("unclosed '{' in nginx config")
+            found.append(Directive(words[0] if words else "", words[1:], block))
+            words = []
+        elif token == "}":
+            return found, "}"
+        else:
+            words.append(token)
+    return found, None
+
+
+def _tokens(text: str) -> Iterator[str]:
+    """Words, quoted strings (quotes removed), and the punctuation `{`, `}`, `;`."""
+    index, length = 0, len(text)
+    while index < length:
+        character = text[index]
+        if character.isspace():
+            index += 1
+        elif character == "#":
+            newline = text.find("\n", index)
+            index = length if newline < 0 else newline + 1
+        elif character in "{};":
+            yield character
+            index += 1
+        elif character in "'\"":
+            end = index + 1
+            while end < length and text[end] != character:
+                end += 2 if text[end] == "\\" else 1
+            yield text[index + 1 : end]
+            index = end + 1
+        else:
+            end = index
+            while end < length and not text[end].isspace() and text[end] not in "{};":
+                end += 1
+            yield text[index:end]
+            index = end
