@@ -642,3 +642,12 @@ def test_end_to_end_an_unusable_docker_host_is_bad_input(
     monkeypatch.setenv("DOCKER_HOST", "ssh://deploy@gpu-box")
     code, _, err = lab.status(capsys)
     assert code == 2 and "DOCKER_HOST=ssh://deploy@gpu-box" in err
+
+
+def test_docker_guidance_speaks_docker() -> None:
+    from components.status.model import ErrorCode, guidance_for
+
+    for code in ErrorCode:
+        advice = guidance_for(code, "docker").advice
+        assert "kubectl" not in advice and " pod" not in advice, code
+    assert "kubectl" in guidance_for(ErrorCode.MUST_REDOWNLOAD, "kubernetes").advice

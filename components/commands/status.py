@@ -46,6 +46,7 @@ from components.status.model import (
     StackReport,
     StatusReader,
     StatusUnavailable,
+    guidance_for,
     report_as_json,
 )
 
@@ -292,7 +293,7 @@ def text(report: StackReport) -> list[str]:
         f"({report.target}, {context}, namespace {report.namespace})"
     ]
     for deployment in report.deployments:
-        lines += _deployment_text(deployment)
+        lines += _deployment_text(deployment, report.target)
     if report.unmanaged:
         lines.append(
             "not in the stack file, objects still in the namespace (caches are kept on purpose): "
@@ -301,17 +302,17 @@ def text(report: StackReport) -> list[str]:
     return lines
 
 
-def _deployment_text(deployment: DeploymentReport) -> list[str]:
+def _deployment_text(deployment: DeploymentReport, target: str) -> list[str]:
     lines = [
         "",
         f"{deployment.name}  {deployment.status}  {deployment.hardware}  {deployment.endpoint}",
     ]
     for slot in deployment.slots:
-        lines += _slot_text(slot)
+        lines += _slot_text(slot, target)
     return lines
 
 
-def _slot_text(slot: SlotReport) -> list[str]:
+def _slot_text(slot: SlotReport, target: str) -> list[str]:
     role = "serving" if slot.serving else "not serving"
     lines = [
         f"  slot {slot.slot} ({slot.workload}, {role})  {slot.status}  "
@@ -329,7 +330,7 @@ def _slot_text(slot: SlotReport) -> list[str]:
             f"  restarts {instance.restarts}{node}"
         )
     for problem in slot.problems:
-        guidance = problem.code.guidance
+        guidance = guidance_for(problem.code, target)
         lines += [
             f"    {problem.code}  {problem.source}: {problem.message}",
             f"      {guidance.remedy.value}: {guidance.advice}",

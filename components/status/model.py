@@ -131,6 +131,52 @@ GUIDANCE: dict[ErrorCode, Guidance] = {
 }
 
 
+# Where the advice above names Kubernetes objects or commands: the same advice for Docker.
+DOCKER_GUIDANCE: dict[ErrorCode, Guidance] = {
+    ErrorCode.CUDA_ERROR: Guidance(
+        Remedy.RETRY,
+        "The GPU stack failed (device, driver, CUDA version, or the NVIDIA container toolkit). "
+        "Check `nvidia-smi` on the host and that Docker has the nvidia runtime; if the image "
+        "needs a newer driver than the host has, pin an older image (image:) or upgrade it.",
+    ),
+    ErrorCode.RUNTIME_ERROR: Guidance(
+        Remedy.RETRY,
+        "An error without a more specific code. Read the message and the logs "
+        "(`docker logs CONTAINER`); once the cause is gone, `pulumi up` brings the "
+        "containers back.",
+    ),
+    ErrorCode.STARTUP_TIMEOUT: Guidance(
+        Remedy.RECONFIGURE,
+        "The engine did not pass its health check within the startup time. Large models on "
+        "slow disks need a higher startupTimeoutSeconds; otherwise serve a smaller model or "
+        "precision.",
+    ),
+    ErrorCode.MUST_REDOWNLOAD: Guidance(
+        Remedy.RETRY,
+        "The cache loader gave up before the model was complete (network or disk trouble). "
+        "Remove the loader container (`docker rm CONTAINER`) and run `pulumi up --refresh` to "
+        "fetch the model again; engines start once the cache is complete.",
+    ),
+    ErrorCode.UNSCHEDULABLE: Guidance(
+        Remedy.RECONFIGURE,
+        "This machine cannot give the container what it asks for (GPUs, memory). Ask for "
+        "what it has (gpu.count, resources) or free what other containers hold.",
+    ),
+    ErrorCode.IMAGE_PULL: Guidance(
+        Remedy.RETRY,
+        "Docker cannot pull the image. Check that the tag in image: exists and that this "
+        "machine can log in to the registry (modelstack:registries, or `docker login`).",
+    ),
+}
+
+
+def guidance_for(code: ErrorCode, target: str) -> Guidance:
+    """The advice for a code, in the words of the target the stack runs on."""
+    if target == "docker" and code in DOCKER_GUIDANCE:
+        return DOCKER_GUIDANCE[code]
+    return GUIDANCE[code]
+
+
 @dataclass(frozen=True)
 class Problem:
     code: ErrorCode
@@ -346,23 +392,25 @@ def report_as_json(report: StackReport) -> dict[str, Any]:
         "namespace": report.namespace,
         "context": report.context,
         "outcome": report.outcome.value,
-        "deployments": [_deployment_json(deployment) for deployment in report.deployments],
+        "deployments": [
+            _deployment_json(deployment, report.target) for deployment in report.deployments
+        ],
         "unmanaged": list(report.unmanaged),
     }
 
 
-def _deployment_json(deployment: DeploymentReport) -> dict[str, Any]:
+def _deployment_json(deployment: DeploymentReport, target: str) -> dict[str, Any]:
     return {
         "name": deployment.name,
         "status": deployment.status.value,
         "endpoint": deployment.endpoint,
         "servingSlot": deployment.serving_slot,
         "hardware": deployment.hardware,
-        "slots": [_slot_json(slot) for slot in deployment.slots],
+        "slots": [_slot_json(slot, target) for slot in deployment.slots],
     }
 
 
-def _slot_json(slot: SlotReport) -> dict[str, Any]:
+def _slot_json(slot: SlotReport, target: str) -> dict[str, Any]:
     return {
         "slot": slot.slot,
         "workload": slot.workload,
@@ -393,12 +441,12 @@ def _slot_json(slot: SlotReport) -> dict[str, Any]:
             }
             for instance in slot.instances
         ],
-        "problems": [_problem_json(problem) for problem in slot.problems],
+        "problems": [_problem_json(problem, target) for problem in slot.problems],
     }
 
 
-def _problem_json(problem: Problem) -> dict[str, Any]:
-    guidance = problem.code.guidance
+def _problem_json(problem: Problem, target: str) -> dict[str, Any]:
+    guidance = guidance_for(problem.code, target)
     return {
         "code": problem.code.value,
         "message": problem.message,
