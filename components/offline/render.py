@@ -21,7 +21,13 @@ from typing import Any
 
 import yaml
 
-from components.offline.runtime import ProgramRun, RecordedResource, is_secret, run_program
+from components.offline.runtime import (
+    ProgramRun,
+    RecordedResource,
+    collector_restored,
+    is_secret,
+    run_program,
+)
 from components.offline.stack_file import StackConfig
 from components.stack_config import STACK_FILE_ENV
 
@@ -60,15 +66,17 @@ def project_root() -> Path:
 def render_stack(config: StackConfig, root: Path | None = None) -> Render:
     """Run the project's real `__main__.py` under mocks with this stack's config."""
     root = root or project_root()
-    run = run_program(
-        root / "__main__.py",
-        project=PROJECT,
-        stack_name=config.stack_name,
-        config=config.values,
-        secret_keys=list(config.secret_keys),
-        environment={STACK_FILE_ENV: str(config.stack_file)},
-    )
-    return build_render(run, config.placeholders)
+    # The program's garbage collector setting holds until the files are built too.
+    with collector_restored():
+        run = run_program(
+            root / "__main__.py",
+            project=PROJECT,
+            stack_name=config.stack_name,
+            config=config.values,
+            secret_keys=list(config.secret_keys),
+            environment={STACK_FILE_ENV: str(config.stack_file)},
+        )
+        return build_render(run, config.placeholders)
 
 
 def build_render(run: ProgramRun, placeholders: tuple[str, ...]) -> Render:

@@ -24,6 +24,8 @@ from pulumi.runtime import mocks, rpc, settings, stack
 STACK_TYPE = "pulumi:pulumi:Stack"
 # Wire markers of an unknown value and of a resource reference (see `_RecordingMonitor._inputs`).
 _DECODE_AGAIN = (rpc.UNKNOWN.encode(), rpc._special_resource_sig.encode())
+# The collector's settings from before the outermost `collector_restored`.
+_COLLECTOR_SAVED: list[tuple[tuple[int, ...], bool]] = []
 
 
 @dataclass(frozen=True)
@@ -54,8 +56,13 @@ class _Mocks(mocks.Mocks):
     def __init__(self) -> None:
         # new_resource runs inside MockMonitor.RegisterResource, on that call's thread.
         self.decoded = threading.local()
+        # The event loops MockMonitor opens on executor threads, closed by run_function:
+        # left open, the garbage collector can finalize their sockets first and then
+        # fail to close them ("Invalid file descriptor: -1").
+        self.thread_loops: set[asyncio.AbstractEventLoop] = set()
 
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        self.thread_loops.add(asyncio.get_event_loop())
         self.decoded.inputs = args.inputs
         state = dict(args.inputs)
         if args.typ == "docker:index/remoteImage:RemoteImage":
@@ -66,6 +73,7 @@ class _Mocks(mocks.Mocks):
         return f"{args.name}-id", state
 
     def call(self, args: mocks.MockCallArgs) -> dict[str, Any]:
+        self.thread_loops.add(asyncio.get_event_loop())
         return {}
 
 
@@ -113,6 +121,9 @@ class _RecordingMonitor(mocks.MockMonitor):
             self._urns.add(urn)
             self.run.resources.append(record)
         return response
+
+    def thread_loops(self) -> list[asyncio.AbstractEventLoop]:
+        return [loop for loop in self._mocks.thread_loops if not loop.is_running()]
 
     def _inputs(self, request: Any) -> dict[str, Any]:
         """The inputs MockMonitor already decoded, shared with the state it keeps.
@@ -168,7 +179,7 @@ def run_function(
     """Run `main` as a program's body on the same runtime (benchmarks/render.py's bare program)."""
     monitor = _RecordingMonitor(record or ProgramRun())
     loop = asyncio.new_event_loop()
-    with _isolated_environment(environment or {}), _collector_restored():
+    with _isolated_environment(environment or {}), collector_restored():
         asyncio.set_event_loop(loop)
         try:
             runtime_config.set_all_config(dict(config), list(secret_keys))
@@ -191,6 +202,8 @@ def run_function(
             runtime_config.set_all_config({}, [])
             asyncio.set_event_loop(None)
             loop.close()
+            for thread_loop in monitor.thread_loops():
+                thread_loop.close()
     if monitor.duplicates:
         raise DuplicateResourceError(monitor.duplicates)
     return monitor.run
@@ -202,17 +215,24 @@ class DuplicateResourceError(RuntimeError):
 
 
 @contextmanager
-def _collector_restored() -> Iterator[None]:
+def collector_restored() -> Iterator[None]:
     """The program tunes the garbage collector for its whole process (components/program.py);
-    a render runs inside a longer-lived one (tests, `modelstack diff`): restore it after."""
-    thresholds = gc.get_threshold()
-    enabled = gc.isenabled()
+    a render runs inside a longer-lived one (tests, `modelstack diff`): restore it after.
+
+    Nested uses restore only at the outermost, so a render keeps the program's setting
+    while it builds its files (a full collection there walked the whole heap for nothing).
+    """
+    outermost = not _COLLECTOR_SAVED
+    if outermost:
+        _COLLECTOR_SAVED.append((gc.get_threshold(), gc.isenabled()))
     try:
         yield
     finally:
-        gc.set_threshold(*thresholds)
-        if enabled:
-            gc.enable()
+        if outermost:
+            thresholds, enabled = _COLLECTOR_SAVED.pop()
+            gc.set_threshold(*thresholds)
+            if enabled:
+                gc.enable()
 
 
 @contextmanager
