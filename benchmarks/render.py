@@ -1,15 +1,16 @@
-"""Render speed and memory at 1, 10, 100 and 500 deployments, against three reference points.
+"""Render speed and memory at 1, 10, 100 and 500 deployments, against reference points.
 
 Run from the repository root: ``.venv/bin/python benchmarks/render.py`` (``make bench``
 installs cdk8s first; it runs on Node.js). Per size it writes a stack file shaped like the
 blue-green deployment of stacks/Pulumi.prod.yaml, with a route (hosts, on a Gateway) and
 autoscaling, and measures, each run in a fresh Python process after its imports:
 
-    ours   components.offline.render.render_stack: the real program under the SDK's mocks
-    bare   the same manifests (from our render) registered by a hand-written
-           pulumi-kubernetes program (`bare_program`) on the same mock runtime
-    cdk8s  the same manifests as cdk8s ApiObjects, synthesized to YAML
-    yaml   a PyYAML dump of the same manifests: the floor
+    ours        components.offline.render.render_stack: the real program under the mocks
+    bare        the same manifests (from our render) registered by a hand-written
+                pulumi-kubernetes program (`bare_program`) on the same mock runtime
+    bare-tuned  the same, starting like our program: no full garbage collections
+    cdk8s       the same manifests as cdk8s ApiObjects, synthesized to YAML
+    yaml        a PyYAML dump of the same manifests: the floor
 
 It prints seconds, cost per object, peak memory per object above the process's memory
 after imports, the ratios the targets are stated in, and the time of the whole

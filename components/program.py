@@ -27,9 +27,9 @@ def skip_full_garbage_collections() -> None:
     """No full garbage collections for the rest of this process; young ones go on.
 
     Each resource's Outputs, futures and tasks live until the program ends, so a full
-    collection walks the whole, growing heap and frees almost nothing: half the run at
-    500 deployments, more per object the larger the stack. Young collections still free
-    the short-lived cycles the SDK makes per value. Figures: docs/performance.md.
+    collection walks the whole, growing heap to free little of it: half the run at 500
+    deployments, more per object the larger the stack. Young collections still free the
+    short-lived cycles the SDK makes per value. Figures: docs/performance.md.
     """
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, _NO_FULL_COLLECTIONS)
