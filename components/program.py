@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import gc
-
 import pulumi
 
+from components.collector import skip_full_garbage_collections
 from components.docker import target as docker_target
 from components.errors import StackConfigError
 from components.kubernetes import target as kubernetes_target
@@ -15,24 +14,10 @@ from components.stack_config import parse_stack_spec, read_runtime_config, stack
 from components.stack_secrets import read_stack_secrets
 
 TARGETS = {"kubernetes": kubernetes_target.deploy, "docker": docker_target.deploy}
-# Gen-1 collections before a full one: in effect never (a C int).
-_NO_FULL_COLLECTIONS = 2**31 - 1
 
 
 class StackConfigRunError(pulumi.RunError):
     """Bad stack file: Pulumi prints the message without a traceback and applies nothing."""
-
-
-def skip_full_garbage_collections() -> None:
-    """No full garbage collections for the rest of this process; young ones go on.
-
-    Each resource's Outputs, futures and tasks live until the program ends, so a full
-    collection walks the whole, growing heap to free little of it: half the run at 500
-    deployments, more per object the larger the stack. Young collections still free the
-    short-lived cycles the SDK makes per value. Figures: docs/performance.md.
-    """
-    young, middle, _ = gc.get_threshold()
-    gc.set_threshold(young, middle, _NO_FULL_COLLECTIONS)
 
 
 def load_plan() -> tuple[StackPlan, StackSpec]:

@@ -86,3 +86,52 @@ def test_runs_do_not_leak_into_each_other(tmp_path: Path) -> None:
     second = _run(_program(tmp_path))
     assert [r.urn for r in first.resources] == [r.urn for r in second.resources]
     assert len(second.resources) == 2
+
+
+def test_a_resource_outputs_are_its_inputs_secrets_included(tmp_path: Path) -> None:
+    # The recorder answers most registrations by echoing the request's wire inputs: what a
+    # program reads back must be what it sent, and a secret must stay a secret.
+    extra = (
+        '\npulumi.export("secret_data", secret.string_data)\n'
+        'pulumi.export("secret_name", secret.metadata.name)\n'
+        'pulumi.export("secret_id", secret.id)\n'
+    )
+    render = build_render(_run(_program(tmp_path, extra=extra)), ("placeholder-token",))
+    assert render.outputs["secret_name"] == "creds"
+    assert render.outputs["secret_id"] == "creds-id"
+    # The token came back secret: redacted, never in clear.
+    assert render.outputs["secret_data"] == {"token": REDACTED}
+
+
+def test_resource_references_in_inputs_take_the_decoding_path(tmp_path: Path) -> None:
+    # A component passed as an input is a resource reference on the wire: recorded as what
+    # it decodes to (its URN: the component's type has no resource module to construct it
+    # from), not as the wire's signature map, and the program still reads its inputs back.
+    extra = (
+        "\nclass Box(pulumi.ComponentResource):\n"
+        "    def __init__(self, name):\n"
+        '        super().__init__("demo:index:Box", name)\n'
+        "        self.register_outputs({})\n"
+        'box = Box("box")\n'
+        'holder = k8s.apiextensions.CustomResource("holder", api_version="demo.example.com/v1",\n'
+        '    kind="Holder", metadata={"name": "holder"}, spec={"box": box})\n'
+        'pulumi.export("holder_kind", holder.kind)\n'
+    )
+    run = _run(_program(tmp_path, extra=extra))
+    holder = next(r for r in run.resources if r.name == "holder")
+    box = next(r for r in run.resources if r.name == "box")
+    assert holder.inputs["spec"]["box"] == box.urn
+    assert run.outputs["holder_kind"] == "Holder"
+
+
+def test_stack_traces_are_not_captured_during_a_run_and_restored_after(tmp_path: Path) -> None:
+    import pulumi.runtime.resource as sdk_resource
+
+    captured = sdk_resource._get_stack_trace
+    extra = (
+        '\npulumi.export("frames", '
+        "len(__import__('pulumi.runtime.resource').runtime.resource._get_stack_trace().frames))\n"
+    )
+    run = _run(_program(tmp_path, extra=extra))
+    assert run.outputs["frames"] == 0
+    assert sdk_resource._get_stack_trace is captured

@@ -19,6 +19,8 @@ from components.guardrails.offline import kubernetes_type
 from components.guardrails.probes import check_engine_probes
 from components.guardrails.replicas import check_replicas
 from components.guardrails.route_timeouts import check_route_timeouts, duration_seconds
+from components.guardrails.scaling import AutoscalerIndex, autoscalers
+from components.guardrails.selector_index import SelectorIndex
 from components.guardrails.selectors import selects
 from components.guardrails.subject import ResourceOptions, Subject
 
@@ -210,6 +212,29 @@ def test_an_autoscaler_in_another_namespace_owns_nothing() -> None:
     assert len(findings) == 1
 
 
+def test_the_autoscaler_index_finds_exactly_the_owners_a_scan_would() -> None:
+    # Every scaler targets the name "chat-main"; kind and namespace decide ownership.
+    other_kind = hpa("chat-main", 2)
+    other_kind["spec"]["scaleTargetRef"]["kind"] = "StatefulSet"
+    other_namespace = scaled_object("chat-main", {"minReplicaCount": 2})
+    other_namespace["metadata"]["namespace"] = "elsewhere"
+    keda_default_kind = scaled_object("chat-main", {"minReplicaCount": 3})
+    unset_namespace = hpa("chat-main", 4)  # the provider's default: matches any namespace
+    del unset_namespace["metadata"]["namespace"]
+    objects = (other_kind, other_namespace, keda_default_kind, unset_namespace)
+    stack = subjects(deployment("chat-main", replicas=None), *objects)
+    index, scalers = AutoscalerIndex(stack), autoscalers(stack)
+
+    owners = index.owners_of(stack[0])
+    assert [owner.minimum for owner in owners] == [3, 4]
+    assert owners == [scaler for scaler in scalers if scaler.owns(stack[0])]
+    # A Deployment without a namespace: every namespace matches, the kind still decides.
+    anywhere = deployment("chat-main", replicas=None)
+    del anywhere["metadata"]["namespace"]
+    assert [owner.minimum for owner in index.owners_of(subject(anywhere))] == [2, 3, 4]
+    assert index.owners_of(subject(deployment("chat-other", replicas=None))) == []
+
+
 def test_deployments_stopped_on_purpose_are_exempt() -> None:
     # An idle blue-green slot: fixed at zero, or a KEDA ScaledObject paused at zero.
     paused = scaled_object(
@@ -242,6 +267,29 @@ def test_a_budget_for_other_pods_or_another_namespace_does_not_count() -> None:
     other_namespace = budget({"modelstack.io/deployment": "chat"}, namespace="elsewhere")
     for unrelated in (other_slot, other_namespace):
         assert len(check_disruption_budgets(subjects(deployment(), unrelated))) == 1
+
+
+def test_the_selector_index_offers_every_budget_that_may_select_the_pods() -> None:
+    labels = {"modelstack.io/deployment": "chat", "modelstack.io/slot": "blue", "team": "a"}
+    same_pods = budget({"modelstack.io/slot": "blue", "team": "a"})
+    other_slot = budget({"modelstack.io/deployment": "chat", "modelstack.io/slot": "green"})
+    other_deployment = budget({"modelstack.io/deployment": "other", "team": "a"})
+    expressions = budget({})
+    expressions["spec"]["selector"] = {"matchExpressions": [{"key": "team", "operator": "Exists"}]}
+    everything = budget({})
+    everything["spec"]["selector"] = {}
+    no_selector = budget({})
+    del no_selector["spec"]["selector"]
+    budgets = subjects(same_pods, other_slot, other_deployment, expressions, everything)
+    budgets += subjects(no_selector)
+    candidates = SelectorIndex(budgets).candidates(labels)
+
+    selecting = [b for b in budgets if selects(b.spec("selector"), labels)]
+    assert all(any(c is b for c in candidates) for b in selecting)
+    assert len(selecting) == 3  # same_pods, expressions, everything
+    # Each is filed under its rarest pair (team=a is shared): the other deployment's
+    # budget is not offered for these pods.
+    assert not any(c is budgets[2] for c in candidates)
 
 
 def test_label_selector_expressions() -> None:

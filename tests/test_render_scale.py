@@ -15,10 +15,10 @@ from typing import Any
 import pulumi
 import pytest
 
+from components.collector import skip_full_garbage_collections
 from components.offline import render as render_module
 from components.offline.render import build_render
 from components.offline.runtime import ProgramRun, run_function
-from components.program import skip_full_garbage_collections
 from tests.conftest import ROOT, render_document
 
 NEVER = 2**31 - 1

@@ -9,29 +9,28 @@ from pathlib import Path
 
 import pulumi
 
-from components.offline.render import Render, project_root, render_stack, warn_leaks
+from components.commands.arguments import (
+    EXIT_BAD_INPUT,
+    EXIT_INVALID,
+    EXIT_OK,
+    add_stack_arguments,
+    stack_file_path,
+    stack_name,
+)
+from components.offline.render import Render, render_stack, warn_leaks
 from components.offline.stack_file import StackFileError, read_stack_file
 
-EXIT_OK = 0
-EXIT_INVALID = 1
-EXIT_BAD_INPUT = 2
-
-
-def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--stack", help="stack name: reads stacks/Pulumi.<stack>.yaml")
-    parser.add_argument("--stack-file", type=Path, help="any stack file (for review in CI)")
-
-
-def stack_file_path(args: argparse.Namespace) -> Path:
-    if args.stack_file is not None:
-        return args.stack_file
-    if args.stack is None:
-        raise StackFileError("give --stack NAME or --stack-file PATH")
-    return project_root() / "stacks" / f"Pulumi.{args.stack}.yaml"
-
-
-def stack_name(args: argparse.Namespace) -> str:
-    return args.stack or args.stack_file.stem.removeprefix("Pulumi.")
+# Subcommands import these from here; the Pulumi-free ones live in arguments.py.
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_INVALID",
+    "EXIT_OK",
+    "add_stack_arguments",
+    "load_render",
+    "render_file",
+    "stack_file_path",
+    "stack_name",
+]
 
 
 def load_render(args: argparse.Namespace) -> Render | None:

@@ -1,5 +1,10 @@
-"""`modelstack validate`: render, then check every object against the real schemas and the
-guardrail policies (the policy pack's, at the stack environment's enforcement levels)."""
+"""`modelstack validate`: render (or read a render directory), then check every object
+against the real schemas and the guardrail policies (the policy pack's, at the stack
+environment's enforcement levels).
+
+This module imports neither Pulumi nor the program: `validate --render-dir` never needs
+them, and their imports were 0.65 s of its 3 s budget at 500 deployments.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +12,18 @@ import argparse
 import sys
 from pathlib import Path
 
-from components.commands.common import (
+from components.commands.arguments import (
     EXIT_BAD_INPUT,
     EXIT_INVALID,
     EXIT_OK,
     add_stack_arguments,
-    load_render,
     stack_file_path,
 )
-from components.guardrails.offline import check_render, stack_environment
+from components.guardrails.enforcement import STRICTEST_ENVIRONMENT
+from components.guardrails.offline import check_render, render_environment, stack_environment
 from components.offline.crd_schemas import HOW_TO_GET_SCHEMAS, find_crd_schema_dir
+from components.offline.render_dir import RenderDirError, load_render_dir
+from components.offline.render_model import OUTPUTS_FILE, Render
 from components.offline.schema_validation import SchemaValidator
 
 KUBERNETES_VERSION = "1.33"
@@ -25,10 +32,16 @@ KUBERNETES_VERSION = "1.33"
 def register(subcommands: argparse._SubParsersAction) -> None:
     parser = subcommands.add_parser(
         "validate",
-        help="render and check every object against the Kubernetes and CRD schemas and the"
-        " guardrail policies",
+        help="render (or read a render directory) and check every object against the Kubernetes"
+        " and CRD schemas and the guardrail policies",
     )
     add_stack_arguments(parser)
+    parser.add_argument(
+        "--render-dir",
+        type=Path,
+        help="check this directory, as `modelstack render --out` wrote it, instead of rendering"
+        " (--stack/--stack-file then only name the environment)",
+    )
     parser.add_argument(
         "--crd-schemas",
         type=Path,
@@ -47,14 +60,17 @@ def run(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    render = load_render(args)
+    render = _render(args)
     if render is None:
+        return EXIT_BAD_INPUT
+    environment = _environment(args, render)
+    if environment is None:
         return EXIT_BAD_INPUT
     violations = validator.validate_all(render.objects)
     for violation in violations:
         print(violation)
     # The policy pack's guardrails, at the stack's environment's levels (components/guardrails).
-    policies = check_render(render, stack_environment(stack_file_path(args)))
+    policies = check_render(render, environment)
     print("\n".join(policies.lines()))
     if violations:
         if crd_dir is None:
@@ -66,3 +82,47 @@ def run(args: argparse.Namespace) -> int:
     source = f", CRDs from {crd_dir}" if crd_dir else ""
     print(f"{len(render.objects)} objects valid (Kubernetes {args.kubernetes_version}{source})")
     return EXIT_OK
+
+
+def _render(args: argparse.Namespace) -> Render | None:
+    """The render to check; on bad input print the error to stderr and return None."""
+    if args.render_dir is None:
+        # Imported here: rendering needs Pulumi and the program, a render directory neither.
+        from components.commands.common import load_render
+
+        return load_render(args)
+    try:
+        return load_render_dir(args.render_dir)
+    except RenderDirError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return None
+
+
+def _environment(args: argparse.Namespace, render: Render) -> str | None:
+    """Whose enforcement levels apply: the named stack file's environment, else the one the
+    render directory records, else the strictest. None (bad input) for a missing stack file."""
+    if args.render_dir is None:
+        return stack_environment(stack_file_path(args))
+    rendered = render_environment(render)
+    if args.stack is not None or args.stack_file is not None:
+        path = stack_file_path(args)
+        if not path.is_file():
+            # Rendering would have refused it; here nothing else would notice.
+            print(f"error: {path}: no such stack file", file=sys.stderr)
+            return None
+        environment = stack_environment(path)
+        if rendered is not None and rendered != environment:
+            print(
+                f"warning: {args.render_dir} was rendered for {rendered}; applying the levels"
+                f" of {environment} from {path}",
+                file=sys.stderr,
+            )
+        return environment
+    if rendered is not None:
+        return rendered
+    print(
+        f"note: {args.render_dir}/{OUTPUTS_FILE} names no environment: applying the strictest"
+        f" ({STRICTEST_ENVIRONMENT}); --stack or --stack-file names it",
+        file=sys.stderr,
+    )
+    return STRICTEST_ENVIRONMENT

@@ -6,23 +6,26 @@ from collections.abc import Sequence
 
 from components.guardrails.definitions import StackGuardrail
 from components.guardrails.pods import pod_labels
-from components.guardrails.scaling import autoscalers, deployments, stopped_on_purpose
+from components.guardrails.scaling import AutoscalerIndex, deployments, stopped_on_purpose
+from components.guardrails.selector_index import SelectorIndex
 from components.guardrails.selectors import selects
 from components.guardrails.subject import Subject, same_namespace, stack_deployment
 
 
 def check_disruption_budgets(subjects: Sequence[Subject]) -> list[tuple[Subject, str]]:
-    budgets = [s for s in subjects if s.is_kubernetes("PodDisruptionBudget", "policy")]
-    scalers = autoscalers(subjects)
+    # Both indexed once: scanning every budget and autoscaler per Deployment was quadratic.
+    budgets = SelectorIndex(
+        [s for s in subjects if s.is_kubernetes("PodDisruptionBudget", "policy")]
+    )
+    scalers = AutoscalerIndex(subjects)
     findings = []
     for deployment in deployments(subjects):
-        owners = [a for a in scalers if a.owns(deployment)]
-        if stopped_on_purpose(deployment, owners):
+        if stopped_on_purpose(deployment, scalers.owners_of(deployment)):
             continue
         labels = pod_labels(deployment)
         covered = any(
             same_namespace(budget, deployment) and selects(budget.spec("selector"), labels)
-            for budget in budgets
+            for budget in budgets.candidates(labels)
         )
         if not covered:
             findings.append(

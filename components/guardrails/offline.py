@@ -21,10 +21,12 @@ from components.guardrails.enforcement import (
 )
 from components.guardrails.registry import GUARDRAILS
 from components.guardrails.subject import ResourceOptions, Subject
-from components.offline.render import Render
+from components.offline.render_model import Render
 from components.offline.stack_file import StackFileError, read_stack_file
 
 ENVIRONMENT_KEY = "modelstack:environment"
+# The program exports its environment as a stack output (components/program.py).
+ENVIRONMENT_OUTPUT = "environment"
 
 
 @dataclass(frozen=True)
@@ -138,3 +140,10 @@ def stack_environment(stack_file: Path) -> str:
         return STRICTEST_ENVIRONMENT
     environment = values.get(ENVIRONMENT_KEY, STRICTEST_ENVIRONMENT)
     return environment if environment in environments() else STRICTEST_ENVIRONMENT
+
+
+def render_environment(render: Render) -> str | None:
+    """The environment a render was made for, from its stack outputs; None when they do not
+    name a known one (a render from before the output, or a hand-made directory)."""
+    environment = render.outputs.get(ENVIRONMENT_OUTPUT)
+    return environment if environment in environments() else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from components.guardrails.definitions import StackGuardrail
-from components.guardrails.scaling import autoscalers, deployments, stopped_on_purpose
+from components.guardrails.scaling import AutoscalerIndex, deployments, stopped_on_purpose
 from components.guardrails.subject import Subject, stack_deployment
 from components.guardrails.wire import as_int
 
@@ -13,10 +13,10 @@ MIN_REPLICAS = 2
 
 
 def check_replicas(subjects: Sequence[Subject]) -> list[tuple[Subject, str]]:
-    scalers = autoscalers(subjects)
+    scalers = AutoscalerIndex(subjects)
     findings = []
     for deployment in deployments(subjects):
-        owners = [a for a in scalers if a.owns(deployment)]
+        owners = scalers.owners_of(deployment)
         if stopped_on_purpose(deployment, owners):
             continue
         where = stack_deployment(deployment)

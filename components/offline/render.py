@@ -15,12 +15,21 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from components.offline.render_model import (
+    CHECKS_DIR,
+    DOCKER_DIR,
+    KUBERNETES_DIR,
+    OUTPUTS_FILE,
+    RESOURCES_FILE,
+    Render,
+    object_file_name,
+    project_root,
+)
 from components.offline.runtime import (
     ProgramRun,
     RecordedResource,
@@ -33,34 +42,9 @@ from components.stack_config import STACK_FILE_ENV
 
 PROJECT = "modelstack"
 REDACTED = "[secret]"
-KUBERNETES_DIR = "kubernetes"
-DOCKER_DIR = "docker"
-CHECKS_DIR = "checks"
 _DYNAMIC_TYPE = "pulumi-python:dynamic:Resource"
 # Inputs of a dynamic resource that carry the pickled provider, not desired state.
 _DYNAMIC_INTERNALS = ("__provider",)
-RESOURCES_FILE = "resources.json"
-OUTPUTS_FILE = "outputs.json"
-
-
-@dataclass(frozen=True)
-class Render:
-    # Kubernetes objects, as the API server would receive them.
-    objects: list[dict[str, Any]]
-    resources: list[dict[str, Any]]
-    outputs: dict[str, Any]
-    # Objects where a placeholder showed up outside a Pulumi secret (a leak in the program).
-    leaks: list[str]
-    # Other resources' inputs, by file: docker/<type>-<name>.yaml, checks/<name>.yaml.
-    other_files: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def object_files(self) -> dict[str, dict[str, Any]]:
-        files = {f"{KUBERNETES_DIR}/{object_file_name(obj)}": obj for obj in self.objects}
-        return {**files, **self.other_files}
-
-
-def project_root() -> Path:
-    return Path(__file__).resolve().parents[2]
 
 
 def render_stack(config: StackConfig, root: Path | None = None) -> Render:
@@ -162,10 +146,6 @@ _Dumper.add_representer(str, _represent_text)
 
 def to_yaml(obj: dict[str, Any]) -> str:
     return yaml.dump(obj, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=100)
-
-
-def object_file_name(obj: dict[str, Any]) -> str:
-    return f"{obj['kind'].lower()}-{obj['metadata']['name']}.yaml"
 
 
 def resource_id(resource: RecordedResource) -> str:

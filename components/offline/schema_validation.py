@@ -470,7 +470,11 @@ def _compile_node(
         if not all(name in _TYPE_TESTS for name in names):
             raise _Unsupported(f"type {names!r}")
         tests = [_TYPE_TESTS[name] for name in names]
-        checks.append(lambda value: any(test(value) for test in tests))
+        if len(tests) == 1:
+            # Most nodes name one type: its test itself, not a generator around it.
+            checks.append(tests[0])
+        else:
+            checks.append(lambda value: any(test(value) for test in tests))
     object_keywords = ("properties", "patternProperties", "additionalProperties", "required")
     if any(keyword in node for keyword in object_keywords):
         checks.append(_compile_object(node, sub))
@@ -503,6 +507,10 @@ def _compile_node(
         return _always
     if len(checks) == 1:
         return checks[0]
+    if len(checks) == 2:
+        # The common pair (a type and its properties) without a generator per value.
+        first, second = checks
+        return lambda value: first(value) and second(value)
     return lambda value: all(check(value) for check in checks)
 
 
