@@ -20,6 +20,7 @@ ALLOWED_ACTIONS = {
     "actions/checkout@v4",
     "actions/setup-python@v5",
     "actions/github-script@v7",
+    "actions/upload-artifact@v4",
     "pulumi/actions@v6",
 }
 # pulumi/actions v6 inputs as its README documents them (only those used here need be listed).
@@ -114,9 +115,14 @@ def test_the_validate_job_runs_the_offline_checks_on_every_stack(review: dict[st
     script = run_text(validate)
     for command in ("make setup", "make crd-schemas"):
         assert command in script
+    # Rendered once; the same files are validated and kept for reviewers.
+    assert '.venv/bin/modelstack render --stack "$stack" --out "build/render/$stack"' in script
     assert (
-        '.venv/bin/modelstack validate --stack "$stack" --crd-schemas build/crd-schemas' in script
+        '.venv/bin/modelstack validate --stack "$stack" --render-dir "build/render/$stack"'
+        in script
     )
+    assert "--crd-schemas build/crd-schemas" in script
+    assert "actions/upload-artifact@v4" in uses
     assert '--against "origin/$BASE_REF"' in script and "--format markdown" in script
     assert review["env"]["STACKS"].split() == list(STACK_NAMES)
     assert "actions/github-script@v7" in uses  # the diff as a pull request comment
