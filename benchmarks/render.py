@@ -14,7 +14,8 @@ autoscaling, and measures, each run in a fresh Python process after its imports:
 
 It prints seconds, cost per object, peak memory per object above the process's memory
 after imports, the ratios the targets are stated in, and the time of the whole
-`modelstack validate` command over the largest render. It asserts only that every tool
+`modelstack validate` command over the largest stack: of its render directory
+(`--render-dir`) and from the stack file (rendering first). It asserts only that every tool
 produced the same objects; the figures are for reading, not for a test.
 """
 
