@@ -135,3 +135,27 @@ def test_stack_traces_are_not_captured_during_a_run_and_restored_after(tmp_path:
     run = _run(_program(tmp_path, extra=extra))
     assert run.outputs["frames"] == 0
     assert sdk_resource._get_stack_trace is captured
+
+
+def test_a_resource_looked_up_by_urn_reads_the_state_it_registered(tmp_path: Path) -> None:
+    # Registrations keep their inputs on the wire; a lookup (`getResource`, how the SDK
+    # rehydrates a resource from its URN) decodes them then. The lookup waits for the URN,
+    # that is for the registration's answer.
+    extra = (
+        "\nlooked = k8s.core.v1.ConfigMap('looked', metadata={'name': 'looked'},\n"
+        "    data={'answer': '42'})\n"
+        "found = looked.urn.apply(lambda urn: k8s.core.v1.ConfigMap(\n"
+        "    'found', opts=pulumi.ResourceOptions(urn=urn)).data)\n"
+        'pulumi.export("found_data", found)\n'
+    )
+    run = _run(_program(tmp_path, extra=extra))
+    assert run.outputs["found_data"] == {"answer": "42"}
+
+
+def test_recorded_inputs_decode_from_the_wire_on_each_use(tmp_path: Path) -> None:
+    run = _run(_program(tmp_path))
+    settings = next(r for r in run.resources if r.name == "settings")
+    assert settings.decoded_inputs is None
+    first = settings.inputs
+    first["data"]["replicas"] = "changed"
+    assert settings.inputs["data"]["replicas"] == "2"  # a fresh decoding, not a shared dict

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from google.protobuf import struct_pb2
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, rpc, settings, stack
 from pulumi.runtime import resource as sdk_resource
@@ -41,12 +42,28 @@ class RecordedResource:
     parent: str
     custom: bool
     provider: str
-    inputs: dict[str, Any]
     protect: bool
     retain_on_delete: bool
     delete_before_replace: bool
     dependencies: tuple[str, ...]
     custom_timeouts: dict[str, str]
+    # The inputs as the request carried them (a serialized protobuf Struct), decoded on use:
+    # kept for every resource while the program runs, at a fifth of the decoded values' size.
+    wire_inputs: bytes
+    # Inputs the monitor had to decode as they came (unknowns kept, references constructed).
+    decoded_inputs: dict[str, Any] | None = None
+
+    @property
+    def inputs(self) -> dict[str, Any]:
+        if self.decoded_inputs is not None:
+            return self.decoded_inputs
+        return decode_struct(self.wire_inputs)
+
+
+def decode_struct(wire: bytes) -> dict[str, Any]:
+    struct = struct_pb2.Struct()
+    struct.ParseFromString(wire)
+    return rpc.deserialize_properties(struct)
 
 
 @dataclass
@@ -86,6 +103,11 @@ class _Mocks(mocks.Mocks):
 _STATE_BEYOND_INPUTS = ("docker:index/remoteImage:RemoteImage", "docker:index/container:Container")
 
 
+# The state MockMonitor keeps for a resource until a lookup decodes it (`Invoke`).
+_NOT_DECODED: dict[str, Any] = {}
+_GET_RESOURCE = "pulumi:pulumi:getResource"
+
+
 def mock_id(name: str) -> str:
     """The ID the mock engine gives a resource: stable, so renders compare."""
     return f"{name}-id"
@@ -97,13 +119,14 @@ class _RecordingMonitor(mocks.MockMonitor):
         super().__init__(self._mocks)
         self.run = run
         self._lock = threading.Lock()
-        self._urns: set[str] = set()
+        self._records: dict[str, RecordedResource] = {}
         self.duplicates: list[str] = []
 
     def RegisterResource(self, request: Any) -> Any:
         if request.type == STACK_TYPE:
             return super().RegisterResource(request)
-        response, inputs = self._register(request)
+        wire = request.object.SerializeToString()
+        response, decoded = self._register(request, wire)
         urn = response.urn
         timeouts = request.customTimeouts
         record = RecordedResource(
@@ -113,7 +136,6 @@ class _RecordingMonitor(mocks.MockMonitor):
             parent=request.parent,
             custom=bool(request.custom),
             provider=request.provider,
-            inputs=inputs,
             protect=bool(request.protect),
             retain_on_delete=bool(request.retainOnDelete),
             delete_before_replace=bool(request.deleteBeforeReplace),
@@ -127,37 +149,48 @@ class _RecordingMonitor(mocks.MockMonitor):
                 )
                 if value
             },
+            wire_inputs=wire,
+            decoded_inputs=decoded,
         )
         with self._lock:
             # The mock accepts duplicates; the real engine rejects them ("Duplicate resource URN").
-            if urn in self._urns:
+            if urn in self._records:
                 self.duplicates.append(urn)
-            self._urns.add(urn)
+            self._records[urn] = record
             self.run.resources.append(record)
         return response
 
-    def _register(self, request: Any) -> tuple[Any, dict[str, Any]]:
-        """The engine's answer, and the inputs to record, decoded once.
+    def _register(self, request: Any, wire: bytes) -> tuple[Any, dict[str, Any] | None]:
+        """The engine's answer, and the inputs if they had to be decoded now.
 
         Most resources' state is exactly their inputs, already on the wire in the request:
-        echo that Struct instead of decoding it and encoding it again (MockMonitor's way,
-        a quarter of the work of a registration). Unknowns and resource references take
-        MockMonitor's way: its decoding drops unknowns and constructs references, so the
-        record decodes them again, keeping unknowns.
+        answer with that Struct, decoding nothing (MockMonitor decodes it and encodes it
+        again: a quarter of the work of a registration); the state MockMonitor keeps is
+        decoded only if a lookup asks for it (`Invoke`). Unknowns and resource references
+        take MockMonitor's way: its decoding drops unknowns and constructs references, so
+        the record decodes them again, keeping unknowns.
         """
-        wire = request.object.SerializeToString()
         if any(marker in wire for marker in _DECODE_AGAIN):
             response = super().RegisterResource(request)
             return response, rpc.deserialize_properties(request.object, keep_unknowns=True)
         if request.type in _STATE_BEYOND_INPUTS:
             # The record shares the inputs MockMonitor decoded for the state it keeps.
             return super().RegisterResource(request), self._mocks.decoded.inputs
-        inputs = rpc.deserialize_properties(request.object)
         urn = self.make_urn(request.parent, request.type, request.name)
         id_ = mock_id(request.name)
-        self.resources[urn] = mocks.MockMonitor.ResourceRegistration(urn, id_, inputs)
+        self.resources[urn] = mocks.MockMonitor.ResourceRegistration(urn, id_, _NOT_DECODED)
         response = resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=request.object)
-        return response, inputs
+        return response, None
+
+    def Invoke(self, request: Any) -> Any:
+        if request.tok == _GET_RESOURCE:
+            # Rehydrating a resource from its URN reads the state MockMonitor keeps.
+            urn = rpc.deserialize_properties(request.args).get("urn")
+            registration = self.resources.get(urn)
+            if registration is not None and registration.state is _NOT_DECODED:
+                state = self._records[urn].inputs
+                self.resources[urn] = registration._replace(state=state)
+        return super().Invoke(request)
 
     def thread_loops(self) -> list[asyncio.AbstractEventLoop]:
         return [loop for loop in self._mocks.thread_loops if not loop.is_running()]
