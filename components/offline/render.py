@@ -38,10 +38,10 @@ from components.offline.runtime import (
     run_program,
 )
 from components.offline.stack_file import StackConfig
+from components.offline.wire_values import REDACTED, NotPlainWire, WireReader
 from components.stack_config import STACK_FILE_ENV
 
 PROJECT = "modelstack"
-REDACTED = "[secret]"
 _DYNAMIC_TYPE = "pulumi-python:dynamic:Resource"
 # Inputs of a dynamic resource that carry the pickled provider, not desired state.
 _DYNAMIC_INTERNALS = ("__provider",)
@@ -68,23 +68,23 @@ def build_render(run: ProgramRun, placeholders: tuple[str, ...]) -> Render:
     leaks: list[str] = []
     objects = []
     other_files: dict[str, dict[str, Any]] = {}
+    reader = WireReader(placeholders)
     for resource in run.resources:
         directory = _directory_of(resource)
         if directory is None:
             continue
-        inputs = {k: v for k, v in resource.inputs.items() if k not in _DYNAMIC_INTERNALS}
-        body, leaked = _scrub(_normalize(inputs), placeholders)
+        body, leaked = _rendered_inputs(resource, reader, placeholders)
         if leaked:
             leaks.append(ids[resource.urn])
         if directory == KUBERNETES_DIR:
-            objects.append(_ordered(body))
+            objects.append(_head_first(body))
         else:
             kind = resource.type.rsplit(":", 1)[-1].lower()
             stem = resource.name if directory == CHECKS_DIR else f"{kind}-{resource.name}"
             other_files[f"{directory}/{stem}.yaml"] = {
                 "type": resource.type,
                 "name": resource.name,
-                "inputs": _sorted(body),
+                "inputs": body,
             }
     objects.sort(key=object_file_name)
     resources = sorted(
@@ -100,6 +100,25 @@ def build_render(run: ProgramRun, placeholders: tuple[str, ...]) -> Render:
         leaks=leaks,
         other_files=dict(sorted(other_files.items())),
     )
+
+
+def _rendered_inputs(
+    resource: RecordedResource, reader: WireReader, placeholders: tuple[str, ...]
+) -> tuple[dict[str, Any], bool]:
+    """The inputs as the render shows them (keys sorted, integral numbers as ints, secrets
+    and placeholders redacted), and whether a placeholder showed outside a secret.
+
+    Read straight from the wire where the monitor left them encoded (wire_values.py);
+    decoded by the SDK otherwise (unknowns, references, assets).
+    """
+    if resource.decoded_inputs is None:
+        try:
+            return reader.read(resource.wire_inputs, skip=_DYNAMIC_INTERNALS), reader.leaked
+        except NotPlainWire:
+            pass
+    inputs = {k: v for k, v in resource.inputs.items() if k not in _DYNAMIC_INTERNALS}
+    body, leaked = _scrub(_normalize(inputs), placeholders)
+    return _sorted(body), leaked
 
 
 def _directory_of(resource: RecordedResource) -> str | None:
@@ -219,11 +238,11 @@ def _redact_leaves(value: Any) -> Any:
     return REDACTED
 
 
-def _ordered(body: dict[str, Any]) -> dict[str, Any]:
-    """apiVersion, kind, metadata first, the way people read manifests; keys sorted below."""
+def _head_first(body: dict[str, Any]) -> dict[str, Any]:
+    """apiVersion, kind, metadata first, the way people read manifests; the rest sorted."""
     head = [key for key in ("apiVersion", "kind", "metadata") if key in body]
     rest = sorted(key for key in body if key not in head)
-    return {key: _sorted(body[key]) for key in [*head, *rest]}
+    return {key: body[key] for key in [*head, *rest]}
 
 
 def _sorted(value: Any) -> Any:
