@@ -56,10 +56,9 @@ class WireReader:
             return int(number) if number.is_integer() else number
         if kind == "struct_value":
             fields = value.struct_value.fields
-            if _SIGNATURE in fields:
-                if fields[_SIGNATURE].string_value != _SECRET:
-                    raise NotPlainWire
-                return _redacted(fields["value"])
+            secret = _secret_value(fields)
+            if secret is not None:
+                return _redacted(secret)
             return {key: self._value(fields[key]) for key in sorted(fields)}
         if kind == "list_value":
             return [self._value(item) for item in value.list_value.values]
@@ -74,11 +73,19 @@ def _redacted(value: struct_pb2.Value) -> Any:
     kind = value.WhichOneof("kind")
     if kind == "struct_value":
         fields = value.struct_value.fields
-        if _SIGNATURE in fields:
-            if fields[_SIGNATURE].string_value != _SECRET:
-                raise NotPlainWire
-            return _redacted(fields["value"])
+        secret = _secret_value(fields)
+        if secret is not None:
+            return _redacted(secret)
         return {key: _redacted(fields[key]) for key in sorted(fields)}
     if kind == "list_value":
         return [_redacted(item) for item in value.list_value.values]
     return REDACTED
+
+
+def _secret_value(fields: Any) -> struct_pb2.Value | None:
+    """The value a secret wraps, None for a plain map; NotPlainWire for other signatures."""
+    if _SIGNATURE not in fields:
+        return None
+    if fields[_SIGNATURE].string_value != _SECRET:
+        raise NotPlainWire
+    return fields["value"]
