@@ -925,8 +925,10 @@ def deployment_status(slots: Sequence[SlotReport]) -> DeploymentStatus:
     return min(running, key=_PROGRESS.index)
 
 
-def derive_deployment(expected: ExpectedDeployment, index: _Index) -> DeploymentReport:
-    slots = tuple(derive_slot(expected, slot, index) for slot in expected.slots)
+def deployment_report(
+    expected: ExpectedDeployment, slots: tuple[SlotReport, ...]
+) -> DeploymentReport:
+    """A deployment's report from its slots' (both targets)."""
     return DeploymentReport(
         name=expected.name,
         status=deployment_status(slots),
@@ -937,33 +939,37 @@ def derive_deployment(expected: ExpectedDeployment, index: _Index) -> Deployment
     )
 
 
-def unmanaged_deployments(
-    expectation: StackExpectation, snapshot: ClusterSnapshot
-) -> tuple[str, ...]:
-    """Deployments with objects left in the namespace (e.g. a retained cache) but not declared."""
+def stack_report(
+    expectation: StackExpectation,
+    deployments: tuple[DeploymentReport, ...],
+    labelled: Iterable[str | None],
+) -> StackReport:
+    """The stack's report (both targets). `labelled`: the deployment label of everything found
+    under the stack's namespace; those it no longer declares are reported as unmanaged."""
     declared = {deployment.name for deployment in expectation.deployments}
-    found = set()
-    for objects in (
-        snapshot.deployments,
-        snapshot.pods,
-        snapshot.jobs,
-        snapshot.services,
-        snapshot.claims,
-    ):
-        for obj in objects:
-            name = _labels(obj).get(DEPLOYMENT)
-            if name and name not in declared:
-                found.add(name)
-    return tuple(sorted(found))
-
-
-def derive_stack(expectation: StackExpectation, snapshot: ClusterSnapshot) -> StackReport:
-    index = _Index(snapshot)
     return StackReport(
         stack=expectation.stack,
         target=expectation.target,
         namespace=expectation.namespace,
         context=expectation.context,
-        deployments=tuple(derive_deployment(d, index) for d in expectation.deployments),
-        unmanaged=unmanaged_deployments(expectation, snapshot),
+        deployments=deployments,
+        unmanaged=tuple(sorted({name for name in labelled if name and name not in declared})),
     )
+
+
+def derive_stack(expectation: StackExpectation, snapshot: ClusterSnapshot) -> StackReport:
+    index = _Index(snapshot)
+    deployments = tuple(
+        deployment_report(d, tuple(derive_slot(d, slot, index) for slot in d.slots))
+        for d in expectation.deployments
+    )
+    # Objects left in the namespace (e.g. a retained cache) of deployments no longer declared.
+    left = (
+        snapshot.deployments,
+        snapshot.pods,
+        snapshot.jobs,
+        snapshot.services,
+        snapshot.claims,
+    )
+    labelled = (_labels(obj).get(DEPLOYMENT) for objects in left for obj in objects)
+    return stack_report(expectation, deployments, labelled)

@@ -25,13 +25,13 @@ from components.status.derive import (
     MESSAGE_LIMIT,
     classify_engine_log,
     classify_loader_log,
-    deployment_status,
+    deployment_report,
     ready_condition,
+    stack_report,
 )
 from components.status.model import (
     Condition,
     ConditionType,
-    DeploymentReport,
     DeploymentStatus,
     ErrorCode,
     ExpectedDeployment,
@@ -605,38 +605,12 @@ def _each_cause_once(problems: tuple[Problem, ...]) -> tuple[Problem, ...]:
     return tuple(kept.values())
 
 
-def derive_deployment(expected: ExpectedDeployment, containers: _Containers) -> DeploymentReport:
-    slots = tuple(derive_slot(expected, slot, containers) for slot in expected.slots)
-    return DeploymentReport(
-        name=expected.name,
-        status=deployment_status(slots),
-        endpoint=expected.endpoint,
-        serving_slot=expected.serving_slot,
-        hardware=expected.hardware,
-        slots=slots,
-    )
-
-
-def unmanaged_deployments(
-    expectation: StackExpectation, containers: _Containers
-) -> tuple[str, ...]:
-    """Deployments with containers left under the stack's namespace that it no longer declares."""
-    declared = {deployment.name for deployment in expectation.deployments}
-    found = {
-        name
-        for container in containers.by_name.values()
-        if (name := _labels(container).get(DEPLOYMENT)) and name not in declared
-    }
-    return tuple(sorted(found))
-
-
 def derive_docker_stack(expectation: StackExpectation, snapshot: DockerSnapshot) -> StackReport:
     containers = _Containers(expectation.namespace, snapshot)
-    return StackReport(
-        stack=expectation.stack,
-        target=expectation.target,
-        namespace=expectation.namespace,
-        context=expectation.context,
-        deployments=tuple(derive_deployment(d, containers) for d in expectation.deployments),
-        unmanaged=unmanaged_deployments(expectation, containers),
+    deployments = tuple(
+        deployment_report(d, tuple(derive_slot(d, slot, containers) for slot in d.slots))
+        for d in expectation.deployments
     )
+    # Containers left under the stack's namespace of deployments it no longer declares.
+    labelled = (_labels(container).get(DEPLOYMENT) for container in containers.by_name.values())
+    return stack_report(expectation, deployments, labelled)
