@@ -1,4 +1,4 @@
-"""What every subcommand shares: exit codes, stack arguments, loading a render."""
+"""Loading a render for a subcommand (exit codes and stack arguments: arguments.py)."""
 
 from __future__ import annotations
 
@@ -9,28 +9,9 @@ from pathlib import Path
 
 import pulumi
 
-from components.commands.arguments import (
-    EXIT_BAD_INPUT,
-    EXIT_INVALID,
-    EXIT_OK,
-    add_stack_arguments,
-    stack_file_path,
-    stack_name,
-)
+from components.commands.arguments import stack_file_path
 from components.offline.render import Render, render_stack, warn_leaks
 from components.offline.stack_file import StackFileError, read_stack_file
-
-# Subcommands import these from here; the Pulumi-free ones live in arguments.py.
-__all__ = [
-    "EXIT_BAD_INPUT",
-    "EXIT_INVALID",
-    "EXIT_OK",
-    "add_stack_arguments",
-    "load_render",
-    "render_file",
-    "stack_file_path",
-    "stack_name",
-]
 
 
 def load_render(args: argparse.Namespace) -> Render | None:

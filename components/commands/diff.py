@@ -13,13 +13,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from components.commands.common import (
+from components.commands.arguments import (
     EXIT_BAD_INPUT,
     add_stack_arguments,
-    render_file,
     stack_file_path,
     stack_name,
 )
+from components.commands.common import render_file
 from components.offline.render import Render
 from components.offline.stack_file import StackFileError
 from components.review.compare import compare

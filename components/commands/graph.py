@@ -6,13 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from components.commands.common import (
+from components.commands.arguments import (
     EXIT_BAD_INPUT,
     EXIT_OK,
     add_stack_arguments,
-    load_render,
     stack_name,
 )
+from components.commands.common import load_render
 from components.review.mermaid import render_mermaid
 from components.review.svg_picture import render_svg
 from components.review.topology import build_topology

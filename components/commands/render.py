@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from components.commands.common import (
+from components.commands.arguments import (
     EXIT_BAD_INPUT,
     EXIT_OK,
     add_stack_arguments,
-    load_render,
     stack_name,
 )
+from components.commands.common import load_render
 from components.offline.render import write_render
 
 

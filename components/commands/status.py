@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any, Protocol, TextIO
 
-from components.commands.common import (
+from components.commands.arguments import (
     EXIT_BAD_INPUT,
     EXIT_INVALID,
     EXIT_OK,

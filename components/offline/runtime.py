@@ -28,6 +28,8 @@ from pulumi.runtime import resource as sdk_resource
 from pulumi.runtime.proto import resource_pb2, source_pb2
 
 STACK_TYPE = "pulumi:pulumi:Stack"
+_REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
+_CONTAINER = "docker:index/container:Container"
 # Wire markers of an unknown value and of a resource reference (see `_RecordingMonitor._register`).
 _DECODE_AGAIN = (rpc.UNKNOWN.encode(), rpc._special_resource_sig.encode())
 # The collector's settings from before the outermost `collector_restored`.
@@ -57,10 +59,10 @@ class RecordedResource:
     def inputs(self) -> dict[str, Any]:
         if self.decoded_inputs is not None:
             return self.decoded_inputs
-        return decode_struct(self.wire_inputs)
+        return _decode_struct(self.wire_inputs)
 
 
-def decode_struct(wire: bytes) -> dict[str, Any]:
+def _decode_struct(wire: bytes) -> dict[str, Any]:
     struct = struct_pb2.Struct()
     struct.ParseFromString(wire)
     return rpc.deserialize_properties(struct)
@@ -87,10 +89,10 @@ class _Mocks(mocks.Mocks):
         self.thread_loops.add(asyncio.get_event_loop())
         self.decoded.inputs = args.inputs
         state = dict(args.inputs)
-        if args.typ == "docker:index/remoteImage:RemoteImage":
+        if args.typ == _REMOTE_IMAGE:
             # Containers take `image_id`; the render shows the reference it stands for.
             state["imageId"] = args.inputs.get("name")
-        if args.typ == "docker:index/container:Container" and args.inputs.get("attach"):
+        if args.typ == _CONTAINER and args.inputs.get("attach"):
             state["exitCode"] = 0
         return mock_id(args.name), state
 
@@ -100,7 +102,7 @@ class _Mocks(mocks.Mocks):
 
 
 # Types whose mock state is more than their inputs (see `_Mocks.new_resource`).
-_STATE_BEYOND_INPUTS = ("docker:index/remoteImage:RemoteImage", "docker:index/container:Container")
+_STATE_BEYOND_INPUTS = (_REMOTE_IMAGE, _CONTAINER)
 
 
 # The state MockMonitor keeps for a resource until a lookup decodes it (`Invoke`).
