@@ -4,7 +4,8 @@ VENV := .venv
 UV_VERSION := 0.13.9
 CRD_SCHEMAS ?= ../shared/schemas/crds
 
-.PHONY: setup test lint lock render validate policies crd-schemas dev-up bench clean
+.PHONY: setup test lint lock render validate policies crd-schemas dev-up bench clean \
+	e2e e2e-tools e2e-cluster e2e-docker e2e-stack bench-e2e
 
 setup: $(VENV)/.synced
 
@@ -18,8 +19,31 @@ $(VENV)/.synced: pyproject.toml uv.lock
 dev-up:
 	bash scripts/dev-up.sh
 
+# The fast suite: everything but the real-engine suites below.
 test: setup
-	$(VENV)/bin/python -m pytest -q
+	$(VENV)/bin/python -m pytest -q -m "not e2e and not e2e_docker"
+
+# Real-engine suites: the real Pulumi CLI, language host and pulumi-kubernetes provider
+# against a real kube-apiserver with KWOK nodes (e2e-cluster), and a real Docker Engine
+# (e2e-docker). Binaries are built from the Go modules pinned in tools/go/ into build/e2e-tools.
+E2E_TOOLS := build/e2e-tools/bin
+e2e: e2e-cluster e2e-docker
+
+e2e-tools:
+	bash tools/build.sh $(E2E_TOOLS)
+
+e2e-cluster: setup e2e-tools
+	MODELSTACK_E2E_TOOLS=$(abspath $(E2E_TOOLS)) $(VENV)/bin/python -m pytest -q -m e2e tests/e2e
+
+# A user's own stack file through preview, up, a second preview and destroy on a local
+# cluster whose KWOK nodes satisfy its placement: make e2e-stack STACK_FILE=stacks/Pulumi.prod.yaml
+e2e-stack: setup e2e-tools
+	@test -n "$(STACK_FILE)" || { echo "usage: make e2e-stack STACK_FILE=path/to/Pulumi.<stack>.yaml" >&2; exit 2; }
+	MODELSTACK_E2E_TOOLS=$(abspath $(E2E_TOOLS)) $(VENV)/bin/python -m tests.e2e.stack_run "$(STACK_FILE)"
+
+# Real engine against the offline render, in the same run: make bench-e2e
+bench-e2e: setup e2e-tools
+	MODELSTACK_E2E_TOOLS=$(abspath $(E2E_TOOLS)) $(VENV)/bin/python benchmarks/real_engine.py
 
 lint: setup
 	$(VENV)/bin/ruff check .
