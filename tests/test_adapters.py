@@ -45,9 +45,9 @@ def test_vllm_loads_adapters_that_loaders_fetched(tmp_path: Path, schema_validat
     assert len(jobs) == 3
     assert "download acme/llama-3.1-8b-sql-lora --revision v3" in scripts
     assert "aws s3 sync s3://adapters/legal-lora" in scripts
-    wait = pod["initContainers"][0]["command"][2]
-    assert "/model-cache/hf/acme/llama-3.1-8b-sql-lora/v3/.modelstack-complete" in wait
-    assert "/model-cache/s3/adapters/legal-lora/.modelstack-complete" in wait
+    markers = pod["initContainers"][0]["command"][4:]
+    assert "/model-cache/hf/acme/llama-3.1-8b-sql-lora/v3/.modelstack-complete" in markers
+    assert "/model-cache/s3/adapters/legal-lora/.modelstack-complete" in markers
     depends_on = find_resource(render, "kubernetes:apps/v1:Deployment", "llama-chat")["dependsOn"]
     assert len([d for d in depends_on if d.startswith("kubernetes:batch/v1:Job::")]) == 3
     assert schema_validator.validate_all(render.objects) == []

@@ -148,7 +148,7 @@ def test_engines_start_only_after_the_job_that_fills_their_cache(
         assert f"--local-dir {model_dir}" in script
         # The pod itself also waits for the loader's completion marker.
         init = deployment["spec"]["template"]["spec"]["initContainers"][0]
-        assert f"{model_dir}/.modelstack-complete" in init["command"][2]
+        assert f"{model_dir}/.modelstack-complete" in init["command"][4:]
 
 
 def test_cache_is_retained_everywhere_and_protected_in_prod(

@@ -15,6 +15,12 @@ PORT_NAME = "http"
 CACHE_VOLUME = "model-cache"
 # A tiny image to hold pods until the cache holds the whole model, whoever filled it.
 WAIT_IMAGE = "busybox:1.37.0"
+# Waits for every marker path given as an argument; a constant, so `sh -n` checks it once.
+WAIT_SCRIPT = (
+    'for marker in "$@"; do'
+    ' until [ -f "$marker" ]; do printf \'waiting for %s\\n\' "$marker"; sleep 10; done;'
+    " done"
+)
 # Endpoints controllers need a moment to drop a terminating pod: keep serving meanwhile.
 PRE_STOP_SLEEP_SECONDS = 15
 TERMINATION_GRACE_SECONDS = 60
@@ -163,15 +169,13 @@ def cache_markers(deployment: DeploymentPlan, slot: SlotPlan) -> list[str]:
 
 
 def _wait_for_model(markers: list[str]) -> dict[str, Any]:
-    wait = "; ".join(
-        f'until [ -f "{marker}" ]; do echo "waiting for {marker}"; sleep 10; done'
-        for marker in markers
-    )
     return {
         "name": "wait-for-model",
         "image": WAIT_IMAGE,
         "imagePullPolicy": "IfNotPresent",
-        "command": ["sh", "-c", wait],
+        # The markers are argv, never script text: nothing from the stack file reaches the
+        # shell's parser. "$0" is only the name the shell reports itself under.
+        "command": ["sh", "-c", WAIT_SCRIPT, "wait-for-model", *markers],
         "resources": {
             "requests": {"cpu": "10m", "memory": "16Mi"},
             "limits": {"cpu": "100m", "memory": "32Mi"},
