@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from components.plan import DeploymentPlan, SlotPlan, StackPlan
+from components.plan import DeploymentPlan, StackPlan
 from components.templating import render_text
 
 # The load balancer's own liveness endpoint (not routed to any engine).
@@ -22,13 +22,8 @@ CONTAINER_CONFIG_DIR = "/etc/nginx/modelstack"
 CONFIG_FILE = "nginx.conf"
 # Idle connections kept open to each upstream: saves a TCP handshake per request.
 UPSTREAM_KEEPALIVE = 32
-_DIRECTIVES = {
-    "round_robin": None,
-    "weighted": None,
-    "failover": None,
-    "least_connections": "least_conn",
-    "ip_hash": "ip_hash",
-}
+# The traffic plan's balancing -> nginx's directive (round robin is nginx's default).
+_DIRECTIVES = {"round_robin": None, "least_connections": "least_conn", "ip_hash": "ip_hash"}
 
 
 @dataclass(frozen=True)
@@ -89,28 +84,27 @@ def _by_hosts(routes: tuple[GatewayRoute, ...]) -> list[tuple[tuple[str, ...], l
 
 
 def route_for(deployment: DeploymentPlan, addresses: dict[str, list[str]]) -> GatewayRoute:
-    """The deployment's route: `addresses` maps each workload name to its servers' host:port."""
+    """The deployment's route: `addresses` maps each workload name to its servers' host:port.
+
+    The traffic plan decided the backends, their weights and backups: this only translates.
+    """
+    traffic, route = deployment.traffic, deployment.route
+    assert traffic is not None and route is not None, "the docker target always routes"
     balancer = deployment.load_balancer
-    algorithm = "ip_hash" if balancer.stickiness else balancer.algorithm
-    serving = [slot for slot in deployment.slots if slot.serving and slot.replicas > 0]
-    lowest_priority = min((slot.priority for slot in serving), default=0)
-    servers = []
-    for slot in serving:
-        weight = _server_weight(deployment, slot, serving)
-        backup = balancer.algorithm == "failover" and slot.priority > lowest_priority
-        servers += [
-            UpstreamServer(address, weight, backup) for address in addresses[slot.workload_name]
-        ]
-    assert deployment.route is not None, "the docker target always routes"
+    servers = tuple(
+        UpstreamServer(address, backend.weight, backend.fallback)
+        for backend in traffic.backends
+        for address in addresses[backend.service]
+    )
     return GatewayRoute(
         upstream=_upstream_name(deployment.name),
-        path=deployment.route.path,
-        timeout_seconds=deployment.route.timeout_seconds,
-        balancing=_DIRECTIVES[algorithm],
-        servers=tuple(servers),
+        path=route.path,
+        timeout_seconds=route.timeout_seconds,
+        balancing=_DIRECTIVES[traffic.balancing or "round_robin"],
+        servers=servers,
         max_fails=balancer.health_check.unhealthy_threshold,
         fail_timeout_seconds=balancer.health_check.interval_seconds,
-        hosts=deployment.route.hosts,
+        hosts=route.hosts,
         metrics_path=deployment.serving.engine.metrics_path,
         unavailable_reason=(
             "is stopped (state: stopped in the stack file)"
@@ -118,19 +112,6 @@ def route_for(deployment: DeploymentPlan, addresses: dict[str, list[str]]) -> Ga
             else "has no running replicas"
         ),
     )
-
-
-def _server_weight(deployment: DeploymentPlan, slot: SlotPlan, serving: list[SlotPlan]) -> int:
-    """A server's share: its pool's weight (weighted) times its slot's traffic share (canary)."""
-    weighted = deployment.load_balancer.algorithm == "weighted"
-    pool_weight = slot.weight if weighted else 1
-    if len({s.slot for s in serving}) == 1:
-        return pool_weight
-    # Canary: spread each slot's percent over its servers, in proportion to pool weights.
-    slot_total = sum(
-        (s.weight if weighted else 1) * s.replicas for s in serving if s.slot == slot.slot
-    )
-    return max(1, round(slot.traffic_percent * pool_weight * 100 / slot_total))
 
 
 def _upstream_name(deployment: str) -> str:

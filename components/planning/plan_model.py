@@ -130,9 +130,12 @@ class LoadBalancerPlan:
 
 @dataclass(frozen=True)
 class BackendRef:
+    # Kubernetes: a Service. Docker: a workload, whose every container is one nginx server.
     service: str
+    # Kubernetes: the Service's share of the route. Docker: each server's nginx weight.
     weight: int
-    # Envoy Gateway only: receives traffic when the primary backends are unhealthy.
+    # Receives traffic only when the primary backends are unhealthy (Envoy fallback,
+    # nginx backup).
     fallback: bool = False
     # Another namespace's Service (the KEDA HTTP add-on's interceptor), and its port.
     namespace: str | None = None
@@ -141,7 +144,8 @@ class BackendRef:
 
 @dataclass(frozen=True)
 class TrafficPlan:
-    # "gateway" (HTTPRoute), "ingress", or None (in-cluster Services only).
+    # "gateway" (HTTPRoute), "ingress", "nginx" (the docker gateway), or None (in-cluster
+    # Services only).
     via: str | None
     backends: tuple[BackendRef, ...]
     # Pool Services to create: name -> pool.
@@ -158,6 +162,8 @@ class TrafficPlan:
     public_url: str | None = None
     # Scale to zero: the Host header the interceptor routes by (the route sets it).
     host_rewrite: str | None = None
+    # Docker: how nginx picks a server (round_robin | least_connections | ip_hash).
+    balancing: str | None = None
 
 
 @dataclass(frozen=True)
@@ -195,7 +201,7 @@ class DeploymentPlan:
     # running | stopped (no engine pods; cache, configuration and route kept)
     state: str = "running"
     tags: dict[str, str] = field(default_factory=dict)
-    # Kubernetes only: how requests reach the deployment (None on docker).
+    # How requests reach the deployment (None: no route on Kubernetes).
     traffic: TrafficPlan | None = None
     # LoRA adapters served with the model (every slot); the engine waits for them too.
     adapters: tuple[AdapterPlan, ...] = ()

@@ -12,7 +12,7 @@ from components.planning.plan_model import (
 )
 from components.planning.planner_base import PlannerBase, Pool
 from components.planning.route_path import resolve_route_path
-from components.planning.traffic import plan_traffic
+from components.planning.traffic import plan_gateway_traffic, plan_traffic
 from components.spec import (
     EnvSource,
     HealthCheckSpec,
@@ -111,8 +111,8 @@ class ServingPlanning(PlannerBase):
     def _traffic_plan(
         self, slots: list[SlotPlan], balancer: LoadBalancerPlan, route: RoutePlan | None
     ) -> TrafficPlan | None:
-        if self.stack.target != "kubernetes":
-            return None
+        if self.stack.target == "docker":
+            return plan_gateway_traffic(slots, balancer)
         rollout = self.spec.rollout
         planned = plan_traffic(
             self.spec.name,

@@ -185,3 +185,55 @@ def _capabilities(
             )
         )
     return problems
+
+
+# nginx's name for each algorithm's way of picking a server (weights and backups are per server).
+_GATEWAY_BALANCING = {
+    "round_robin": "round_robin",
+    "weighted": "round_robin",
+    "failover": "round_robin",
+    "least_connections": "least_connections",
+    "ip_hash": "ip_hash",
+}
+
+
+def plan_gateway_traffic(slots: list[SlotPlan], balancer: LoadBalancerPlan) -> TrafficPlan:
+    """The docker gateway's traffic: one backend per serving workload, its servers' weight.
+
+    Every container of a backend workload is one nginx server with the backend's weight;
+    fallback backends become `backup` servers (nginx keeps one backup level: every priority
+    above the lowest).
+    """
+    serving = [slot for slot in slots if slot.serving and slot.replicas > 0]
+    lowest_priority = min((slot.priority for slot in serving), default=0)
+    backends = tuple(
+        BackendRef(
+            slot.workload_name,
+            _server_weight(balancer, slot, serving),
+            balancer.algorithm == "failover" and slot.priority > lowest_priority,
+        )
+        for slot in serving
+    )
+    # Sticky sessions pin a client by its address: nginx's ip_hash.
+    balancing = "ip_hash" if balancer.stickiness else _GATEWAY_BALANCING[balancer.algorithm]
+    return TrafficPlan(
+        via="nginx",
+        backends=backends,
+        pool_services={},
+        envoy_policy=False,
+        service_affinity=False,
+        balancing=balancing,
+    )
+
+
+def _server_weight(balancer: LoadBalancerPlan, slot: SlotPlan, serving: list[SlotPlan]) -> int:
+    """A server's share: its pool's weight (weighted) times its slot's traffic share (canary)."""
+    weighted = balancer.algorithm == "weighted"
+    pool_weight = slot.weight if weighted else 1
+    if len({s.slot for s in serving}) == 1:
+        return pool_weight
+    # Canary: spread each slot's percent over its servers, in proportion to pool weights.
+    slot_total = sum(
+        (s.weight if weighted else 1) * s.replicas for s in serving if s.slot == slot.slot
+    )
+    return max(1, round(slot.traffic_percent * pool_weight * 100 / slot_total))
