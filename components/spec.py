@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from components.catalog.gpu_label_schemes import GpuLabels, gpu_labels_problem
 from components.quantities import parse_parameter_count, parse_quantity
 from components.spec_autoscaling import AutoscalingSpec
 from components.spec_base import FieldError, SpecModel
@@ -256,6 +257,8 @@ class KubernetesSettings(SpecModel):
     namespace: Namespace = "modelstack"
     create_namespace: bool = False
     cloud: Cloud = "generic"
+    # Which node labels name the GPU (components/catalog/gpu_label_schemes.py); None: the cloud's.
+    gpu_labels: GpuLabels | None = None
     gateway: GatewayRef | None = None
     ingress: IngressSettings | None = None
     # NetworkPolicies: engines accept traffic only from the gateway's namespace, the
@@ -268,6 +271,13 @@ class KubernetesSettings(SpecModel):
     prometheus: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
     keda_http_add_on: KedaHttpAddOnSettings = Field(default_factory=KedaHttpAddOnSettings)
     context: str | None = None
+
+    @model_validator(mode="after")
+    def _gpu_labels(self) -> KubernetesSettings:
+        problem = gpu_labels_problem(self.cloud, self.gpu_labels)
+        if problem:
+            raise FieldError("gpuLabels", problem)
+        return self
 
 
 class DockerSettings(SpecModel):
@@ -286,6 +296,8 @@ class ModelSpec(SpecModel):
         None
     )
     served_name: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    # num_attention_heads from config.json: confirms a GPU count that is not a power of two.
+    attention_heads: Annotated[int, Field(ge=1)] | None = None
 
 
 class ModelOverride(SpecModel):
@@ -566,17 +578,34 @@ class RegistrySpec(SpecModel):
         return self
 
 
+class HfTokenRef(SpecModel):
+    """The HF token read from a Secret that already exists in the namespace."""
+
+    secret_key_ref: KeyRef
+
+
 class StackSpec(SpecModel):
     environment: Environment
     target: Target
     kubernetes: KubernetesSettings = Field(default_factory=KubernetesSettings)
     docker: DockerSettings = Field(default_factory=DockerSettings)
-    # The token itself never enters the spec: the program reads it as a Pulumi secret.
-    hf_token: bool = False
+    # True: a Pulumi secret (never in the spec; the program reads it). Or a Secret already
+    # in the cluster: {secretKeyRef: {name, key}} (Kubernetes only).
+    hf_token: bool | HfTokenRef = False
     registries: list[RegistrySpec] = Field(default_factory=list)
     # Names of the registries that have a password (the secret values stay in Pulumi).
     registry_passwords: list[str] = Field(default_factory=list)
     deployments: list[DeploymentSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _hf_token_ref(self) -> StackSpec:
+        if isinstance(self.hf_token, HfTokenRef) and self.target == "docker":
+            raise FieldError(
+                "hfToken",
+                "secretKeyRef reads a Kubernetes Secret: on docker set the token with "
+                "`pulumi config set --secret hfToken <token>`",
+            )
+        return self
 
     @model_validator(mode="after")
     def _registry_passwords(self) -> StackSpec:

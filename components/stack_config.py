@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from components.errors import ConfigIssue, StackConfigError, key_path
 from components.spec import DeploymentSpec, FieldError, StackSpec
+from components.spec_identifiers import shown
 
 NAMESPACE = "modelstack"
 # Keys whose values are credentials: they must be Pulumi secrets and never enter the spec.
@@ -60,6 +61,10 @@ def parse_stack_spec(raw: dict[str, Any], secret_keys: set[str], stack_file: str
     top = dict(raw)
     for key in SECRET_KEYS & top.keys():
         value = top.pop(key)
+        if key == "hfToken" and key not in secret_keys and isinstance(_decode(value), dict):
+            # {secretKeyRef: {name, key}}: a reference, not a credential; the spec checks it.
+            top[key] = _decode(value)
+            continue
         if key not in secret_keys:
             how = (
                 "--secret --path 'registryPasswords.<name>'"
@@ -87,7 +92,13 @@ def parse_stack_spec(raw: dict[str, Any], secret_keys: set[str], stack_file: str
 
     deployments: list[DeploymentSpec] = []
     if not isinstance(raw_deployments, list):
-        issues.append(ConfigIssue("deployments", "must be a list of deployments"))
+        issues.append(
+            ConfigIssue(
+                "deployments",
+                "must be a list of deployments (`- name: ...` items), "
+                f"not {_kind_of(raw_deployments)}",
+            )
+        )
         raw_deployments = []
     for index, item in enumerate(raw_deployments):
         try:
@@ -152,13 +163,52 @@ def _message(detail: Any, model: type[BaseModel], loc: tuple[Any, ...]) -> str:
         return f"unknown key '{unknown}'{hint} (allowed: {', '.join(sorted(allowed))})"
     if kind == "missing":
         return "required"
+    value = detail.get("input")
+    if kind in _EXPECTED:
+        return f"must be {_EXPECTED[kind]}, not {_kind_of(value)}"
+    if kind == "literal_error":
+        expected = str((detail.get("ctx") or {}).get("expected", ""))
+        choices = expected.replace("'", "").replace(" or ", ", ")
+        return f"must be one of {choices} (got {_shown_input(value)})"
     message = str(detail["msg"])
     for noise in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(noise)
-    value = detail.get("input")
     if kind != "value_error" and isinstance(value, str | int | float | bool):
-        message += f" (got {value!r})"
+        message += f" (got {_shown_input(value)})"
     return message
+
+
+# pydantic's type errors in the stack file's words (no Python or pydantic type names).
+_EXPECTED = {
+    "model_type": "a mapping (`key: value` lines)",
+    "model_attributes_type": "a mapping (`key: value` lines)",
+    "dict_type": "a mapping (`key: value` lines)",
+    "list_type": "a list (`- item` lines)",
+    "string_type": "text",
+    "int_type": "a whole number",
+    "float_type": "a number",
+    "bool_type": "true or false",
+}
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean)"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the text {_shown_input(value)}"
+    if value is None:
+        return "empty"
+    return "something else"
+
+
+def _shown_input(value: Any) -> str:
+    return shown(value) if isinstance(value, str) else repr(value)
 
 
 def _is_union_tag(part: Any) -> bool:

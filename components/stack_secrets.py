@@ -20,7 +20,7 @@ class StackSecrets:
 def read_stack_secrets(spec: StackSpec) -> StackSecrets:
     config = pulumi.Config(NAMESPACE)
     return StackSecrets(
-        hf_token=config.require_secret("hfToken") if spec.hf_token else None,
+        hf_token=config.require_secret("hfToken") if spec.hf_token is True else None,
         registry_passwords=(
             config.require_secret_object("registryPasswords") if spec.registry_passwords else None
         ),

@@ -61,7 +61,7 @@ SPEC_CASES = [
         id="shorthand-and-list",
     ),
     pytest.param(
-        scaling(metric="rps"), "metric", ("'cpu'", "'latency'", "got 'rps'"), id="unknown-metric"
+        scaling(metric="rps"), "metric", ("cpu, memory", "latency (got 'rps')"), id="unknown-metric"
     ),
     pytest.param(
         scaling(metric="cpu", target=150), "target", ("whole percent, 1 to 100",), id="cpu-150"
@@ -95,7 +95,12 @@ SPEC_CASES = [
         ("cpu is listed twice",),
         id="metric-twice",
     ),
-    pytest.param(scaling(target="16"), "target", ("valid",), id="target-as-text"),
+    pytest.param(
+        scaling(target="16"),
+        "target",
+        ("must be a number, not the text '16'",),
+        id="target-as-text",
+    ),
     # -- behavior -------------------------------------------------------------------------
     pytest.param(
         scaling(behavior={"scaleUp": {"stabilizationSeconds": 3601}}),
@@ -112,7 +117,7 @@ SPEC_CASES = [
     pytest.param(
         scaling(behavior={"scaleDown": {"selectPolicy": "Maximum"}}),
         "behavior.scaleDown.selectPolicy",
-        ("'Max', 'Min' or 'Disabled'",),
+        ("must be one of Max, Min, Disabled",),
         id="select-policy-unknown",
     ),
     pytest.param(
@@ -136,7 +141,7 @@ SPEC_CASES = [
     pytest.param(
         scaling(behavior={"scaleDown": {"policies": [policy(type="Replicas")]}}),
         "behavior.scaleDown.policies[0].type",
-        ("'Pods' or 'Percent'",),
+        ("must be one of Pods, Percent",),
         id="policy-type-unknown",
     ),
     pytest.param(
@@ -294,7 +299,7 @@ SPEC_CASES = [
     pytest.param(
         scaling(schedule=[guided(days=["monday"])]),
         "schedule[0].days[0]",
-        ("'mon'", "got 'monday'"),
+        ("one of mon, tue", "got 'monday'"),
         id="guided-day-spelled-out",
     ),
     pytest.param(
@@ -327,7 +332,7 @@ def test_every_autoscaling_error_of_every_deployment_is_reported_at_once() -> No
 
 def test_keda_http_add_on_namespace_is_checked() -> None:
     raw = stack(chat(scaling()), kubernetes={"kedaHttpAddOn": {"namespace": "KEDA"}})
-    assert_one_issue(spec_issues(raw), "kubernetes.kedaHttpAddOn.namespace", "not a valid")
+    assert_one_issue(spec_issues(raw), "kubernetes.kedaHttpAddOn.namespace", "not a DNS-1123 label")
 
 
 @pytest.mark.parametrize(

@@ -36,6 +36,9 @@ def _flag(args: list[str], flag: str) -> str:
         ("sglang", "safetensors", "nvidia", "sglang"),
         ("tgi", "safetensors", "amd", "tgi"),
         ("ollama", "ollama", "nvidia", "ollama"),
+        # Ollama pulls GGUF files from Hugging Face (hf.co/{user}/{repo}:{quant}).
+        ("ollama", "gguf", "cpu", "ollama"),
+        ("sglang", "safetensors", "amd", "sglang"),
     ],
 )
 def test_engine_selection(requested: str, fmt: str, hardware: str, expected: str) -> None:
@@ -48,11 +51,11 @@ def test_engine_selection(requested: str, fmt: str, hardware: str, expected: str
     ("requested", "fmt", "hardware", "fragment"),
     [
         ("auto", "safetensors", "cpu", "no engine in the catalog serves safetensors on CPU"),
-        ("vllm", "gguf", "nvidia", "vllm does not serve gguf models; use llamacpp"),
+        ("vllm", "gguf", "nvidia", "vllm's GGUF support is experimental"),
         ("llamacpp", "safetensors", "nvidia", "llamacpp does not serve safetensors"),
-        ("vllm", "safetensors", "cpu", "vllm runs on NVIDIA GPUs, AMD GPUs, not on CPU"),
-        ("sglang", "safetensors", "amd", "sglang runs on NVIDIA GPUs, not on AMD GPUs"),
-        ("ollama", "gguf", "cpu", "ollama does not serve gguf models"),
+        ("vllm", "safetensors", "cpu", "vllm's CPU build is a separate image"),
+        ("sglang", "safetensors", "cpu", "sglang runs on NVIDIA GPUs, AMD GPUs, not on CPU"),
+        ("tgi", "gguf", "nvidia", "tgi does not serve gguf models; use llamacpp or ollama"),
     ],
 )
 def test_incompatible_engine_choices_explain_why(
@@ -136,3 +139,24 @@ def test_every_engine_image_is_pinned(name: str) -> None:
     for image in ENGINES[name].images.values():
         tag = image.rsplit(":", 1)[1]
         assert tag and tag != "latest", image
+
+
+@pytest.mark.parametrize(
+    ("engine", "served", "listed"),
+    [
+        ("vllm", "chat", "chat"),
+        # /v1/models lists Ollama models by full name: a bare name gets `:latest`.
+        ("ollama", "chat", "chat:latest"),
+        ("ollama", "chat:v2", "chat:v2"),
+    ],
+)
+def test_model_id_is_what_the_model_list_shows(engine: str, served: str, listed: str) -> None:
+    assert ENGINES[engine].model_id(served) == listed
+
+
+def test_engine_images_are_pinned_to_current_releases() -> None:
+    assert ENGINES["vllm"].image("amd") == "vllm/vllm-openai-rocm:v0.31.0"
+    assert ENGINES["vllm"].image("nvidia").endswith(":v0.31.0")
+    assert ENGINES["sglang"].image("amd") == "lmsysorg/sglang:v0.5.21-rocm10-mi30x"
+    assert ENGINES["tgi"].image("nvidia").endswith(":3.3.7")
+    assert ENGINES["ollama"].image("amd") == "ollama/ollama:0.35.1-rocm"

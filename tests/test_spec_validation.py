@@ -153,13 +153,13 @@ SPEC_CASES = [
     pytest.param(
         stack(ONE, environment="production"),
         "environment",
-        "Input should be 'dev', 'staging' or 'prod' (got 'production')",
+        "must be one of dev, staging, prod (got 'production')",
         id="enum-environment",
     ),
     pytest.param(
         stack(ONE, target="ecs"),
         "target",
-        "Input should be 'kubernetes' or 'docker' (got 'ecs')",
+        "must be one of kubernetes, docker (got 'ecs')",
         id="enum-target",
     ),
     pytest.param(
@@ -171,7 +171,7 @@ SPEC_CASES = [
     pytest.param(
         stack(deployment(engine="trtllm")),
         f"{DEP}.engine",
-        "'vllm', 'sglang', 'tgi', 'llamacpp' or 'ollama' (got 'trtllm')",
+        "vllm, sglang, tgi, llamacpp, ollama (got 'trtllm')",
         id="enum-engine",
     ),
     pytest.param(
@@ -183,13 +183,13 @@ SPEC_CASES = [
     pytest.param(
         stack(deployment(profile="batch")),
         f"{DEP}.profile",
-        "Input should be 'latency' or 'throughput' (got 'batch')",
+        "must be one of latency, throughput (got 'batch')",
         id="enum-profile",
     ),
     pytest.param(
         stack(deployment(model={"source": "hf://a/b", "format": "onnx"})),
         f"{DEP}.model.format",
-        "Input should be 'safetensors' or 'gguf' (got 'onnx')",
+        "must be one of safetensors, gguf (got 'onnx')",
         id="enum-format",
     ),
     pytest.param(
@@ -201,19 +201,19 @@ SPEC_CASES = [
     pytest.param(
         stack(deployment(rollout={**blue_green(), "idle": "sleep"})),
         f"{DEP}.rollout.idle",
-        "Input should be 'keep' or 'scale-to-zero' (got 'sleep')",
+        "must be one of keep, scale-to-zero (got 'sleep')",
         id="enum-idle",
     ),
     pytest.param(
         stack(deployment(rollout={**blue_green(), "active": "red"})),
         f"{DEP}.rollout.active",
-        "Input should be 'blue' or 'green' (got 'red')",
+        "must be one of blue, green (got 'red')",
         id="enum-active",
     ),
     pytest.param(
         stack(deployment(rollout=blue_green(red={}))),
         f"{DEP}.rollout.slots.red",
-        "Input should be 'blue' or 'green' (got 'red')",
+        "must be one of blue, green (got 'red')",
         id="enum-slot-name",
     ),
     pytest.param(
@@ -262,7 +262,7 @@ SPEC_CASES = [
     pytest.param(
         stack(ONE, kubernetes={"namespace": "ML_prod"}),
         "kubernetes.namespace",
-        "'ML_prod' is not a valid namespace name",
+        "'ML_prod' is not a DNS-1123 label",
         id="namespace-invalid",
     ),
     # -- Kubernetes quantities ----------------------------------------------------------------
@@ -336,7 +336,7 @@ SPEC_CASES = [
     pytest.param(
         stack(deployment(model={"source": "s3://"})),
         f"{DEP}.model.source",
-        "'s3://' is not a model source",
+        "'s3://' names no model",
         id="source-empty-path",
     ),
     pytest.param(
@@ -372,7 +372,7 @@ SPEC_CASES = [
     pytest.param(
         stack(deployment(model={"source": "hf://a/b", "revision": "v 1"})),
         f"{DEP}.model.revision",
-        "(got 'v 1')",
+        "'v 1' is not a revision",
         id="revision-with-space",
     ),
     # -- GPUs, replicas, timeouts -------------------------------------------------------------
@@ -416,13 +416,13 @@ SPEC_CASES = [
     pytest.param(
         stack(deployment(env={"1ST_FLAG": "x"})),
         f"{DEP}.env.1ST_FLAG",
-        "not a valid environment variable name",
+        "'1ST_FLAG' is not an environment variable name",
         id="env-name-leading-digit",
     ),
     pytest.param(
         stack(deployment(env={"LOG-LEVEL": "info"})),
         f"{DEP}.env.LOG-LEVEL",
-        "not a valid environment variable name",
+        "'LOG-LEVEL' is not an environment variable name",
         id="env-name-hyphen",
     ),
     pytest.param(
@@ -458,13 +458,13 @@ SPEC_CASES = [
     pytest.param(
         stack(deployment(tags={"team": "support desk"})),
         f"{DEP}.tags.team",
-        "'support desk': at most 63 letters",
+        "'support desk' is not a label value: at most 63 letters",
         id="tag-value-space",
     ),
     pytest.param(
         stack(deployment(tags={"team": "x" * 64})),
         f"{DEP}.tags.team",
-        "at most 63 letters",
+        "is 64 characters; at most 63",
         id="tag-value-too-long",
     ),
     pytest.param(
@@ -518,7 +518,7 @@ SPEC_CASES = [
     pytest.param(
         stack(deployment(rollout={"maxSurge": "half"})),
         f"{DEP}.rollout.maxSurge",
-        "String should match pattern",
+        "must be a whole number of pods or a percentage such as '25%'",
         id="surge-not-a-number-or-percent",
     ),
     # -- images -------------------------------------------------------------------------------
@@ -556,7 +556,7 @@ SPEC_CASES = [
     pytest.param(
         stack(deployments=["chat"]),
         DEP,
-        "Input should be a valid dictionary",
+        "must be a mapping (`key: value` lines), not the text 'chat'",
         id="deployment-not-a-mapping",
     ),
     pytest.param(
@@ -568,7 +568,7 @@ SPEC_CASES = [
     pytest.param(
         stack(ONE, kubernetes={"prometheus": "prometheus.monitoring:9090"}),
         "kubernetes.prometheus",
-        "String should match pattern",
+        "'prometheus.monitoring:9090' is not an http(s) URL",
         id="prometheus-not-a-url",
     ),
 ]

@@ -1,7 +1,26 @@
-"""GPU types: memory, vendor, resource name and how each cloud labels its nodes.
+"""GPU types: memory, vendor, resource name and how each node label scheme names them.
 
-Label values come from shared/GPU_CATALOG.md (GKE docs, Karpenter's instance-type
-reference, AKS VM sizes, NVIDIA GPU Feature Discovery, the ROCm node labeller).
+Memory is what the driver reports (nvidia-smi's total MiB; rocm-smi's VRAM bytes for AMD),
+not the marketing "GB": the fit check computes in GiB and a 24 GB L4 has 22.5 GiB.
+Sources, per fact:
+- nvidia-smi / GFD `nvidia.com/gpu.memory` totals: NVIDIA k8s-device-plugin GFD README and
+  public nvidia-smi dumps, collected in shared/GPU_CATALOG.md section 1
+  (https://github.com/NVIDIA/k8s-device-plugin/blob/main/docs/gpu-feature-discovery/README.md).
+- MI300X: rocm-smi `VRAM Total Memory (B): 205822885888` = 196288 MiB
+  (https://rocm.docs.amd.com/en/latest/reference/gpu-arch-specs.html lists 192 GB).
+- GKE accelerator labels: https://cloud.google.com/kubernetes-engine/docs/how-to/gpus
+- Karpenter labels (self-managed Karpenter on EKS):
+  https://karpenter.sh/docs/reference/instance-types/
+- EKS Auto Mode labels (`eks.amazonaws.com/instance-gpu-name`, `-gpu-memory` in MiB):
+  https://docs.aws.amazon.com/eks/latest/userguide/create-node-pool.html
+- EKS managed node groups carry no GPU-model label: the instance type is the label
+  (`node.kubernetes.io/instance-type`, https://kubernetes.io/docs/reference/labels-annotations-taints/);
+  instance families per GPU: https://aws.amazon.com/ec2/instance-types/#Accelerated_Computing
+- AKS: only `kubernetes.azure.com/accelerator=nvidia`, so the VM size selects the model
+  (https://learn.microsoft.com/azure/aks/use-labels).
+- GPU Feature Discovery `nvidia.com/gpu.product` (any cloud where GFD or the GPU Operator
+  runs) and the ROCm node labeller's `amd.com/gpu.device-id`
+  (https://github.com/ROCm/k8s-device-plugin/blob/master/cmd/k8s-node-labeller/main.go).
 """
 
 from __future__ import annotations
@@ -10,11 +29,15 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Vendor = Literal["nvidia", "amd"]
-CloudName = Literal["gke", "eks", "aks", "generic"]
+# How nodes are labelled: each cloud's own scheme, EKS's three, and GPU Feature Discovery
+# ("generic": GFD on NVIDIA, the ROCm node labeller on AMD). See gpu_label_schemes.py.
+LabelScheme = Literal["gke", "eks", "eks-auto-mode", "eks-instance-type", "aks", "generic"]
 
 GKE_ACCELERATOR = "cloud.google.com/gke-accelerator"
 KARPENTER_GPU_NAME = "karpenter.k8s.aws/instance-gpu-name"
 KARPENTER_GPU_MEMORY = "karpenter.k8s.aws/instance-gpu-memory"
+AUTO_MODE_GPU_NAME = "eks.amazonaws.com/instance-gpu-name"
+AUTO_MODE_GPU_MEMORY = "eks.amazonaws.com/instance-gpu-memory"
 AKS_ACCELERATOR = "kubernetes.azure.com/accelerator"
 INSTANCE_TYPE = "node.kubernetes.io/instance-type"
 NVIDIA_PRODUCT = "nvidia.com/gpu.product"
@@ -35,12 +58,17 @@ class NodeRequirement:
 class GpuType:
     name: str
     vendor: Vendor
-    memory_gib: float
+    # Total memory as nvidia-smi (or rocm-smi) reports it, in MiB.
+    memory_mib: int
     # Ampere and newer compute in bfloat16; T4 and V100 do not.
     bf16: bool
     fp8: bool
-    # Node requirements per cloud; a cloud missing here does not offer this GPU.
-    placement: dict[CloudName, tuple[NodeRequirement, ...]] = field(default_factory=dict)
+    # Node requirements per label scheme; a scheme missing here cannot select this GPU.
+    placement: dict[LabelScheme, tuple[NodeRequirement, ...]] = field(default_factory=dict)
+
+    @property
+    def memory_gib(self) -> float:
+        return self.memory_mib / 1024
 
     @property
     def resource_name(self) -> str:
@@ -56,18 +84,41 @@ def _aks(*vm_sizes: str) -> tuple[NodeRequirement, ...]:
     return (_req(AKS_ACCELERATOR, "nvidia"), _req(INSTANCE_TYPE, *vm_sizes))
 
 
+def _eks(
+    name: str, memory_mib: str | None, *instance_types: str
+) -> dict[LabelScheme, tuple[NodeRequirement, ...]]:
+    """Karpenter, Auto Mode (same values, EKS's own prefix) and managed node groups."""
+    karpenter = [_req(KARPENTER_GPU_NAME, name)]
+    auto_mode = [_req(AUTO_MODE_GPU_NAME, name)]
+    if memory_mib:  # `a100` names both sizes: the memory label tells them apart
+        karpenter.append(_req(KARPENTER_GPU_MEMORY, memory_mib))
+        auto_mode.append(_req(AUTO_MODE_GPU_MEMORY, memory_mib))
+    return {
+        "eks": tuple(karpenter),
+        "eks-auto-mode": tuple(auto_mode),
+        "eks-instance-type": (_req(INSTANCE_TYPE, *instance_types),),
+    }
+
+
+def _sizes(family: str, *sizes: str) -> tuple[str, ...]:
+    return tuple(f"{family}.{size}" for size in sizes)
+
+
+_G_SIZES = ("xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge")
+
+
 GPUS: dict[str, GpuType] = {
     gpu.name: gpu
     for gpu in (
         GpuType(
             "T4",
             "nvidia",
-            16,
+            15360,
             bf16=False,
             fp8=False,
             placement={
                 "gke": (_req(GKE_ACCELERATOR, "nvidia-tesla-t4"),),
-                "eks": (_req(KARPENTER_GPU_NAME, "t4"),),
+                **_eks("t4", None, *_sizes("g4dn", *_G_SIZES[:-1], "metal")),
                 "aks": _aks(
                     "Standard_NC4as_T4_v3",
                     "Standard_NC8as_T4_v3",
@@ -80,47 +131,52 @@ GPUS: dict[str, GpuType] = {
         GpuType(
             "L4",
             "nvidia",
-            24,
+            23034,
             bf16=True,
             fp8=True,
             placement={
                 "gke": (_req(GKE_ACCELERATOR, "nvidia-l4"),),
-                "eks": (_req(KARPENTER_GPU_NAME, "l4"),),
+                **_eks(
+                    "l4",
+                    None,
+                    *_sizes("g6", *_G_SIZES, "48xlarge"),
+                    *_sizes("gr6", "4xlarge", "8xlarge"),
+                ),
                 "generic": (_req(NVIDIA_PRODUCT, "NVIDIA-L4"),),
             },
         ),
         GpuType(
             "A10G",
             "nvidia",
-            24,
+            23028,
             bf16=True,
             fp8=False,
             placement={
-                "eks": (_req(KARPENTER_GPU_NAME, "a10g"),),
+                **_eks("a10g", None, *_sizes("g5", *_G_SIZES, "48xlarge")),
                 "generic": (_req(NVIDIA_PRODUCT, "NVIDIA-A10G"),),
             },
         ),
         GpuType(
             "L40S",
             "nvidia",
-            48,
+            46068,
             bf16=True,
             fp8=True,
             placement={
-                "eks": (_req(KARPENTER_GPU_NAME, "l40s"),),
+                **_eks("l40s", None, *_sizes("g6e", *_G_SIZES, "48xlarge")),
                 "generic": (_req(NVIDIA_PRODUCT, "NVIDIA-L40S"),),
             },
         ),
         GpuType(
             "A100-40GB",
             "nvidia",
-            40,
+            # Current drivers; R470 reported 40536.
+            40960,
             bf16=True,
             fp8=False,
             placement={
                 "gke": (_req(GKE_ACCELERATOR, "nvidia-tesla-a100"),),
-                # Karpenter's `a100` covers both sizes: the memory label tells them apart.
-                "eks": (_req(KARPENTER_GPU_NAME, "a100"), _req(KARPENTER_GPU_MEMORY, "40960")),
+                **_eks("a100", "40960", "p4d.24xlarge"),
                 "aks": _aks("Standard_ND96asr_v4"),
                 "generic": (_req(NVIDIA_PRODUCT, "NVIDIA-A100-SXM4-40GB", "A100-SXM4-40GB"),),
             },
@@ -128,12 +184,12 @@ GPUS: dict[str, GpuType] = {
         GpuType(
             "A100-80GB",
             "nvidia",
-            80,
+            81920,
             bf16=True,
             fp8=False,
             placement={
                 "gke": (_req(GKE_ACCELERATOR, "nvidia-a100-80gb"),),
-                "eks": (_req(KARPENTER_GPU_NAME, "a100"), _req(KARPENTER_GPU_MEMORY, "81920")),
+                **_eks("a100", "81920", "p4de.24xlarge"),
                 "aks": _aks(
                     "Standard_NC24ads_A100_v4",
                     "Standard_NC48ads_A100_v4",
@@ -148,13 +204,14 @@ GPUS: dict[str, GpuType] = {
         GpuType(
             "H100",
             "nvidia",
-            80,
+            # SXM and PCIe; the 94 GB NVL (95830 MiB) is sized as the smaller one.
+            81559,
             bf16=True,
             fp8=True,
             placement={
                 # A3 High/Edge and A3 Mega carry different accelerator names.
                 "gke": (_req(GKE_ACCELERATOR, "nvidia-h100-80gb", "nvidia-h100-mega-80gb"),),
-                "eks": (_req(KARPENTER_GPU_NAME, "h100"),),
+                **_eks("h100", None, "p5.48xlarge", "p5.4xlarge"),
                 "aks": _aks(
                     "Standard_ND96isr_H100_v5",
                     "Standard_NC40ads_H100_v5",
@@ -173,12 +230,12 @@ GPUS: dict[str, GpuType] = {
         GpuType(
             "H200",
             "nvidia",
-            141,
+            143771,
             bf16=True,
             fp8=True,
             placement={
                 "gke": (_req(GKE_ACCELERATOR, "nvidia-h200-141gb"),),
-                "eks": (_req(KARPENTER_GPU_NAME, "h200"),),
+                **_eks("h200", None, "p5e.48xlarge", "p5en.48xlarge"),
                 "aks": _aks("Standard_ND96isr_H200_v5"),
                 "generic": (_req(NVIDIA_PRODUCT, "NVIDIA-H200"),),
             },
@@ -186,19 +243,19 @@ GPUS: dict[str, GpuType] = {
         GpuType(
             "B200",
             "nvidia",
-            180,
+            183359,
             bf16=True,
             fp8=True,
             placement={
                 "gke": (_req(GKE_ACCELERATOR, "nvidia-b200"),),
-                "eks": (_req(KARPENTER_GPU_NAME, "b200"),),
+                **_eks("b200", None, "p6-b200.48xlarge"),
                 "generic": (_req(NVIDIA_PRODUCT, "NVIDIA-B200"),),
             },
         ),
         GpuType(
             "MI300X",
             "amd",
-            192,
+            196288,
             bf16=True,
             fp8=True,
             placement={

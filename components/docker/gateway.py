@@ -107,7 +107,7 @@ class DockerGateway(pulumi.ComponentResource):
             EndpointCheck(
                 f"{deployment.name}-endpoint-check",
                 url=f"{deployment.endpoint}/models",
-                expect_model=deployment.serving.model.served_name,
+                expect_model=deployment.serving.engine.model_id,
                 # Any change to what serves this route checks the endpoint again.
                 trigger=content_hash(text),
                 timeout_seconds=deployment.startup_timeout_seconds,

@@ -2,33 +2,15 @@
 
 from __future__ import annotations
 
+from components.catalog.image_pinning import FLOATING_TAGS, image_problem
 from components.guardrails.definitions import ResourceGuardrail
 from components.guardrails.pods import containers, pod_spec
 from components.guardrails.subject import Subject, stack_deployment
 
-# Tags that registries move on every release or build.
-FLOATING_TAGS = frozenset({"latest", "nightly", "edge", "main", "master"})
 # The container the stack file's `image:` sets; the others come from modelstack's code.
 ENGINE_CONTAINER = "engine"
 # The docker target pulls every image through one of these (its `name` is the reference).
 DOCKER_REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
-
-
-def image_problem(image: object) -> str | None:
-    """Why `image` is not pinned, or None when it has a fixed tag or a digest."""
-    if not isinstance(image, str) or not image.strip():
-        return "has no image"
-    if "@" in image:
-        return None  # repo@sha256:... (with or without a tag) names exact bytes
-    last_segment = image.rsplit("/", 1)[-1]  # registry:5000/repo has a port, not a tag
-    if ":" not in last_segment:
-        return f"uses '{image}' without a tag (the runtime pulls :latest)"
-    tag = last_segment.split(":", 1)[1]
-    if not tag:
-        return f"uses '{image}' with an empty tag"
-    if tag in FLOATING_TAGS:
-        return f"uses '{image}', a floating tag"
-    return None
 
 
 def check_pinned_images(subject: Subject) -> list[str]:

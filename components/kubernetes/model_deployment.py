@@ -121,7 +121,7 @@ class ModelDeployment(pulumi.ComponentResource):
             EndpointCheck(
                 f"{plan.name}-endpoint-check",
                 url=f"{traffic.public_url}/models",
-                expect_model=plan.serving.model.served_name,
+                expect_model=plan.serving.engine.model_id,
                 trigger=plan.serving.engine.image + plan.serving_slot,
                 timeout_seconds=plan.startup_timeout_seconds,
                 opts=self._options(depends_on=list(self._engines)),

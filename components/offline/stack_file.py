@@ -12,11 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
+from components.offline.strict_yaml import MAX_BYTES, YamlProblem, load_document
 
 PLACEHOLDER_PREFIX = "offline-placeholder-for-"
-# libyaml: 0.25 instead of 1.0 s for a 500-deployment stack file; same safe constructors.
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STACK_FILE_NAME = re.compile(r"^Pulumi\.(?P<stack>[^/]+)\.ya?ml$")
 
 
@@ -47,33 +45,87 @@ def stack_name_from_file(path: Path) -> str:
 
 
 def read_stack_file(path: Path, stack_name: str | None = None) -> StackConfig:
-    try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeLoader) or {}
-    except FileNotFoundError as error:
-        raise StackFileError(f"{path}: no such stack file") from error
-    except yaml.YAMLError as error:
-        raise StackFileError(f"{path}: not valid YAML: {error}") from error
-    if not isinstance(document, dict):
-        raise StackFileError(f"{path}: a stack file is a YAML mapping with a `config:` key")
-    config = document.get("config") or {}
-    if not isinstance(config, dict):
-        raise StackFileError(f"{path}: `config:` must be a mapping")
-
+    config = _config_mapping(path, _load(path))
     values: dict[str, str] = {}
     secret_keys: list[str] = []
+    problems = [
+        f"config key {key!r} needs a namespace (modelstack:...)"
+        for key in config
+        if not isinstance(key, str) or ":" not in key
+    ]
+    if problems:
+        raise StackFileError(f"{path}: " + "; ".join(problems))
     for key, value in config.items():
-        if not isinstance(key, str) or ":" not in key:
-            raise StackFileError(f"{path}: config key {key!r} needs a namespace (modelstack:...)")
         decoded, has_secret = _replace_secure(value, key)
         if has_secret:
             secret_keys.append(key)
-        values[key] = decoded if isinstance(decoded, str) else json.dumps(decoded)
+        # YAML dates and other non-JSON scalars reach the program as text, as from the CLI.
+        values[key] = decoded if isinstance(decoded, str) else json.dumps(decoded, default=str)
     return StackConfig(
         stack_file=path,
         stack_name=stack_name or stack_name_from_file(path),
         values=values,
         secret_keys=tuple(secret_keys),
     )
+
+
+def _load(path: Path) -> Any:
+    """The file's YAML document; StackFileError saying what is wrong, never a traceback."""
+    try:
+        if path.is_dir():
+            raise StackFileError(f"{path}: is a directory; give a stack file (Pulumi.<stack>.yaml)")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise StackFileError(f"{path}: no such stack file") from None
+    except OSError as error:
+        raise StackFileError(f"{path}: cannot be read: {error.strerror or error}") from None
+    if len(data) > MAX_BYTES:
+        raise StackFileError(f"{path}: is larger than {MAX_BYTES} bytes; no stack file is")
+    if b"\x00" in data:
+        raise StackFileError(f"{path}: is a binary file, not YAML text")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise StackFileError(
+            f"{path}: line {line}: byte 0x{data[error.start]:02x} is not UTF-8; "
+            "save the stack file as UTF-8"
+        ) from None
+    try:
+        return load_document(text.removeprefix("\ufeff"))
+    except YamlProblem as problem:
+        raise StackFileError(f"{path}: not valid YAML: {problem}") from None
+
+
+def _config_mapping(path: Path, document: Any) -> dict[Any, Any]:
+    if document is None:
+        raise StackFileError(f"{path}: is empty; a stack file starts with `config:`")
+    if not isinstance(document, dict):
+        raise StackFileError(
+            f"{path}: a stack file is a YAML mapping with a `config:` key "
+            f"(this one is {_kind(document)})"
+        )
+    if "config" not in document:
+        found = ", ".join(repr(key) for key in list(document)[:5])
+        raise StackFileError(f"{path}: no `config:` key at the top level (found {found})")
+    config = document["config"]
+    if config is None:
+        return {}
+    if not isinstance(config, dict):
+        raise StackFileError(
+            f"{path}: `config:` must be a mapping of `modelstack:<key>: value` lines "
+            f"(this one is {_kind(config)})"
+        )
+    return config
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    return f"a {type(value).__name__}"
 
 
 def _replace_secure(value: Any, key: str) -> tuple[Any, bool]:

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from components.catalog.engines import Engine, Hardware
 from components.catalog.gpus import GpuType
+from components.catalog.image_pinning import FLOATING_TAGS, image_problem
 from components.planning import names
 from components.planning.autoscaling import AutoscalingContext, plan_autoscaling
 from components.planning.autoscaling_plan import AutoscalingPlan
@@ -30,11 +31,10 @@ from components.planning.planner_base import SERVICE_PORT, Pool
 from components.planning.planner_hardware import HardwarePlanning
 from components.planning.planner_models import ModelPlanning
 from components.planning.planner_serving import ServingPlanning
-from components.planning.precision import (
-    gguf_bits_per_parameter,
-)
+from components.planning.precision import bytes_per_parameter, quantization_of
 from components.quantities import gib
 from components.spec import (
+    HfTokenRef,
     SlotSpec,
 )
 
@@ -68,20 +68,30 @@ class DeploymentPlanner(ModelPlanning, HardwarePlanning, ServingPlanning):
         engine = self._engine(formats.pop(), pools, gpus)
         if engine is None:
             return None
+        served = {slot: self._as_served_by(engine, slot, model) for slot, model in models.items()}
+        if any(model is None for model in served.values()):
+            return None
+        models = served
         self._check_engine_args(engine)
         adapter_locations = self._adapter_locations(engine)
         cache = self._cache(models, [location for _, location in adapter_locations])  # type: ignore[arg-type]
         sources = [m.location for m in models.values() if m] + [loc for _, loc in adapter_locations]
-        hf_secret = None
+        hf_secret = hf_key = None
         if self.stack.hf_token and any(location.scheme == "hf" for location in sources):
             hf_secret = names.hf_token_secret(spec.name)
+            if isinstance(self.stack.hf_token, HfTokenRef):
+                # The cluster's own Secret: referenced as it is, nothing created.
+                hf_secret = self.stack.hf_token.secret_key_ref.name
+                hf_key = self.stack.hf_token.secret_key_ref.key
 
         loaders: dict[str, LoaderPlan] = {}
         adapters = []
         for name, location in adapter_locations:
             job = None
             if location.needs_download and cache is not None:
-                loader = plan_loader(spec.name, location, cache.claim_name, hf_secret)
+                loader = plan_loader(
+                    spec.name, location, cache.claim_name, hf_secret, hf_token_key=hf_key
+                )
                 loaders.setdefault(loader.job_name, loader)
                 job = loader.job_name
             adapters.append(AdapterPlan(name, location, job))
@@ -93,7 +103,14 @@ class DeploymentPlanner(ModelPlanning, HardwarePlanning, ServingPlanning):
             assert model is not None
             loader = None
             if model.location.needs_download and cache is not None:
-                loader = plan_loader(spec.name, model.location, cache.claim_name, hf_secret)
+                loader = plan_loader(
+                    spec.name,
+                    model.location,
+                    cache.claim_name,
+                    hf_secret,
+                    model.served_name,
+                    hf_token_key=hf_key,
+                )
                 loaders.setdefault(loader.job_name, loader)
             for pool in pools:
                 slots.append(
@@ -134,7 +151,7 @@ class DeploymentPlanner(ModelPlanning, HardwarePlanning, ServingPlanning):
                 sorted({location.pvc_claim for location in sources if location.pvc_claim})
             ),
             adapters=tuple(adapters),
-            hf_token_secret=hf_secret,
+            hf_token_secret=hf_secret if hf_key is None else None,
             stable_service=names.stable_service(spec.name),
             service_port=SERVICE_PORT,
             # A surge pod on a full GPU node stays Pending forever: replace in place instead.
@@ -310,7 +327,8 @@ class DeploymentPlanner(ModelPlanning, HardwarePlanning, ServingPlanning):
             return
         for slot in slots:
             image = slot.engine.image
-            if _is_pinned(image):
+            problem = image_problem(image)
+            if problem is None:
                 continue
             override = self.spec.rollout.slots.get(slot.slot)  # type: ignore[call-overload]
             path = (
@@ -320,8 +338,8 @@ class DeploymentPlanner(ModelPlanning, HardwarePlanning, ServingPlanning):
             )
             self.issue(
                 *path,
-                message=f"'{image}' is not pinned: {self.environment.name} needs a "
-                "version tag or a digest (not latest)",
+                message=f"the image {problem}: {self.environment.name} needs a version tag "
+                f"or a digest (not {', '.join(sorted(FLOATING_TAGS))})",
             )
 
 
@@ -335,15 +353,9 @@ def _starting_replicas(autoscaling: AutoscalingPlan) -> int:
 def _download_gib(model: ModelPlan) -> float:
     if model.parameters_b is None:
         return 0.0
-    if model.format == "gguf":
-        bytes_per = gguf_bits_per_parameter(model.location.file or "") / 8
+    if model.format in ("gguf", "ollama"):
+        bytes_per = bytes_per_parameter(quantization_of(model.location))
     else:
         bytes_per = CHECKPOINT_BYTES_PER_PARAMETER
     return model.parameters_b * bytes_per * 1e9 / 2**30 * CACHE_HEADROOM
 
-
-def _is_pinned(image: str) -> bool:
-    if "@sha256:" in image:
-        return True
-    name = image.rsplit("/", 1)[-1]
-    return ":" in name and name.rsplit(":", 1)[1] != "latest"

@@ -13,9 +13,13 @@ def choose_engine(requested: str, fmt: ModelFormat, hardware: Hardware) -> Engin
         return _auto(fmt, hardware)
     engine = ENGINES[requested]
     if fmt not in engine.formats:
+        if fmt in engine.not_offered:
+            return engine.not_offered[fmt]
         servers = [e.name for e in ENGINES.values() if fmt in e.formats]
         return f"{engine.name} does not serve {fmt} models; use {' or '.join(servers)}"
     if not engine.supports(hardware):
+        if hardware in engine.not_offered:
+            return engine.not_offered[hardware]
         where = ", ".join(_HARDWARE_WORDS[h] for h in engine.images)
         return f"{engine.name} runs on {where}, not on {_HARDWARE_WORDS[hardware]}"
     return engine

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from components.catalog.engines.ollama import Ollama
 from components.planning import names
 from components.planning.model_location import ModelLocation
 from components.templating import render_text
@@ -13,7 +14,8 @@ LOADER_IMAGES = {
     "hf": "python:3.12.8-slim-bookworm",
     "s3": "amazon/aws-cli:2.17.0",
     "gs": "google/cloud-sdk:489.0.0-slim",
-    "ollama": "ollama/ollama:0.32.15",
+    # The engine's own image: the pull and the server agree on the store's layout.
+    "ollama": Ollama.images["cpu"],
 }
 # huggingface_hub ships the `hf` CLI (there is no huggingface-cli any more).
 HUB_VERSION = "2.4.0"
@@ -30,10 +32,17 @@ class LoaderPlan:
     hf_token_secret: str | None
     # oci:// images carry the weights themselves: the Job runs the model image.
     source: str
+    # The token's key in a Secret the stack references (None: the Secret modelstack makes).
+    hf_token_key: str | None = None
 
 
 def plan_loader(
-    deployment: str, location: ModelLocation, claim_name: str, hf_token_secret: str | None
+    deployment: str,
+    location: ModelLocation,
+    claim_name: str,
+    hf_token_secret: str | None,
+    served_name: str | None = None,
+    hf_token_key: str | None = None,
 ) -> LoaderPlan:
     image = location.reference if location.scheme == "oci" else LOADER_IMAGES[location.scheme]
     script = render_text(
@@ -46,6 +55,7 @@ def plan_loader(
         directory=location.directory,
         marker=location.marker,
         hub_version=HUB_VERSION,
+        served=served_name,
     ).strip()
     secret = hf_token_secret if location.scheme == "hf" else None
     # Any change to what the Job does gives it a new name: a Job's template is immutable.
@@ -58,6 +68,7 @@ def plan_loader(
         directory=location.directory,
         hf_token_secret=secret,
         source=location.source,
+        hf_token_key=hf_token_key if secret else None,
     )
 
 

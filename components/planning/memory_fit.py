@@ -5,14 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from components.catalog.gpus import GPUS, GpuType
-from components.planning.precision import BYTES_PER_PARAMETER
+from components.planning.precision import BYTES_PER_PARAMETER, bytes_per_parameter
 
 # KV cache and activations need room beyond the weights; 20% is the usual floor
 # for short contexts (a long context needs more, which the engine reports at start).
 HEADROOM = 1.2
 # Per GPU: CUDA context, the engine's graphs and allocator slack.
 PER_GPU_OVERHEAD_GIB = 1.5
-# Engines cap their share of GPU memory (vLLM --gpu-memory-utilization 0.92 default).
+# Engines cap their share of GPU memory: vLLM's --gpu-memory-utilization defaults to 0.9
+# (https://docs.vllm.ai/en/latest/configuration/engine_args.html).
 USABLE_GPU_FRACTION = 0.9
 # On CPU the container's memory limit also holds the server and the page cache it maps.
 CPU_OVERHEAD_GIB = 1.0
@@ -43,7 +44,7 @@ def check_gpu_fit(
     parameters_b: float, precision: str, gpu: GpuType, count: int, counts: tuple[int, ...]
 ) -> str | None:
     """None if it fits; otherwise the need, the capacity and what would fit."""
-    need = gpu_need(parameters_b, BYTES_PER_PARAMETER[precision], count)
+    need = gpu_need(parameters_b, bytes_per_parameter(precision), count)
     capacity = gpu_capacity_gib(gpu, count)
     if need.total_gib <= capacity:
         return None
@@ -65,10 +66,12 @@ def _alternatives(
     )
     if bigger_count:
         options.append(f"gpu.count: {bigger_count}")
+    # A GGUF file fixes its quantization: no other precision to suggest.
     smaller = [
         p
         for p in ("fp8", "int8", "int4")
-        if BYTES_PER_PARAMETER[p] < BYTES_PER_PARAMETER[precision]
+        if precision in BYTES_PER_PARAMETER
+        and BYTES_PER_PARAMETER[p] < BYTES_PER_PARAMETER[precision]
         and (p != "fp8" or gpu.fp8)
         and _fits(parameters_b, p, gpu, count)
     ]
@@ -90,5 +93,5 @@ def _alternatives(
 
 
 def _fits(parameters_b: float, precision: str, gpu: GpuType, count: int) -> bool:
-    need = gpu_need(parameters_b, BYTES_PER_PARAMETER[precision], count)
+    need = gpu_need(parameters_b, bytes_per_parameter(precision), count)
     return need.total_gib <= gpu_capacity_gib(gpu, count)

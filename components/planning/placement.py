@@ -39,13 +39,14 @@ class Placement:
     runtime_class: str | None = None
 
 
-def gpu_placement(gpu: GpuType, cloud: str) -> Placement | None:
-    """None when the cloud does not offer this GPU type."""
-    requirements = gpu.placement.get(cloud)  # type: ignore[call-overload]
+def gpu_placement(gpu: GpuType, scheme: str) -> Placement | None:
+    """None when the label scheme (a cloud's, or components/catalog/gpu_label_schemes.py)
+    has no label for this GPU type."""
+    requirements = gpu.placement.get(scheme)  # type: ignore[call-overload]
     if requirements is None:
         return None
     tolerations = GPU_TOLERATIONS[gpu.vendor]
-    if cloud == "aks":
+    if scheme == "aks":
         tolerations = (*tolerations, AKS_GPU_TOLERATION)
     return _from_requirements(list(requirements), list(tolerations))
 

@@ -36,6 +36,8 @@ class AdapterPlan:
 @dataclass(frozen=True)
 class EnginePlan:
     name: str
+    # What `/v1/models` lists for the served name (Ollama adds `:latest`).
+    model_id: str
     image: str
     command: tuple[str, ...] | None
     args: tuple[str, ...]

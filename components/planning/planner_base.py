@@ -9,8 +9,6 @@ from components.errors import ConfigIssue, key_path
 from components.planning.plan_model import AdapterPlan
 from components.spec import DeploymentSpec, GpuSpec, ResourcesSpec, StackSpec
 
-# Tensor-parallel engines shard attention heads: counts must divide them evenly.
-TENSOR_PARALLEL_COUNTS = (1, 2, 4, 8, 16)
 SERVICE_PORT = 80
 
 

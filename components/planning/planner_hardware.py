@@ -6,7 +6,9 @@ import difflib
 import math
 
 from components.catalog.engines import Engine
+from components.catalog.gpu_label_schemes import label_scheme
 from components.catalog.gpus import GPUS, GpuType, find_gpu
+from components.catalog.tensor_parallel import SUGGESTED_GPU_COUNTS, tensor_parallel_problem
 from components.planning.memory_fit import check_gpu_fit, cpu_need
 from components.planning.placement import (
     Placement,
@@ -17,10 +19,11 @@ from components.planning.placement import (
 from components.planning.plan_model import (
     ModelPlan,
 )
-from components.planning.planner_base import TENSOR_PARALLEL_COUNTS, PlannerBase, Pool
+from components.planning.planner_base import PlannerBase, Pool
 from components.planning.precision import (
     BYTES_PER_PARAMETER,
-    gguf_bits_per_parameter,
+    bytes_per_parameter,
+    quantization_of,
     resolve_precision,
 )
 from components.planning.resources import ResourceProfile, resolve_resources
@@ -48,15 +51,17 @@ class HardwarePlanning(PlannerBase):
         if self.stack.target != "kubernetes":
             return None
         cloud = self.stack.kubernetes.cloud
+        scheme = label_scheme(cloud, self.stack.kubernetes.gpu_labels)
         gpu_nodes = None
         if gpu is not None:
-            gpu_nodes = gpu_placement(gpu, cloud)
+            gpu_nodes = gpu_placement(gpu, scheme)
             if gpu_nodes is None:
                 self.issue(
                     *pool.path("gpu", "type"),
-                    message=f"{gpu.name} is not offered on {cloud} "
-                    f"(clouds with a node label for it: {', '.join(clouds_offering(gpu))}; "
-                    "kubernetes.cloud: generic selects by GPU Feature Discovery labels)",
+                    message=f"{gpu.name} has no node label in the {scheme} scheme "
+                    f"(schemes with one: {', '.join(clouds_offering(gpu))}; "
+                    "kubernetes.gpuLabels: gpu-feature-discovery selects by GPU Feature "
+                    "Discovery labels on any cloud)",
                 )
                 return None
         merged = merge_placement(gpu_nodes, self.spec.placement, cloud)
@@ -68,12 +73,11 @@ class HardwarePlanning(PlannerBase):
         return None if empty and not merged.affinity and not merged.runtime_class else merged
 
     def _check_gpu_count(self, engine: Engine, pool: Pool, count: int) -> None:
-        if engine.shards_across_gpus and count > 1 and count not in TENSOR_PARALLEL_COUNTS:
-            self.issue(
-                *pool.path("gpu", "count"),
-                message=f"{engine.name} shards the model across GPUs by tensor parallelism: "
-                f"use {', '.join(map(str, TENSOR_PARALLEL_COUNTS))} GPUs (got {count})",
-            )
+        if not engine.shards_across_gpus:
+            return
+        problem = tensor_parallel_problem(engine.name, count, self.spec.model.attention_heads)
+        if problem:
+            self.issue(*pool.path("gpu", "count"), message=problem)
 
     def _resources(
         self, gpu: GpuType | None, gpu_count: int, pool: Pool, slot: str, model: ModelPlan
@@ -84,10 +88,10 @@ class HardwarePlanning(PlannerBase):
             if gpu is not None:
                 precision = resolve_precision(model.precision, gpu)
                 if model.format in ("gguf", "ollama"):
-                    bits = gguf_bits_per_parameter(model.location.file or "")
-                    precision = "int8" if bits <= 8.5 else "fp16"
+                    # The file's own quantization (Q4_K_M...) is what loads onto the GPU.
+                    precision = quantization_of(model.location)
                 problem = check_gpu_fit(
-                    model.parameters_b, precision, gpu, gpu_count, TENSOR_PARALLEL_COUNTS
+                    model.parameters_b, precision, gpu, gpu_count, SUGGESTED_GPU_COUNTS
                 )
                 if problem:
                     where = f" (pool {pool.name})" if pool.name else ""
@@ -113,7 +117,7 @@ class HardwarePlanning(PlannerBase):
 
 
 def _cpu_bytes_per_parameter(model: ModelPlan) -> float:
-    if model.format == "gguf":
-        return gguf_bits_per_parameter(model.location.file or "") / 8
+    if model.format in ("gguf", "ollama"):
+        return bytes_per_parameter(quantization_of(model.location))
     precision = model.precision if model.precision in BYTES_PER_PARAMETER else "fp32"
     return BYTES_PER_PARAMETER[precision]

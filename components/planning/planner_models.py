@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from components.catalog.engines import Engine, EngineInputs, Hardware, ModelFormat
 from components.catalog.gpus import GPUS, GpuType
 from components.planning.engine_choice import choose_engine
@@ -11,9 +13,7 @@ from components.planning.plan_model import (
     ModelPlan,
 )
 from components.planning.planner_base import PlannerBase, Pool
-from components.planning.precision import (
-    resolve_precision,
-)
+from components.planning.precision import gguf_quantization, resolve_precision
 from components.quantities import parse_parameter_count
 from components.spec import (
     EnvSource,
@@ -63,6 +63,36 @@ class ModelPlanning(PlannerBase):
             served_name=model.served_name or self.spec.name,
             precision=self.spec.precision,
         )
+
+    def _as_served_by(self, engine: Engine, slot: str, model: ModelPlan) -> ModelPlan | None:
+        """Ollama serves a Hugging Face GGUF by pulling `hf.co/{user}/{repo}:{quant}` itself."""
+        location = model.location
+        if engine.name != "ollama" or model.format != "gguf":
+            return model
+        if location.scheme != "hf":
+            self.issue(
+                *self._model_key_path(slot, "source"),
+                message="ollama pulls GGUF files from Hugging Face (hf://user/repo/file.gguf) "
+                "or its library (ollama://name:tag); for other sources use engine: llamacpp",
+            )
+            return None
+        quantization = gguf_quantization(location.file or "")
+        if quantization is None:
+            self.issue(
+                *self._model_key_path(slot, "source"),
+                message="ollama pulls a GGUF by the quantization in its file name (Q4_K_M, "
+                "Q8_0...): this name gives none; use engine: llamacpp",
+            )
+            return None
+        if location.revision != "main":
+            self.issue(
+                *self._model_key_path(slot, "revision"),
+                message="ollama pulls hf.co models at their newest revision: remove revision "
+                "or use engine: llamacpp",
+            )
+            return None
+        pulled = locate(f"ollama://hf.co/{location.reference}:{quantization}", None)
+        return replace(model, location=pulled)
 
     def _adapter_locations(self, engine: Engine) -> list[tuple[str, ModelLocation]]:
         """LoRA adapters: only engines that load them, on safetensors base models."""
@@ -161,6 +191,7 @@ class ModelPlanning(PlannerBase):
         env = {**engine.env(inputs), **self.spec.env, **override.env}
         return EnginePlan(
             name=engine.name,
+            model_id=engine.model_id(model.served_name),
             image=override.image or self.spec.image or engine.image(hardware),
             command=engine.command,
             # Extra arguments last: where a flag repeats, engines take the last value.

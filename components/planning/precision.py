@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
+from components.catalog.engines.ollama import DEFAULT_QUANTIZATION as OLLAMA_DEFAULT
 from components.catalog.gpus import GpuType
+from components.planning.model_location import ModelLocation
 
 BYTES_PER_PARAMETER = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
 
@@ -34,7 +36,8 @@ _GGUF_TAG = re.compile(
     re.IGNORECASE,
 )
 # A GGUF whose name names no known quantization is sized as if 8-bit: safe side.
-_GGUF_UNKNOWN_BITS = 8.5
+_GGUF_UNKNOWN = "Q8_0"
+_GGUF_UNKNOWN_BITS = _GGUF_BITS[_GGUF_UNKNOWN]
 
 
 def resolve_precision(requested: str, gpu: GpuType | None) -> str:
@@ -49,6 +52,22 @@ def resolve_precision(requested: str, gpu: GpuType | None) -> str:
 def gguf_bits_per_parameter(file_name: str) -> float:
     match = _GGUF_TAG.search(file_name)
     return _GGUF_BITS[match.group(1).upper()] if match else _GGUF_UNKNOWN_BITS
+
+
+def quantization_of(location: ModelLocation) -> str:
+    """The GGUF quantization (`Q4_K_M`) a file or Ollama name gives, else the assumed one:
+    8-bit for an unnamed GGUF file (safe side), Ollama's 4-bit default for its names."""
+    if location.scheme == "ollama":
+        match = _GGUF_TAG.search(location.reference.replace("-", "_"))
+        return match.group(1).upper() if match else OLLAMA_DEFAULT
+    return gguf_quantization(location.file or "") or _GGUF_UNKNOWN
+
+
+def bytes_per_parameter(precision: str) -> float:
+    """A precision's bytes, or a GGUF quantization's (`Q4_K_M`) from its bits."""
+    if precision in BYTES_PER_PARAMETER:
+        return BYTES_PER_PARAMETER[precision]
+    return _GGUF_BITS[precision.upper()] / 8
 
 
 def gguf_quantization(file_name: str) -> str | None:

@@ -73,7 +73,10 @@ def plan_traffic(
         )
     envoy = via == "gateway" and gateway is not None and gateway.implementation == ENVOY
     pooled = any(slot.pool for slot in slots)
-    problems += _capabilities(strategy, balancer, via, envoy, pooled)
+    envoy_without_route = (
+        route is None and gateway is not None and gateway.implementation == ENVOY
+    )
+    problems += _capabilities(strategy, balancer, via, envoy, pooled, envoy_without_route)
 
     pool_services: dict[str, str] = {}
     serving = [slot for slot in slots if slot.slot == serving_slot]
@@ -149,10 +152,17 @@ def _capabilities(
     via: str | None,
     envoy: bool,
     pooled: bool,
+    envoy_without_route: bool = False,
 ) -> list[tuple[tuple[str, ...], str]]:
     """What this cluster's traffic layer cannot do, with the key that asks for it."""
     problems = []
     needs_envoy = "needs Envoy Gateway (kubernetes.gateway with implementation: envoy-gateway)"
+    if envoy_without_route:
+        # The gateway is there; its policy attaches to the deployment's HTTPRoute.
+        needs_envoy = (
+            "needs a route: Envoy Gateway applies it to the deployment's HTTPRoute "
+            "(add route: {path: ...})"
+        )
     if strategy == "canary":
         if via != "gateway":
             problems.append(

@@ -42,7 +42,7 @@ class Engine:
     command: ClassVar[tuple[str, ...] | None] = None
     # Precisions the engine can be told to run at; "auto" is always allowed.
     precisions: ClassVar[frozenset[str]]
-    # Tensor parallelism shards attention heads: counts must be powers of two.
+    # Tensor parallelism shards attention heads (components/catalog/tensor_parallel.py).
     shards_across_gpus: ClassVar[bool] = True
     # Shared memory for NCCL between tensor-parallel workers (None: not needed).
     shm_size: ClassVar[str | None] = None
@@ -58,6 +58,9 @@ class Engine:
     writable_dirs: ClassVar[tuple[str, ...]] = ()
     # Series for autoscaling on requests; None: the engine exports no Prometheus metrics.
     request_metrics: ClassVar[RequestMetrics | None] = None
+    # Formats and hardware the engine could serve upstream but the catalog does not offer,
+    # with the reason (said instead of a flat "does not serve").
+    not_offered: ClassVar[dict[str, str]] = {}
 
     def supports(self, hardware: Hardware) -> bool:
         return hardware in self.images
@@ -76,6 +79,10 @@ class Engine:
 
     def env(self, inputs: EngineInputs) -> dict[str, str]:
         return {}
+
+    def model_id(self, served_name: str) -> str:
+        """The id `/v1/models` lists for the served name (what the endpoint check expects)."""
+        return served_name
 
     def health_command(self) -> tuple[str, ...]:
         """A Docker health check run inside the engine's image (which tools it has varies)."""

@@ -1,4 +1,10 @@
-"""SGLang: high-throughput server for safetensors checkpoints on NVIDIA GPUs."""
+"""SGLang: high-throughput server for safetensors checkpoints on NVIDIA and AMD GPUs.
+
+Images per platform are listed in each release's notes; v0.5.21 publishes
+`lmsysorg/sglang:v0.5.21` (CUDA 13) and `lmsysorg/sglang:v0.5.21-rocm10-mi30x` for
+MI300X/MI325X (https://github.com/sgl-project/sglang/releases/tag/v0.5.21; AMD setup:
+https://docs.sglang.io/docs/hardware-platforms/amd_gpu). Same launcher and flags on both.
+"""
 
 from __future__ import annotations
 
@@ -31,7 +37,11 @@ class Sglang(Engine):
     health_path = "/health"
     metrics_path = "/metrics"
     formats: ClassVar[frozenset[ModelFormat]] = frozenset({"safetensors"})
-    images: ClassVar[dict[Hardware, str]] = {"nvidia": "lmsysorg/sglang:v0.5.21"}
+    images: ClassVar[dict[Hardware, str]] = {
+        "nvidia": "lmsysorg/sglang:v0.5.21",
+        # Built for gfx942 (MI300X, MI325X), the only AMD GPU in the catalog.
+        "amd": "lmsysorg/sglang:v0.5.21-rocm10-mi30x",
+    }
     # The image's entrypoint is undocumented; the project's own examples use this.
     command = ("python3", "-m", "sglang.launch_server")
     precisions = frozenset({"fp32", "bf16", "fp16", "fp8", "int8", "int4"})

@@ -1,4 +1,8 @@
-"""Hugging Face Text Generation Inference (maintenance mode upstream, still widely run)."""
+"""Hugging Face Text Generation Inference (maintenance mode upstream, still widely run).
+
+3.3.7 is the last 3.3.x release (https://github.com/huggingface/text-generation-inference/
+releases/tag/v3.3.7); image tags carry no `v` and ROCm builds a `-rocm` suffix.
+"""
 
 from __future__ import annotations
 
@@ -23,8 +27,8 @@ class Tgi(Engine):
     metrics_path = "/metrics"
     formats: ClassVar[frozenset[ModelFormat]] = frozenset({"safetensors"})
     images: ClassVar[dict[Hardware, str]] = {
-        "nvidia": "ghcr.io/huggingface/text-generation-inference:3.3.5",
-        "amd": "ghcr.io/huggingface/text-generation-inference:3.3.5-rocm",
+        "nvidia": "ghcr.io/huggingface/text-generation-inference:3.3.7",
+        "amd": "ghcr.io/huggingface/text-generation-inference:3.3.7-rocm",
     }
     precisions = frozenset({"bf16", "fp16", "fp8", "int8", "int4"})
     shm_size = "1Gi"

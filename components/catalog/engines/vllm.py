@@ -1,4 +1,8 @@
-"""vLLM: OpenAI-compatible server for safetensors checkpoints on NVIDIA and AMD GPUs."""
+"""vLLM: OpenAI-compatible server for safetensors checkpoints on NVIDIA and AMD GPUs.
+
+The ROCm image is released with the CUDA one, same version
+(https://hub.docker.com/r/vllm/vllm-openai-rocm/tags; v0.31.0 of 2026-10-04).
+"""
 
 from __future__ import annotations
 
@@ -34,7 +38,19 @@ class Vllm(Engine):
     images: ClassVar[dict[Hardware, str]] = {
         "nvidia": "vllm/vllm-openai:v0.31.0",
         # The ROCm image's entrypoint is not documented: the command below is explicit.
-        "amd": "vllm/vllm-openai-rocm:v0.23.0",
+        "amd": "vllm/vllm-openai-rocm:v0.31.0",
+    }
+    not_offered: ClassVar[dict[str, str]] = {
+        # https://docs.vllm.ai/en/latest/features/quantization/gguf/: "highly experimental and
+        # under-optimized", single files only, the base model's tokenizer recommended, and
+        # now an out-of-tree plugin (vllm-gguf-plugin) the release image does not carry.
+        "gguf": "vllm's GGUF support is experimental, needs the base model's tokenizer and a "
+        "plugin its image does not ship; llamacpp or ollama serve GGUF files",
+        # https://docs.vllm.ai/en/latest/getting_started/installation/cpu/: CPU images live
+        # in a separate repository (public.ecr.aws/q9t5s3a7/vllm-cpu-release-repo) with fp32
+        # and bf16 only, and run far slower than a quantized GGUF under llama.cpp.
+        "cpu": "vllm's CPU build is a separate image (fp32/bf16 only) that serves far slower "
+        "than a quantized GGUF: on CPU use a .gguf file with llamacpp (or ollama)",
     }
     command = ("vllm", "serve")
     # int8/int4 mean a pre-quantized checkpoint (AWQ, GPTQ): vLLM detects it, no flag.

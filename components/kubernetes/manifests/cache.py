@@ -43,7 +43,10 @@ def loader_job(deployment: DeploymentPlan, loader: LoaderPlan) -> dict[str, Any]
             {
                 "name": "HF_TOKEN",
                 "valueFrom": {
-                    "secretKeyRef": {"name": loader.hf_token_secret, "key": HF_TOKEN_KEY}
+                    "secretKeyRef": {
+                        "name": loader.hf_token_secret,
+                        "key": loader.hf_token_key or HF_TOKEN_KEY,
+                    }
                 },
             }
         )
