@@ -243,7 +243,12 @@ def test_prod_refuses_a_nightly_image_at_plan_time() -> None:
 
 @pytest.mark.parametrize(
     "image",
-    ["vllm/vllm-openai:nightly", "vllm/vllm-openai", "vllm/vllm-openai:v0.31.0", "r:5000/x@sha256:"],
+    [
+        "vllm/vllm-openai:nightly",
+        "vllm/vllm-openai",
+        "vllm/vllm-openai:v0.31.0",
+        "registry:5000/x@sha256:",
+    ],
 )
 def test_planner_and_guardrail_share_the_definition(image: str) -> None:
     from components.guardrails.subject import Subject

@@ -358,4 +358,3 @@ def _download_gib(model: ModelPlan) -> float:
     else:
         bytes_per = CHECKPOINT_BYTES_PER_PARAMETER
     return model.parameters_b * bytes_per * 1e9 / 2**30 * CACHE_HEADROOM
-

@@ -73,9 +73,7 @@ def plan_traffic(
         )
     envoy = via == "gateway" and gateway is not None and gateway.implementation == ENVOY
     pooled = any(slot.pool for slot in slots)
-    envoy_without_route = (
-        route is None and gateway is not None and gateway.implementation == ENVOY
-    )
+    envoy_without_route = route is None and gateway is not None and gateway.implementation == ENVOY
     problems += _capabilities(strategy, balancer, via, envoy, pooled, envoy_without_route)
 
     pool_services: dict[str, str] = {}
