@@ -7,7 +7,6 @@ that need the catalogs (GPU types, engine compatibility, memory fit) live in the
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -19,28 +18,45 @@ from pydantic import (
 
 from components.catalog.gpu_label_schemes import GpuLabels, gpu_labels_problem
 from components.quantities import parse_parameter_count, parse_quantity
+from components.spec_affinity import check_affinity
 from components.spec_autoscaling import AutoscalingSpec
 from components.spec_base import FieldError, SpecModel
+from components.spec_credentials import credential_in, looks_secret
+from components.spec_identifiers import (
+    BIND_ADDRESS,
+    CONFIG_KEY,
+    DNS_1035_LABEL,
+    DNS_1123_LABEL,
+    DNS_1123_SUBDOMAIN,
+    ENV_NAME,
+    GPU_TYPE,
+    GRAFANA_LABEL,
+    HEALTH_PATH,
+    HOSTNAME,
+    KUBE_CONTEXT,
+    LABEL_NAME,
+    LABEL_VALUE,
+    PLAIN_NAME,
+    POOL_NAME,
+    PROMETHEUS_URL,
+    REGISTRY_NAME,
+    REGISTRY_SERVER,
+    ROUTE_TEMPLATE,
+    SERVED_NAME,
+    SURGE_PERCENT,
+    TOLERATION_KEY,
+    UNAVAILABLE_PERCENT,
+    USERNAME,
+    IdentifierRule,
+    printable_text,
+    shown,
+)
+from components.spec_images import IMAGE
+from components.spec_sources import check_revision, check_source
 
 # Deployment names become Kubernetes object names with suffixes such as
 # "-green-fetch-1a2b3c4d" and Service names, which must be DNS-1035 labels.
 MAX_DEPLOYMENT_NAME = 40
-_DNS_1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-_DNS_1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# Env names that carry credentials by convention (TOKEN, SECRET, PASSWORD, API_KEY...).
-_SECRET_LOOKING = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|PRIVATE_KEY)", re.I)
-_LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
-_LABEL_PREFIX = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
-_HOSTNAME = re.compile(r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_IMAGE = re.compile(
-    r"^(?:(?:localhost|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)(?::[0-9]+)?/)?"  # registry[:port]
-    r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"  # path
-    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"  # tag
-    r"(?:@sha256:[a-f0-9]{64})?$"
-)
-_MODEL_SCHEMES = ("hf", "s3", "gs", "pvc", "oci", "ollama")
 
 # Environment variables the plan owns: the HF token must come from `hfToken`
 # (a Pulumi secret), never from a literal value in the stack file.
@@ -52,21 +68,10 @@ NOT_SUPPORTED_YET = "is not supported yet"
 def _dns_label(value: str) -> str:
     if len(value) > MAX_DEPLOYMENT_NAME:
         raise ValueError(
-            f"'{value}' is {len(value)} characters; at most {MAX_DEPLOYMENT_NAME} "
+            f"{shown(value)} is {len(value)} characters; at most {MAX_DEPLOYMENT_NAME} "
             "(it prefixes the Kubernetes object names)"
         )
-    if not _DNS_1035_LABEL.match(value):
-        raise ValueError(
-            f"'{value}' is not a DNS label: lowercase letters, digits and '-', "
-            "starting with a letter and ending with a letter or digit"
-        )
-    return value
-
-
-def _namespace(value: str) -> str:
-    if len(value) > 63 or not _DNS_1123_LABEL.match(value):
-        raise ValueError(f"'{value}' is not a valid namespace name (DNS-1123 label)")
-    return value
+    return DNS_1035_LABEL.check(value)
 
 
 def _quantity(value: object) -> str:
@@ -84,12 +89,6 @@ def _positive_quantity(value: object) -> str:
     return text
 
 
-def _image(value: str) -> str:
-    if not _IMAGE.match(value):
-        raise ValueError(f"'{value}' is not a container image reference")
-    return value
-
-
 def _env_value(value: object) -> object:
     # YAML turns `1` and `true` into numbers and booleans; Kubernetes wants strings.
     if isinstance(value, bool):
@@ -101,15 +100,20 @@ def _env_value(value: object) -> object:
 
 def _env(values: dict[str, object]) -> dict[str, object]:
     for name, value in values.items():
-        if not _ENV_NAME.match(name):
-            raise FieldError(name, "not a valid environment variable name")
+        problem = ENV_NAME.problem(name)
+        if problem:
+            raise FieldError(name, problem)
         if name in RESERVED_ENV:
             raise FieldError(
                 name,
                 "must not be a literal value: set the token as a secret with "
                 "`pulumi config set --secret hfToken <token>`",
             )
-        if isinstance(value, str) and _SECRET_LOOKING.search(name):
+        if not isinstance(value, str):
+            continue
+        if "\x00" in value:
+            raise FieldError(name, "a NUL character cannot be passed to a process")
+        if looks_secret(name):
             raise FieldError(
                 name,
                 "looks like a credential: a literal value would sit in plain text in the "
@@ -118,9 +122,15 @@ def _env(values: dict[str, object]) -> dict[str, object]:
     return values
 
 
+def _engine_argument(value: str) -> str:
+    if not value.isprintable():
+        raise ValueError(f"{shown(value)} has control characters (newline, tab, NUL...)")
+    return value
+
+
 class KeyRef(SpecModel):
-    name: Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253)]
-    key: Annotated[str, Field(pattern=r"^[-._a-zA-Z0-9]+$", max_length=253)]
+    name: Annotated[str, AfterValidator(DNS_1123_SUBDOMAIN.check)]
+    key: Annotated[str, AfterValidator(CONFIG_KEY.check)]
 
 
 class EnvSource(SpecModel):
@@ -149,12 +159,11 @@ def _selector_labels(values: dict[str, str]) -> dict[str, str]:
     """Labels to select nodes by: well-known ones (topology.kubernetes.io/zone) included."""
     for key, value in values.items():
         prefix, _, name = key.rpartition("/")
-        if (prefix and (len(prefix) > 253 or not _LABEL_PREFIX.match(prefix))) or (
-            len(name) > 63 or not _LABEL_NAME.match(name)
-        ):
-            raise FieldError(key, "not a valid Kubernetes label key")
-        if len(value) > 63 or not _LABEL_VALUE.match(value):
-            raise FieldError(key, f"'{value}': at most 63 letters, digits, '-', '_' or '.'")
+        if (prefix and not DNS_1123_SUBDOMAIN.matches(prefix)) or not LABEL_NAME.matches(name):
+            raise FieldError(key, f"{shown(key)} is not a valid Kubernetes label key")
+        problem = LABEL_VALUE.problem(value)
+        if problem:
+            raise FieldError(key, problem)
     return values
 
 
@@ -166,28 +175,18 @@ def _reserved_prefix(prefix: str) -> bool:
     )
 
 
-def _model_source(value: str) -> str:
-    scheme, sep, rest = value.partition("://")
-    if not sep or scheme not in _MODEL_SCHEMES or not rest.strip("/"):
-        raise ValueError(
-            f"'{value}' is not a model source: use one of "
-            + ", ".join(f"{s}://" for s in _MODEL_SCHEMES)
-        )
-    if scheme == "hf" and len(rest.strip("/").split("/")) < 2:
-        raise ValueError(f"'{value}': an hf:// source is hf://<org>/<repo>[/<file>.gguf]")
-    return value
-
-
 DeploymentName = Annotated[str, AfterValidator(_dns_label)]
-Namespace = Annotated[str, AfterValidator(_namespace)]
+Namespace = Annotated[str, AfterValidator(DNS_1123_LABEL.check)]
 Quantity = Annotated[str, BeforeValidator(_quantity)]
 PositiveQuantity = Annotated[str, BeforeValidator(_positive_quantity)]
-Image = Annotated[str, AfterValidator(_image)]
+Image = Annotated[str, AfterValidator(IMAGE.check)]
 EnvValue = Annotated[str, BeforeValidator(_env_value)]
 EnvMap = Annotated[dict[str, EnvValue | EnvSource], AfterValidator(_env)]
 Tags = Annotated[dict[str, EnvValue], AfterValidator(_labels)]
 NodeLabels = Annotated[dict[str, EnvValue], AfterValidator(_selector_labels)]
-ModelSource = Annotated[str, AfterValidator(_model_source)]
+ModelSource = Annotated[str, AfterValidator(check_source)]
+Revision = Annotated[str, AfterValidator(check_revision)]
+ObjectName = Annotated[str, AfterValidator(DNS_1123_LABEL.check)]
 # "8B", "70B", "1.5B", "500M" or a plain number of billions.
 Parameters = Annotated[
     str,
@@ -205,20 +204,38 @@ ModelFormat = Literal["safetensors", "gguf"]
 SlotName = Literal["blue", "green"]
 AccessMode = Literal["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany", "ReadWriteOncePod"]
 # Kubernetes allows any surge percentage but at most 100% unavailable.
-SurgeValue = Annotated[int, Field(ge=0)] | Annotated[str, Field(pattern=r"^\d{1,4}%$")]
-UnavailableValue = Annotated[int, Field(ge=0)] | Annotated[str, Field(pattern=r"^(100|\d{1,2})%$")]
 
 
-def _object_name(value: str) -> str:
-    if len(value) > 63 or not _DNS_1123_LABEL.match(value):
-        raise ValueError(f"'{value}' is not a valid Kubernetes object name (DNS-1123 label)")
-    return value
+def _count_or_percent(percent: IdentifierRule) -> BeforeValidator:
+    """A whole number of pods or a percentage: one check, one message (not one per type)."""
+
+    def check(value: object) -> object:
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+        if isinstance(value, str) and percent.matches(value):
+            return value
+        raise ValueError(f"must be a whole number of pods or {percent.description}")
+
+    return BeforeValidator(check)
+
+
+SurgeValue = Annotated[int | str, _count_or_percent(SURGE_PERCENT)]
+UnavailableValue = Annotated[int | str, _count_or_percent(UNAVAILABLE_PERCENT)]
+
+
+def _prometheus_url(value: str) -> str:
+    if credential_in(value):
+        raise ValueError(
+            "credentials do not belong in the Prometheus URL: it sits in plain text in the "
+            "stack file and in every ScaledObject"
+        )
+    return PROMETHEUS_URL.check(value)
 
 
 class GatewayRef(SpecModel):
     """The Gateway API Gateway that routes attach to (shared, owned by the platform)."""
 
-    name: Annotated[str, AfterValidator(_object_name)]
+    name: ObjectName
     namespace: Namespace
     # envoy-gateway: load-balancing algorithms, health checks, retries and failover through
     # BackendTrafficPolicy and Backend. standard: any Gateway API implementation (weights only).
@@ -235,16 +252,14 @@ class MonitoringSettings(SpecModel):
     # Labels your Prometheus selects ServiceMonitors by (kube-prometheus-stack: release).
     service_monitor_labels: Tags = Field(default_factory=dict)
     # The label the Grafana sidecar watches ConfigMaps for.
-    dashboard_label: Annotated[str, Field(pattern=r"^[A-Za-z0-9][-A-Za-z0-9_./]*$")] = (
-        "grafana_dashboard"
-    )
+    dashboard_label: Annotated[str, AfterValidator(GRAFANA_LABEL.check)] = "grafana_dashboard"
     scrape_interval_seconds: Annotated[int, Field(ge=5, le=300)] = 15
 
 
 class IngressSettings(SpecModel):
     """For clusters without Gateway API: routes become Ingresses of this class."""
 
-    class_name: Annotated[str, AfterValidator(_object_name)]
+    class_name: ObjectName
 
 
 class KedaHttpAddOnSettings(SpecModel):
@@ -268,9 +283,9 @@ class KubernetesSettings(SpecModel):
     monitoring_namespace: Namespace = "monitoring"
     allowed_namespaces: list[Namespace] = Field(default_factory=list)
     # Read by autoscaling on request metrics.
-    prometheus: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
+    prometheus: Annotated[str, AfterValidator(_prometheus_url)] | None = None
     keda_http_add_on: KedaHttpAddOnSettings = Field(default_factory=KedaHttpAddOnSettings)
-    context: str | None = None
+    context: Annotated[str, AfterValidator(KUBE_CONTEXT.check)] | None = None
 
     @model_validator(mode="after")
     def _gpu_labels(self) -> KubernetesSettings:
@@ -284,7 +299,7 @@ class DockerSettings(SpecModel):
     # Prefix of container, network and volume names: keeps stacks on one machine apart.
     namespace: Namespace = "modelstack"
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
-    bind_address: Annotated[str, Field(pattern=r"^[0-9.]+$|^::1?$|^localhost$")] = "127.0.0.1"
+    bind_address: Annotated[str, AfterValidator(BIND_ADDRESS.check)] = "127.0.0.1"
 
 
 class ModelSpec(SpecModel):
@@ -292,10 +307,8 @@ class ModelSpec(SpecModel):
     format: ModelFormat | None = None
     parameters: Parameters | None = None
     # Hugging Face branch, tag or commit; hf:// sources default to `main`.
-    revision: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[\w.\-/]+$")] | None = (
-        None
-    )
-    served_name: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    revision: Revision | None = None
+    served_name: Annotated[str, AfterValidator(SERVED_NAME.check)] | None = None
     # num_attention_heads from config.json: confirms a GPU count that is not a power of two.
     attention_heads: Annotated[int, Field(ge=1)] | None = None
 
@@ -306,13 +319,11 @@ class ModelOverride(SpecModel):
     source: ModelSource | None = None
     format: ModelFormat | None = None
     parameters: Parameters | None = None
-    revision: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[\w.\-/]+$")] | None = (
-        None
-    )
+    revision: Revision | None = None
 
 
 class GpuSpec(SpecModel):
-    type: Annotated[str, Field(min_length=1)] | None = None
+    type: Annotated[str, AfterValidator(GPU_TYPE.check)] | None = None
     count: Annotated[int, Field(ge=0, le=16)] = 1
 
     @model_validator(mode="after")
@@ -363,9 +374,9 @@ class ResourcesSpec(SpecModel):
 
 
 class TolerationSpec(SpecModel):
-    key: Annotated[str, Field(min_length=1, max_length=316)] | None = None
+    key: Annotated[str, AfterValidator(TOLERATION_KEY.check)] | None = None
     operator: Literal["Exists", "Equal"] = "Equal"
-    value: Annotated[str, Field(max_length=63)] | None = None
+    value: Annotated[str, AfterValidator(LABEL_VALUE.check)] | None = None
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
 
 
@@ -373,20 +384,18 @@ class PlacementSpec(SpecModel):
     """Where engine pods may run beyond the GPU catalog's labels (Kubernetes only)."""
 
     # The cloud's node pool (GKE node pool, Karpenter NodePool on EKS, AKS agent pool).
-    node_group: Annotated[str, Field(pattern=r"^[A-Za-z0-9][-A-Za-z0-9_.]*$", max_length=63)] | (
-        None
-    ) = None
+    node_group: Annotated[str, AfterValidator(PLAIN_NAME.check)] | None = None
     node_selector: NodeLabels = Field(default_factory=dict)
     capacity: Literal["spot", "on-demand"] | None = None
     tolerations: list[TolerationSpec] = Field(default_factory=list)
     # A Kubernetes affinity object, merged with the GPU's node requirements.
-    affinity: dict[str, object] | None = None
-    runtime_class: Annotated[str, AfterValidator(_object_name)] | None = None
+    affinity: Annotated[dict[str, object], AfterValidator(check_affinity)] | None = None
+    runtime_class: ObjectName | None = None
 
 
 class CacheSpec(SpecModel):
     size: PositiveQuantity | None = None
-    storage_class: Annotated[str, AfterValidator(_object_name)] | None = None
+    storage_class: ObjectName | None = None
     access_mode: AccessMode = "ReadWriteMany"
 
 
@@ -429,7 +438,7 @@ class RolloutSpec(SpecModel):
 
 class HealthCheckSpec(SpecModel):
     # Default: the engine's own health path.
-    path: Annotated[str, Field(pattern=r"^/[\w./-]*$", max_length=200)] | None = None
+    path: Annotated[str, AfterValidator(HEALTH_PATH.check)] | None = None
     interval_seconds: Annotated[int, Field(ge=1, le=300)] = 10
     timeout_seconds: Annotated[int, Field(ge=1, le=60)] = 5
     unhealthy_threshold: Annotated[int, Field(ge=1, le=20)] = 3
@@ -455,8 +464,8 @@ class LoadBalancerSpec(SpecModel):
 
 class RouteSpec(SpecModel):
     # Template: {name}, {namespace} and {labels.KEY} (a tag); lowercased, at most 200 characters.
-    path: Annotated[str, Field(pattern=r"^/[A-Za-z0-9._~{}/-]*$", max_length=400)] = "/{name}"
-    hosts: list[Annotated[str, Field(pattern=_HOSTNAME.pattern)]] = Field(default_factory=list)
+    path: Annotated[str, AfterValidator(ROUTE_TEMPLATE.check)] = "/{name}"
+    hosts: list[Annotated[str, AfterValidator(HOSTNAME.check)]] = Field(default_factory=list)
     # Streams last as long as generation: the default allows five minutes.
     timeout_seconds: Annotated[int, Field(ge=1, le=86400)] = 300
     # Kubernetes with hosts: after `pulumi up`, ask https://<first host><path>/v1/models.
@@ -473,11 +482,9 @@ def _pool_name(value: str) -> str:
 class AdapterSpec(SpecModel):
     """A LoRA adapter served beside the base model, under its own model name."""
 
-    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][-A-Za-z0-9_.]*$", max_length=64)]
+    name: Annotated[str, AfterValidator(PLAIN_NAME.check)]
     source: ModelSource
-    revision: Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[\w.\-/]+$")] | None = (
-        None
-    )
+    revision: Revision | None = None
 
 
 class PoolSpec(SpecModel):
@@ -485,7 +492,7 @@ class PoolSpec(SpecModel):
 
     name: Annotated[
         str,
-        Field(pattern=r"^[a-z]([-a-z0-9]*[a-z0-9])?$", max_length=12),
+        AfterValidator(POOL_NAME.check),
         AfterValidator(_pool_name),
     ]
     gpu: GpuSpec | None = None
@@ -505,7 +512,9 @@ def _is_zero(value: int | str | None) -> bool:
 
 class DeploymentSpec(SpecModel):
     name: DeploymentName
-    description: Annotated[str, Field(max_length=1024)] | None = None
+    description: Annotated[str, Field(max_length=1024), AfterValidator(printable_text)] | None = (
+        None
+    )
     model: ModelSpec
     engine: EngineName = "auto"
     image: Image | None = None
@@ -517,13 +526,11 @@ class DeploymentSpec(SpecModel):
     replicas: Annotated[int, Field(ge=0, le=1000)] | None = None
     env: EnvMap = Field(default_factory=dict)
     # Pull Secrets already in the namespace, besides the stack's registries.
-    image_pull_secrets: list[Annotated[str, AfterValidator(_object_name)]] = Field(
-        default_factory=list
-    )
+    image_pull_secrets: list[ObjectName] = Field(default_factory=list)
     # Appended to the engine's command line; flags modelstack sets itself are refused.
-    engine_args: list[Annotated[str, Field(min_length=1, max_length=4096)]] = Field(
-        default_factory=list
-    )
+    engine_args: list[
+        Annotated[str, Field(min_length=1, max_length=4096), AfterValidator(_engine_argument)]
+    ] = Field(default_factory=list)
     tags: Tags = Field(default_factory=dict)
     cache: CacheSpec = Field(default_factory=CacheSpec)
     rollout: RolloutSpec = Field(default_factory=RolloutSpec)
@@ -562,10 +569,10 @@ class RegistrySpec(SpecModel):
     a pull Secret that already exists in the namespace.
     """
 
-    name: Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=40)]
-    server: Annotated[str, Field(pattern=r"^[A-Za-z0-9.-]+(:[0-9]+)?(/[\w./-]*)?$")] | None = None
-    username: Annotated[str, Field(min_length=1, max_length=256)] | None = None
-    existing_secret: Annotated[str, AfterValidator(_object_name)] | None = None
+    name: Annotated[str, AfterValidator(REGISTRY_NAME.check)]
+    server: Annotated[str, AfterValidator(REGISTRY_SERVER.check)] | None = None
+    username: Annotated[str, AfterValidator(USERNAME.check)] | None = None
+    existing_secret: ObjectName | None = None
 
     @model_validator(mode="after")
     def _one_way(self) -> RegistrySpec:
