@@ -1,0 +1,182 @@
+"""`pulumi preview` / `up` / `destroy` of the committed stacks on a real API server.
+
+The committed staging and prod stack files run as they are; only the kubeconfig differs (the
+local cluster under the context names the stacks pin). Each assertion reads the engine's own
+JSON (preview steps, the event log) or the API server.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.cluster import LocalCluster
+from tests.e2e.engine_events import first_index, read_events
+from tests.e2e.inventory import apply_all, prerequisites, read_plan
+from tests.e2e.pulumi_cli import PulumiProject, changed, counts, diagnostics
+
+pytestmark = pytest.mark.e2e
+
+
+def deployments(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return document["config"]["modelstack:deployments"]
+
+
+def deployment(document: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(d for d in deployments(document) if d["name"] == name)
+
+
+def edited(document: dict[str, Any], edit: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    copied = copy.deepcopy(document)
+    edit(copied)
+    return copied
+
+
+def api_object(cluster: LocalCluster, path: str) -> dict[str, Any]:
+    return cluster.get(path)
+
+
+def test_up_waits_for_loaders_before_engines_and_ends_with_available_deployments(
+    project: PulumiProject, cluster: LocalCluster, staging: dict[str, Any]
+) -> None:
+    preview = project.preview("staging")
+    assert counts(preview)["create"] > 0 and not {"update", "replace", "delete"} & set(
+        changed(preview)
+    )
+
+    log = project.workdir / "staging-up.events.json"
+    project.up("staging", "--event-log", str(log))
+    events = read_events(log)
+    job_done = first_index(events, "resOutputsEvent", "kubernetes:batch/v1:Job::llama-chat-fetch")
+    engine_starts = first_index(
+        events, "resourcePreEvent", "kubernetes:apps/v1:Deployment::llama-chat"
+    )
+    assert job_done < engine_starts, "the engine Deployment was created before its loader finished"
+
+    workload = api_object(cluster, "/apis/apps/v1/namespaces/ml-staging/deployments/llama-chat")
+    assert workload["status"].get("availableReplicas", 0) >= workload["spec"]["replicas"] >= 1
+
+
+def test_a_second_preview_after_up_shows_no_changes(
+    project: PulumiProject, staging: dict[str, Any]
+) -> None:
+    preview = project.preview("staging")
+    assert changed(preview) == {}, changed(preview)
+
+
+def test_a_stack_file_error_fails_preview_with_the_render_message_and_creates_nothing(
+    project: PulumiProject, cluster: LocalCluster, staging: dict[str, Any]
+) -> None:
+    broken = edited(
+        staging, lambda d: deployment(d, "llama-chat").update(gpu={"type": "L4", "count": 3})
+    )
+    project.write_stack("staging", broken)
+    try:
+        render = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "modelstack"),
+                "render",
+                "--stack-file",
+                "stacks/Pulumi.staging.yaml",
+                "--out",
+                str(project.workdir / "bad"),
+            ],
+            cwd=project.workdir,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        before = {
+            item["metadata"]["uid"]
+            for item in cluster.get("/api/v1/namespaces/ml-staging/pods")["items"]
+        }
+        preview = project.preview("staging", check=False)
+    finally:
+        project.write_stack("staging", staging)
+    assert render.returncode == 2
+    problems = [
+        line.strip() for line in render.stderr.splitlines() if "modelstack:deployments" in line
+    ]
+    assert problems, render.stderr
+    message = diagnostics(preview) or preview["_result"].stderr
+    for problem in problems:
+        assert problem in message, f"{problem!r} not in the engine's message:\n{message}"
+    assert "Traceback" not in message
+    after = {
+        item["metadata"]["uid"]
+        for item in cluster.get("/api/v1/namespaces/ml-staging/pods")["items"]
+    }
+    assert after == before
+
+
+def test_the_policy_pack_runs_for_real_and_blocks_a_violation(
+    project: PulumiProject, staging: dict[str, Any]
+) -> None:
+    pack = str(Path(__file__).parents[2] / "policies")
+    config = Path(__file__).parents[2] / "policies" / "config"
+    clean = project.preview(
+        "staging", "--policy-pack", pack, "--policy-pack-config", str(config / "staging.json")
+    )
+    assert not [d for d in clean.get("diagnostics") or [] if d.get("severity") == "error"]
+
+    # Staging scales llama-chat down to one replica; prod's levels make that mandatory.
+    strict = project.preview(
+        "staging",
+        "--policy-pack",
+        pack,
+        "--policy-pack-config",
+        str(config / "prod.json"),
+        check=False,
+    )
+    assert "_result" in strict and strict["_result"].returncode != 0
+    violations = [v for v in strict.get("policies", strict.get("diagnostics") or [])]
+    text = json.dumps(violations) + strict["_result"].stdout + strict["_result"].stderr
+    assert "at-least-two-replicas" in text, text[-3000:]
+    assert "mandatory" in text
+
+
+def test_a_removed_deployment_leaves_its_cache_and_adding_it_back_reuses_it(
+    project: PulumiProject, cluster: LocalCluster, staging: dict[str, Any]
+) -> None:
+    extra = {
+        "name": "e2e-cpu",
+        "model": {
+            "source": "hf://bartowski/Llama-3.2-1B-Instruct-GGUF/Llama-3.2-1B-Instruct-Q4_K_M.gguf",
+            "parameters": "1B",
+        },
+        "engine": "llamacpp",
+        "resources": {"cpu": "2", "memory": "4Gi"},
+        "cache": {"size": "5Gi", "storageClass": "standard-rwx"},
+    }
+    with_extra = edited(staging, lambda d: deployments(d).append(extra))
+    project.write_stack("staging", with_extra)
+    apply_all(cluster, prerequisites(read_plan(project.stack_file("staging"))))
+    claim = "/api/v1/namespaces/ml-staging/persistentvolumeclaims/e2e-cpu-cache"
+    try:
+        project.up("staging")
+        uid = cluster.get(claim)["metadata"]["uid"]
+
+        project.write_stack("staging", staging)
+        preview = project.preview("staging")
+        assert (
+            "kubernetes:core/v1:PersistentVolumeClaim::e2e-cpu-cache" in changed(preview)["delete"]
+        )
+        project.up("staging")
+        assert not cluster.exists("/apis/apps/v1/namespaces/ml-staging/deployments/e2e-cpu")
+        assert cluster.get(claim)["metadata"]["uid"] == uid, "retainOnDelete keeps the claim"
+
+        project.write_stack("staging", with_extra)
+        project.up("staging")
+        assert cluster.get(claim)["metadata"]["uid"] == uid, "the deployment is back on its cache"
+        workload = cluster.get("/apis/apps/v1/namespaces/ml-staging/deployments/e2e-cpu")
+        assert workload["status"].get("availableReplicas", 0) >= 1
+    finally:
+        project.write_stack("staging", staging)
+        project.up("staging")
