@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -30,17 +32,34 @@ def key_path(*parts: str | int) -> str:
 class StackConfigError(Exception):
     """Raised before any resource exists; the program registers nothing."""
 
-    def __init__(self, stack_file: str, issues: list[ConfigIssue]) -> None:
+    def __init__(
+        self,
+        stack_file: str,
+        issues: list[ConfigIssue],
+        deployment_names: Mapping[int, str] | None = None,
+    ) -> None:
         self.stack_file = stack_file
         self.issues = sorted(set(issues), key=lambda issue: (_path_key(issue.path), issue.message))
+        # deployments[i] -> its name, so a long stack's errors say which deployment.
+        self.deployment_names = dict(deployment_names or {})
         super().__init__(self.report())
 
     def report(self) -> str:
         count = len(self.issues)
         lines = [f"{self.stack_file}: {count} error{'s' if count != 1 else ''} in the stack file"]
-        lines += [f"  {self.stack_file}: modelstack:{issue}" for issue in self.issues]
+        lines += [f"  {self.stack_file}: modelstack:{self._named(issue)}" for issue in self.issues]
         lines.append("Nothing was applied.")
         return "\n".join(lines)
+
+    def _named(self, issue: ConfigIssue) -> str:
+        match = _DEPLOYMENT_INDEX.match(issue.path)
+        name = self.deployment_names.get(int(match.group(1))) if match else None
+        if name is None:
+            return str(issue)
+        return f"{issue.path} ({name}): {issue.message}"
+
+
+_DEPLOYMENT_INDEX = re.compile(r"deployments\[([0-9]+)\]")
 
 
 def _path_key(path: str) -> tuple[object, ...]:

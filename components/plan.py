@@ -78,7 +78,8 @@ def build_plan(spec: StackSpec, stack_file: str) -> StackPlan:
             if registry.existing_secret
         ]
     if issues:
-        raise StackConfigError(stack_file, issues)
+        by_index = {index: deployment.name for index, deployment in enumerate(spec.deployments)}
+        raise StackConfigError(stack_file, issues, by_index)
     pull_secrets = tuple(registry.secret_name for registry in registries)
     deployments = [
         replace(

@@ -8,9 +8,10 @@ from components.collector import skip_full_garbage_collections
 from components.docker import target as docker_target
 from components.errors import StackConfigError
 from components.kubernetes import target as kubernetes_target
-from components.plan import StackPlan, build_plan
+from components.plan import StackPlan
+from components.planning.stack_validation import validated_plan
 from components.spec import StackSpec
-from components.stack_config import parse_stack_spec, read_runtime_config, stack_file_for
+from components.stack_config import read_runtime_config, stack_file_for
 from components.stack_secrets import read_stack_secrets
 
 TARGETS = {"kubernetes": kubernetes_target.deploy, "docker": docker_target.deploy}
@@ -25,8 +26,7 @@ def load_plan() -> tuple[StackPlan, StackSpec]:
     stack_file = stack_file_for(pulumi.get_stack())
     raw, secret_keys = read_runtime_config()
     try:
-        spec = parse_stack_spec(raw, secret_keys, stack_file)
-        return build_plan(spec, stack_file), spec
+        return validated_plan(raw, secret_keys, stack_file)
     except StackConfigError as error:
         raise StackConfigRunError(error.report()) from None
 

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 import os
 import types
 import typing
 from collections import Counter
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from components.errors import ConfigIssue, StackConfigError, key_path
+from components.offline.stack_file import placeholder
 from components.spec import DeploymentSpec, FieldError, StackSpec
+from components.spec_credentials import credential_in
 from components.spec_identifiers import shown
 
 NAMESPACE = "modelstack"
@@ -83,14 +86,14 @@ def parse_stack_spec(raw: dict[str, Any], secret_keys: set[str], stack_file: str
             issues.append(ConfigIssue(key, "must be a non-empty string"))
         top[key] = True
 
+    issues += literal_credentials(top)
+    issues += secure_values_outside_secrets(top, secret_keys)
     raw_deployments = top.pop("deployments", [])
-    stack: StackSpec | None = None
-    try:
-        stack = StackSpec.model_validate(top)
-    except ValidationError as error:
-        issues += translate(error, StackSpec)
+    stack, lenient_stack, stack_issues = _validate(StackSpec, top)
+    issues += stack_issues
 
     deployments: list[DeploymentSpec] = []
+    lenient: dict[int, DeploymentSpec] = {}
     if not isinstance(raw_deployments, list):
         issues.append(
             ConfigIssue(
@@ -101,15 +104,145 @@ def parse_stack_spec(raw: dict[str, Any], secret_keys: set[str], stack_file: str
         )
         raw_deployments = []
     for index, item in enumerate(raw_deployments):
-        try:
-            deployments.append(DeploymentSpec.model_validate(item))
-        except ValidationError as error:
-            issues += translate(error, DeploymentSpec, prefix=("deployments", index))
+        deployment, lenient_deployment, deployment_issues = _validate(
+            DeploymentSpec, item, prefix=("deployments", index)
+        )
+        issues += deployment_issues
+        if deployment is not None:
+            deployments.append(deployment)
+        if lenient_deployment is not None:
+            lenient[index] = lenient_deployment
     issues += _duplicate_names(raw_deployments)
 
+    names = deployment_names(raw_deployments)
     if issues or stack is None:
-        raise StackConfigError(stack_file, issues)
+        partial = None
+        if lenient_stack is not None and lenient:
+            partial = lenient_stack.model_copy(update={"deployments": list(lenient.values())})
+        raise SpecError(stack_file, issues, names, partial, tuple(lenient))
     return stack.model_copy(update={"deployments": deployments})
+
+
+class SpecError(StackConfigError):
+    """Spec problems, and the part of the stack that validates once unknown keys are dropped:
+    planning that part finds the problems a key typo would otherwise hide."""
+
+    def __init__(
+        self,
+        stack_file: str,
+        issues: list[ConfigIssue],
+        names: dict[int, str],
+        partial: StackSpec | None,
+        partial_indexes: tuple[int, ...],
+    ) -> None:
+        super().__init__(stack_file, issues, names)
+        self.partial = partial
+        # The stack-file index of each deployment in `partial`.
+        self.partial_indexes = partial_indexes
+
+
+def deployment_names(raw_deployments: object) -> dict[int, str]:
+    """Index -> name, for messages that name deployments by name as well as index."""
+    if not isinstance(raw_deployments, list):
+        return {}
+    return {
+        index: item["name"]
+        for index, item in enumerate(raw_deployments)
+        if isinstance(item, dict)
+        and isinstance(item.get("name"), str)
+        and item["name"].isprintable()
+    }
+
+
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def _validate(
+    model: type[_Model], data: Any, prefix: tuple[str | int, ...] = ()
+) -> tuple[_Model | None, _Model | None, list[ConfigIssue]]:
+    """(valid model, model with unknown keys dropped, issues): the second is None unless
+    unknown keys were the only problem."""
+    try:
+        valid = model.model_validate(data)
+    except ValidationError as error:
+        issues = translate(error, model, prefix)
+        details = error.errors(include_url=False)
+        if any(detail["type"] != "extra_forbidden" for detail in details):
+            return None, None, issues
+        pruned = copy.deepcopy(data)
+        for detail in details:
+            _drop(pruned, [part for part in detail["loc"] if not _is_union_tag(part)])
+        try:
+            return None, model.model_validate(pruned), issues
+        except ValidationError:
+            return None, None, issues
+    return valid, valid, []
+
+
+def _drop(data: Any, loc: list[Any]) -> None:
+    for part in loc[:-1]:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return
+    if isinstance(data, dict):
+        data.pop(loc[-1], None)
+
+
+def literal_credentials(raw: dict[str, Any]) -> list[ConfigIssue]:
+    """Every value shaped like a credential (hf_..., ghp_..., a URL with a password) outside
+    the keys that are Pulumi secrets: in plain text it would reach the state and the objects."""
+    issues = []
+    for key, value in raw.items():
+        if key in SECRET_KEYS:
+            continue
+        for path, text in _strings(value, (key,)):
+            kind = credential_in(text)
+            if kind:
+                issues.append(
+                    ConfigIssue(
+                        key_path(*path),
+                        f"holds {kind} in plain text: keep credentials in a Kubernetes Secret "
+                        "(env: {NAME: {secretKeyRef: {name, key}}}) or a Pulumi secret",
+                    )
+                )
+    return issues
+
+
+def secure_values_outside_secrets(raw: dict[str, Any], secret_keys: set[str]) -> list[ConfigIssue]:
+    """`{secure: ...}` inside a key modelstack reads as plain configuration: Pulumi decrypts it
+    and the program would place the plain text in object specs (and the state)."""
+    issues = []
+    for key in sorted((secret_keys - SECRET_KEYS) & raw.keys()):
+        offline = placeholder(f"{NAMESPACE}:{key}")  # where the render shows a secure value
+        marked = [path for path, text in _strings(raw[key], (key,)) if text == offline]
+        for path in marked or [(key,)]:
+            issues.append(
+                ConfigIssue(
+                    key_path(*path),
+                    "a secure value here would reach the objects as plain text: put the "
+                    "credential in a Kubernetes Secret and use {secretKeyRef: {name, key}}",
+                )
+            )
+    return issues
+
+
+def _strings(value: Any, path: tuple[str | int, ...]) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every string in a decoded value (keys included), with its key path."""
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    stack: list[tuple[tuple[str | int, ...], Any]] = [(path, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, str):
+            found.append((where, item))
+        elif isinstance(item, dict):
+            for name, inner in item.items():
+                if isinstance(name, str):
+                    found.append(((*where, name), name))
+                stack.append(((*where, str(name)), inner))
+        elif isinstance(item, list):
+            stack.extend(((*where, index), inner) for index, inner in enumerate(item))
+    return sorted(found, key=lambda pair: [str(part) for part in pair[0]])
 
 
 def _secret_object_keys(value: Any) -> list[str] | None:

@@ -58,9 +58,10 @@ def test_bad_input_exits_2_with_every_error_and_writes_nothing(
     assert code == EXIT_BAD_INPUT
     assert not out.exists()
     errors = capsys.readouterr().err
-    assert f"{path}: modelstack:deployments[0].gpu.cuont: unknown key 'cuont'" in errors
+    where = f"{path}: modelstack:deployments[0]"
+    assert f"{where}.gpu.cuont (Llama_Chat): unknown key 'cuont'" in errors
     assert "did you mean 'count'?" in errors
-    assert f"{path}: modelstack:deployments[0].name: 'Llama_Chat' is not a DNS label" in errors
+    assert f"{where}.name (Llama_Chat): 'Llama_Chat' is not a DNS label" in errors
     assert "Nothing was applied." in errors
 
 

@@ -680,7 +680,8 @@ PLAN_CASES = [
     pytest.param(
         stack(deployment(gpu={"type": "A10G", "count": 1}), kubernetes={"cloud": "gke"}),
         f"{DEP}.gpu.type",
-        "A10G is not offered on gke (clouds with a node label for it: eks, generic",
+        "A10G has no node label in the gke scheme (schemes with one: eks, eks-auto-mode, "
+        "eks-instance-type, generic",
         id="gpu-not-on-cloud",
     ),
     pytest.param(
@@ -695,7 +696,8 @@ PLAN_CASES = [
         (
             "70B parameters at bf16 need about 158 GiB (130 GiB weights",
             "1 x L4",
-            "22 GiB usable; would fit: gpu.count: 8; gpu.type: B200",
+            # 8 x L4 is 8 x 23034 MiB: 162 GiB usable, short of 158 GiB + 8 x 1.5 GiB.
+            "20 GiB usable; would fit: gpu.type: B200",
         ),
         id="memory-fit-70b-on-one-l4",
     ),
@@ -714,13 +716,13 @@ PLAN_CASES = [
     pytest.param(
         stack(gguf(engine="vllm", gpu={"type": "L4", "count": 1})),
         f"{DEP}.engine",
-        "vllm does not serve gguf models; use llamacpp",
+        "vllm's GGUF support is experimental, needs the base model's tokenizer",
         id="vllm-with-gguf",
     ),
     pytest.param(
         stack(deployment(engine="sglang", gpu=None, model={"source": "pvc://weights/llama"})),
         f"{DEP}.engine",
-        "sglang runs on NVIDIA GPUs, not on CPU",
+        "sglang runs on NVIDIA GPUs, AMD GPUs, not on CPU",
         id="sglang-on-cpu",
     ),
     pytest.param(
@@ -756,7 +758,8 @@ PLAN_CASES = [
     pytest.param(
         stack(deployment(image="vllm/vllm-openai"), environment="staging"),
         f"{DEP}.image",
-        "'vllm/vllm-openai' is not pinned: staging needs a version tag or a digest",
+        "the image uses 'vllm/vllm-openai' without a tag (the runtime pulls :latest): staging "
+        "needs a version tag or a digest",
         id="staging-image-without-tag",
     ),
     pytest.param(
@@ -770,14 +773,39 @@ PLAN_CASES = [
             environment="prod",
         ),
         f"{DEP}.rollout.slots.green.image",
-        "'vllm/vllm-openai:latest' is not pinned: prod needs a version tag or a digest",
+        "the image uses 'vllm/vllm-openai:latest', a floating tag: prod needs a version tag",
         id="prod-slot-image-latest",
     ),
     pytest.param(
         stack(deployment(gpu={"type": "L4", "count": 3}, engine="vllm")),
         f"{DEP}.gpu.count",
-        "vllm shards the model across GPUs by tensor parallelism: use 1, 2, 4, 8, 16 GPUs (got 3)",
+        "vllm gives each GPU an equal share of the attention heads, and most models' head "
+        "counts (32, 64) do not divide by 3: set model.attentionHeads",
         id="vllm-three-gpus",
+    ),
+    pytest.param(
+        stack(deployment(gpu={"type": "L4", "count": 16}, engine="vllm")),
+        f"{DEP}.gpu.count",
+        "vllm runs one pod on one node, and GPU nodes hold at most 8 GPUs (got 16)",
+        id="vllm-sixteen-gpus",
+    ),
+    pytest.param(
+        stack(
+            deployment(
+                gpu={"type": "L4", "count": 6},
+                engine="vllm",
+                model={"source": "hf://Qwen/Qwen2.5-7B-Instruct", "attentionHeads": 28},
+            )
+        ),
+        f"{DEP}.gpu.count",
+        "28 heads do not divide by 6 GPUs",
+        id="vllm-heads-not-divisible",
+    ),
+    pytest.param(
+        stack(deployment(image="vllm/vllm-openai:nightly"), environment="prod"),
+        f"{DEP}.image",
+        "the image uses 'vllm/vllm-openai:nightly', a floating tag: prod needs",
+        id="prod-image-nightly",
     ),
     pytest.param(
         stack(deployment(cache={"size": "10Gi"})),
@@ -868,7 +896,9 @@ def test_every_error_is_reported_at_once_with_the_stack_file():
     report = str(error)
     assert report.startswith(f"{STACK_FILE}: {len(expected)} errors in the stack file")
     for path in expected:
-        assert f"{STACK_FILE}: modelstack:{path}: " in report
+        name = " (Chat)" if path.startswith("deployments[0]") else ""
+        name = " (embed)" if path.startswith("deployments[1]") else name
+        assert f"{STACK_FILE}: modelstack:{path}{name}: " in report
     assert report.endswith("Nothing was applied.")
 
 

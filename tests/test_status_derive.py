@@ -379,6 +379,17 @@ def test_a_download_refused_for_a_gated_repository_is_model_loading_failure() ->
     assert slot.status is DeploymentStatus.FAILED
 
 
+def test_without_a_log_the_termination_message_of_the_last_attempt_is_the_evidence() -> None:
+    data = load("failed_download_job")
+    data["logs"] = {}
+    last = next(p for p in data["pods"] if p["metadata"]["name"] == f"{BLUE_JOB}-r9fhs")
+    terminated = last["status"]["containerStatuses"][0]["state"]["terminated"]
+    terminated["message"] = "huggingface_hub.errors.RepositoryNotFoundError: 404 Client Error."
+    slot = only_slot(derive(data))
+    assert codes(slot) == [ErrorCode.MODEL_LOADING_FAILURE]
+    assert "RepositoryNotFoundError" in slot.problems[0].message
+
+
 # -- progress and healthy states -----------------------------------------------------------
 
 

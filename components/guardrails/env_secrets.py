@@ -3,30 +3,11 @@ in `kubectl get -o yaml` and in Pulumi state."""
 
 from __future__ import annotations
 
-import re
-
 from components.guardrails.definitions import ResourceGuardrail
 from components.guardrails.pods import containers, pod_spec
 from components.guardrails.subject import Subject, stack_deployment
 from components.guardrails.wire import items, mapping
-
-# Name segments that mark a credential. Whole segments, so TOKENIZERS_PARALLELISM and
-# MAX_TOKENS (everyday engine settings) are not taken for secrets.
-SECRET_WORDS = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "KEY", "APIKEY", "CREDENTIALS")
-# A name ending in one of these points at where the secret is, not at the secret itself
-# (HF_TOKEN_PATH=/var/run/secrets/hf/token).
-REFERENCE_SUFFIXES = ("FILE", "PATH", "DIR")
-_SEGMENT = re.compile(r"[A-Z0-9]+")
-
-
-def looks_secret(name: str) -> bool:
-    segments = _SEGMENT.findall(name.upper())
-    if not segments or segments[-1] in REFERENCE_SUFFIXES:
-        return False
-    return any(
-        segment in SECRET_WORDS or segment.endswith(("TOKEN", "APIKEY", "PASSWORD"))
-        for segment in segments
-    )
+from components.spec_credentials import credential_in, looks_secret
 
 
 def check_env_secrets(subject: Subject) -> list[str]:
@@ -40,10 +21,14 @@ def check_env_secrets(subject: Subject) -> list[str]:
             name = str(variable.get("name") or "")
             value = variable.get("value")
             # valueFrom (secretKeyRef and friends) carries no value: that is the fix.
-            if value in (None, "") or not looks_secret(name):
+            if not isinstance(value, str) or not value:
                 continue
+            shaped = credential_in(value)
+            if not looks_secret(name) and shaped is None:
+                continue
+            what = f"to {shaped}" if shaped else "to a literal value"
             messages.append(
-                f"{container.label} sets {name} to a literal value: remove it from `env:` on"
+                f"{container.label} sets {name} {what}: remove it from `env:` on"
                 f" {stack_deployment(subject)}; keep the Hugging Face token in Pulumi secrets"
                 " (`pulumi config set --secret hfToken ...`) and other credentials in a"
                 " Kubernetes Secret the pod reads with secretKeyRef"
@@ -55,8 +40,9 @@ NO_LITERAL_SECRET_ENV = ResourceGuardrail(
     name="no-literal-secret-env",
     description=(
         "No container sets an environment variable whose name marks a credential (TOKEN,"
-        " SECRET, PASSWORD, API_KEY, KEY, ...) to a literal value; valueFrom.secretKeyRef is"
-        " the way in."
+        " SECRET, PASSWORD, API_KEY, KEY, AUTH, PAT, ...) or whose value has a credential's shape"
+        " (hf_..., ghp_..., sk-..., AKIA..., a URL with a password) to a literal value;"
+        " valueFrom.secretKeyRef is the way in."
     ),
     remediation=(
         "Remove the variable from `env:`; use `pulumi config set --secret hfToken` for the"

@@ -631,6 +631,8 @@ def loader_problems(job: Obj, index: _Index) -> tuple[Problem, ...]:
     if pod is not None:
         for status in _dig(pod, "status", "containerStatuses") or []:
             log = log or index.log(pod, str(status.get("name")))
+            # No log to read (node gone, logs rotated): the kubelet's copy of its tail.
+            log = log or str(_dig(status, "state", "terminated", "message") or "")
     code, evidence = classify_loader_log(log)
     if not log:
         evidence = str(condition.get("message") or "no log left")

@@ -81,6 +81,9 @@ def loader_job(deployment: DeploymentPlan, loader: LoaderPlan) -> dict[str, Any]
                             "imagePullPolicy": "IfNotPresent",
                             "command": ["/bin/sh", "-c", loader.script],
                             "env": env,
+                            # The log tail of a failed attempt outlives the log itself (node
+                            # gone, pod collected): `modelstack status` reads it from here.
+                            "terminationMessagePolicy": "FallbackToLogsOnError",
                             "resources": {
                                 "requests": {"cpu": "1", "memory": "2Gi"},
                                 "limits": {"cpu": "2", "memory": "4Gi"},
