@@ -2,7 +2,8 @@
 PYTHON ?= python3
 VENV := .venv
 UV_VERSION := 0.13.9
-CRD_SCHEMAS ?= ../shared/schemas/crds
+# Empty: validate finds build/crd-schemas (make crd-schemas) or ../shared by itself.
+CRD_SCHEMAS ?=
 
 .PHONY: setup test lint lock render validate policies crd-schemas dev-up bench clean \
 	e2e e2e-tools e2e-cluster e2e-docker e2e-stack bench-e2e
@@ -58,7 +59,7 @@ render: setup
 	$(VENV)/bin/modelstack render --stack $(STACK) --out render/$(STACK)
 
 validate: setup
-	$(VENV)/bin/modelstack validate --stack $(STACK) --crd-schemas $(CRD_SCHEMAS)
+	$(VENV)/bin/modelstack validate --stack $(STACK) $(if $(CRD_SCHEMAS),--crd-schemas $(CRD_SCHEMAS))
 
 # Policy pack enforcement levels per environment (policies/config/<env>.json), from the
 # table in components/guardrails/enforcement.py; tests fail when they drift apart.

@@ -14,8 +14,29 @@ from collections.abc import Sequence
 from components.collector import full_collections_skipped
 from components.commands.arguments import EXIT_BAD_INPUT, EXIT_INVALID, EXIT_OK
 
-# Modules under components/commands, in the order `--help` lists them.
-SUBCOMMANDS = ("render", "validate", "diff", "graph", "status")
+# Modules under components/commands, in the order `--help` lists them, with their summary:
+# `modelstack --help` imports none of them (their imports reach Pulumi and the program).
+SUBCOMMANDS = {
+    "render": "write what `pulumi up` would send, as files",
+    "validate": "check every object against the Kubernetes and CRD schemas and the guardrails",
+    "diff": "compare a stack file with an earlier version: changes and replacements",
+    "graph": "draw the stack's topology (Mermaid and SVG): routes, Services, slots, caches",
+    "status": "show what runs for a stack: statuses, conditions, error codes",
+}
+EPILOG = """examples:
+  modelstack render --stack prod --out render/prod
+  modelstack validate --stack prod
+  modelstack diff --stack prod --against origin/main
+  modelstack status --stack prod --watch
+
+exit codes:
+  0  fine
+  1  the check found problems (diff: changes; status: ERROR/FAILED)
+  2  bad input (stack file, arguments)
+  3  diff: something would be replaced; status: still progressing
+  4  status: the cluster or Docker daemon cannot be read
+
+`modelstack COMMAND --help` describes each command."""
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INVALID", "EXIT_OK", "main"]
 
@@ -28,16 +49,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(sys.argv[1:] if argv is None else list(argv))
 
 
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("modelstack")
+    except PackageNotFoundError:  # run from a checkout without installing
+        return "unknown"
+
+
 def _run(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
-        prog="modelstack", description="Offline render, validation and review of modelstack stacks."
+        prog="modelstack",
+        description="Offline render, validation and review of modelstack stacks: what"
+        " `pulumi up` would do, without the Pulumi CLI, credentials or a cluster.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"modelstack {version()}")
     subcommands = parser.add_subparsers(required=True, metavar="COMMAND")
-    # Only the named subcommand's module is imported: the others bring Pulumi and the
-    # program, which `validate --render-dir` never needs (0.65 s). `--help` lists them all.
-    named = [argv[0]] if argv and argv[0] in SUBCOMMANDS else SUBCOMMANDS
-    for name in named:
-        importlib.import_module(f"components.commands.{name}").register(subcommands)
+    named = argv[0] if argv and argv[0] in SUBCOMMANDS else None
+    for name, summary in SUBCOMMANDS.items():
+        if name == named:
+            # Only the named subcommand's module is imported, with its full parser.
+            importlib.import_module(f"components.commands.{name}").register(subcommands)
+        else:
+            subcommands.add_parser(name, help=summary)
     args = parser.parse_args(argv)
     return int(args.command(args))
 

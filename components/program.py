@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pulumi
 
 from components.collector import skip_full_garbage_collections
-from components.docker import target as docker_target
 from components.errors import StackConfigError
-from components.kubernetes import target as kubernetes_target
 from components.plan import StackPlan
 from components.planning.stack_validation import validated_plan
 from components.spec import StackSpec
 from components.stack_config import read_runtime_config, stack_file_for
 from components.stack_secrets import read_stack_secrets
 
-TARGETS = {"kubernetes": kubernetes_target.deploy, "docker": docker_target.deploy}
+# Imported by name: a stack pays only for its own target's provider SDK (pulumi_kubernetes
+# or pulumi_docker, each a large package).
+TARGETS = {"kubernetes": "components.kubernetes.target", "docker": "components.docker.target"}
 
 
 class StackConfigRunError(pulumi.RunError):
@@ -34,7 +36,8 @@ def load_plan() -> tuple[StackPlan, StackSpec]:
 def run() -> None:
     skip_full_garbage_collections()
     plan, spec = load_plan()
-    summaries = TARGETS[plan.target](plan, read_stack_secrets(spec))
+    target = importlib.import_module(TARGETS[plan.target])
+    summaries = target.deploy(plan, read_stack_secrets(spec))
     pulumi.export("environment", plan.environment.name)
     pulumi.export("target", plan.target)
     pulumi.export("namespace", plan.namespace)

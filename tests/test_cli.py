@@ -38,11 +38,17 @@ def test_render_writes_one_document_per_object_and_the_indexes(tmp_path: Path) -
 
 def test_render_replaces_a_previous_render(tmp_path: Path) -> None:
     out = tmp_path / "render"
+    assert main(["render", "--stack", "dev", "--out", str(out)]) == EXIT_OK
+    # A file the previous render wrote (its marker lists it) is gone after the next one.
     stale = out / "kubernetes" / "deployment-gone.yaml"
     stale.parent.mkdir(parents=True)
     stale.write_text("kind: Deployment\n")
+    marker = out / ".modelstack-render.json"
+    listed = json.loads(marker.read_text())
+    marker.write_text(json.dumps({"files": [*listed["files"], "kubernetes/deployment-gone.yaml"]}))
     assert main(["render", "--stack", "dev", "--out", str(out)]) == EXIT_OK
     assert not stale.exists()
+    assert not (out / "kubernetes").exists()  # emptied by the removal, so removed too
 
 
 def test_bad_input_exits_2_with_every_error_and_writes_nothing(
@@ -59,9 +65,10 @@ def test_bad_input_exits_2_with_every_error_and_writes_nothing(
     assert not out.exists()
     errors = capsys.readouterr().err
     where = f"{path}: modelstack:deployments[0]"
-    assert f"{where}.gpu.cuont (Llama_Chat): unknown key 'cuont'" in errors
+    assert f"{where}.gpu.cuont: unknown key 'cuont'" in errors
     assert "did you mean 'count'?" in errors
-    assert f"{where}.name (Llama_Chat): 'Llama_Chat' is not a DNS label" in errors
+    assert f"{where}.name: 'Llama_Chat' is not a DNS label" in errors
+    assert "digit [deployment Llama_Chat]\n" in errors
     assert "Nothing was applied." in errors
 
 
@@ -145,4 +152,4 @@ def test_console_script_runs_as_installed(tmp_path: Path) -> None:
         check=False,
     )
     assert module.returncode == EXIT_BAD_INPUT
-    assert "Pulumi.nope.yaml: no such stack file" in module.stderr
+    assert "no stack 'nope' (stacks: dev, prod, staging)" in module.stderr

@@ -145,7 +145,7 @@ def test_a_missing_or_broken_render_directory_is_bad_input(
     assert f"{tmp_path} is not a render directory" in refused(tmp_path)
     out = tmp_path / "render"
     write_render(stack_renders["prod"], out)
-    assert "Pulumi.gone.yaml: no such stack file" in refused(out, "--stack", "gone")
+    assert "no stack 'gone' (stacks: dev, prod, staging)" in refused(out, "--stack", "gone")
     broken = out / "kubernetes" / "service-llama-chat.yaml"
     broken.write_text("kind: [Service\n")
     assert f"{broken}: not readable as YAML" in refused(out)

@@ -15,20 +15,21 @@ from pathlib import Path
 
 from components.commands.arguments import (
     EXIT_BAD_INPUT,
+    add_output_argument,
     add_stack_arguments,
     stack_file_path,
     stack_name,
 )
-from components.commands.common import render_file
-from components.offline.render import Render
+from components.offline.render_model import Render
 from components.offline.stack_file import StackFileError
-from components.review.compare import compare
-from components.review.diff_digest import exit_code
-from components.review.format_markdown import format_markdown
-from components.review.format_text import format_text
 from components.review.git_revision import RevisionError, file_at_revision
 
 EPILOG = """\
+examples:
+  modelstack diff --stack prod --against origin/main
+  modelstack diff --stack prod --against HEAD~1 --format markdown   # for a PR comment
+  modelstack diff --stack prod --against-file old.yaml --output json
+
 Both sides are rendered with the code as it is now: --against REV takes only the stack
 file's content at REV (git show REV:path), so the diff shows what the stack file change
 does, not what code changes do.
@@ -59,10 +60,18 @@ def register(subcommands: argparse._SubParsersAction) -> None:
         "--against-file", metavar="PATH", type=Path, help="another stack file (the old side)"
     )
     parser.add_argument("--format", choices=("text", "markdown"), default="text")
+    add_output_argument(parser)
     parser.set_defaults(command=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: `diff --help` should not pay for Pulumi and the program.
+    from components.review.compare import compare
+    from components.review.diff_digest import exit_code
+    from components.review.format_json import format_json
+    from components.review.format_markdown import format_markdown
+    from components.review.format_text import format_text
+
     try:
         current = stack_file_path(args)
         old_side = _old_side(args, current)
@@ -70,12 +79,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     before = _render_old(old_side, stack_name(args))
-    after = render_file(current, stack_name(args), shown_as=_shown(current))
+    after = _render_new(current, stack_name(args))
     if before is None or after is None:
         return EXIT_BAD_INPUT
     diff = compare(before, after)
     title = f"modelstack diff: {stack_name(args)}, {old_side.label} -> {_shown(current)}"
-    if args.format == "markdown":
+    if args.output == "json":
+        print(format_json(diff, title), end="")
+    elif args.format == "markdown":
         print(format_markdown(diff, title), end="")
     else:
         color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
@@ -99,7 +110,15 @@ def _old_side(args: argparse.Namespace, current: Path) -> _OldSide:
     return _OldSide(label=label, content=content, missing=content is None)
 
 
+def _render_new(path: Path, stack: str) -> Render | None:
+    from components.commands.common import render_file
+
+    return render_file(path, stack, shown_as=_shown(path))
+
+
 def _render_old(side: _OldSide, stack: str) -> Render | None:
+    from components.commands.common import render_file
+
     if side.missing:
         print(f"note: {side.label} does not exist: every resource is new", file=sys.stderr)
         return Render(objects=[], resources=[], outputs={}, leaks=[])

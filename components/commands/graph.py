@@ -9,22 +9,25 @@ from pathlib import Path
 from components.commands.arguments import (
     EXIT_BAD_INPUT,
     EXIT_OK,
+    add_command,
     add_stack_arguments,
     stack_name,
 )
-from components.commands.common import load_render
-from components.review.mermaid import render_mermaid
-from components.review.svg_picture import render_svg
-from components.review.topology import build_topology
 
 MERMAID_FILE = "topology.mmd"
 SVG_FILE = "topology.svg"
 
 
 def register(subcommands: argparse._SubParsersAction) -> None:
-    parser = subcommands.add_parser(
+    parser = add_command(
+        subcommands,
         "graph",
-        help="draw the stack's topology (Mermaid and SVG): routes, Services, slots, caches",
+        summary="draw the stack's topology (Mermaid and SVG): routes, Services, slots, caches",
+        examples=[
+            "modelstack graph --stack prod                  # render/prod/topology.svg",
+            "modelstack graph --stack prod --out docs",
+        ],
+        exit_codes="exit codes:\n  0  drawn\n  2  bad input (stack file, arguments)",
         description="Render the stack and draw what it runs: routes and Services, the slots"
         " behind them (the serving slot highlighted, an idle one greyed), loader Jobs, caches"
         " and autoscalers; on docker the nginx gateway, routes, engine containers, loader"
@@ -36,6 +39,12 @@ def register(subcommands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: `graph --help` should not pay for Pulumi and the program.
+    from components.commands.common import load_render
+    from components.review.mermaid import render_mermaid
+    from components.review.svg_picture import render_svg
+    from components.review.topology import build_topology
+
     render = load_render(args)
     if render is None:
         return EXIT_BAD_INPUT

@@ -30,6 +30,7 @@ from components.commands.arguments import (
     EXIT_BAD_INPUT,
     EXIT_INVALID,
     EXIT_OK,
+    add_command,
     add_stack_arguments,
     stack_file_path,
 )
@@ -64,8 +65,22 @@ DEFAULT_TIMEOUT_SECONDS = 1800.0
 
 
 def register(subcommands: argparse._SubParsersAction) -> None:
-    parser = subcommands.add_parser(
-        "status", help="show what runs for a stack: statuses, conditions, error codes"
+    parser = add_command(
+        subcommands,
+        "status",
+        summary="show what runs for a stack: statuses, conditions, error codes",
+        description="Read the stack's objects from the cluster (kubernetes.context, or"
+        " kubectl's current context) or its containers from the Docker daemon (DOCKER_HOST)"
+        " and compare them with the stack file: per deployment and slot a status, conditions,"
+        " instances, and problems with an error code, the evidence and what to do.",
+        examples=[
+            "modelstack status --stack prod",
+            "modelstack status --stack prod --watch --timeout 3600",
+            "modelstack status --stack prod --json       # errors as JSON on stdout too",
+        ],
+        exit_codes="exit codes:\n  0  ready\n  1  ERROR or FAILED\n"
+        "  2  bad input (stack file, arguments, kubeconfig or context)\n"
+        "  3  still progressing\n  4  cluster or daemon not readable",
     )
     add_stack_arguments(parser)
     parser.add_argument("--watch", action="store_true", help="poll until ready, failed or timeout")

@@ -9,6 +9,7 @@ them, and their imports were 0.65 s of its 3 s budget at 500 deployments.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from components.commands.arguments import (
     EXIT_BAD_INPUT,
     EXIT_INVALID,
     EXIT_OK,
+    add_command,
+    add_output_argument,
     add_stack_arguments,
     stack_file_path,
 )
@@ -25,15 +28,30 @@ from components.offline.crd_schemas import HOW_TO_GET_SCHEMAS, find_crd_schema_d
 from components.offline.render_dir import RenderDirError, load_render_dir
 from components.offline.render_model import OUTPUTS_FILE, Render
 from components.offline.schema_validation import SchemaValidator
+from components.offline.stack_file import StackFileError
 
 KUBERNETES_VERSION = "1.33"
 
 
 def register(subcommands: argparse._SubParsersAction) -> None:
-    parser = subcommands.add_parser(
+    parser = add_command(
+        subcommands,
         "validate",
-        help="render (or read a render directory) and check every object against the Kubernetes"
-        " and CRD schemas and the guardrail policies",
+        summary="check every object against the Kubernetes and CRD schemas and the guardrails",
+        description="Render the stack (or read a render directory) and check every object:"
+        " core kinds strictly against the Kubernetes OpenAPI schemas, custom resources against"
+        " CRD schemas (build/crd-schemas from `make crd-schemas`, --crd-schemas or"
+        " MODELSTACK_CRD_SCHEMAS; without one they are reported as skipped), then the guardrail"
+        " policies at the stack's environment's levels. On docker stacks the gateway's nginx"
+        " config is checked with `nginx -t` where nginx is installed.",
+        examples=[
+            "modelstack validate --stack prod",
+            "modelstack validate --render-dir render/prod --stack prod",
+            "modelstack validate --stack prod --output json",
+        ],
+        exit_codes="exit codes:\n  0  valid (skipped kinds are not failures)\n"
+        "  1  schema violations or mandatory policy violations\n"
+        "  2  bad input (stack file, render directory, arguments)",
     )
     add_stack_arguments(parser)
     parser.add_argument(
@@ -50,6 +68,7 @@ def register(subcommands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--kubernetes-version", default=KUBERNETES_VERSION, help="schema version (default 1.33)"
     )
+    add_output_argument(parser)
     parser.set_defaults(command=run)
 
 
@@ -67,20 +86,40 @@ def run(args: argparse.Namespace) -> int:
     if environment is None:
         return EXIT_BAD_INPUT
     violations = validator.validate_all(render.objects)
-    for violation in violations:
-        print(violation)
     # The policy pack's guardrails, at the stack's environment's levels (components/guardrails).
     policies = check_render(render, environment)
+    skipped = sorted(f"{api_version} {kind}" for api_version, kind in validator.skipped)
+    checked = len(render.objects) - sum(validator.skipped.values())
+    failed = bool(violations) or bool(policies.mandatory)
+    if args.output == "json":
+        print(
+            json.dumps(
+                {
+                    "valid": not failed,
+                    "objects": len(render.objects),
+                    "violations": [str(violation) for violation in violations],
+                    "policies": policies.lines(),
+                    "skipped": skipped,
+                    "crdSchemas": str(crd_dir) if crd_dir else None,
+                },
+                indent=2,
+            )
+        )
+        return EXIT_INVALID if failed else EXIT_OK
+    for violation in violations:
+        print(violation)
     print("\n".join(policies.lines()))
+    if skipped:
+        print(f"skipped (no CRD schema): {', '.join(skipped)}")
+        print(HOW_TO_GET_SCHEMAS, file=sys.stderr)
     if violations:
-        if crd_dir is None:
-            print(HOW_TO_GET_SCHEMAS, file=sys.stderr)
         print(f"{len(violations)} schema violation(s) in {len(render.objects)} objects")
         return EXIT_INVALID
     if policies.mandatory:
         return EXIT_INVALID
     source = f", CRDs from {crd_dir}" if crd_dir else ""
-    print(f"{len(render.objects)} objects valid (Kubernetes {args.kubernetes_version}{source})")
+    note = f", {len(render.objects) - checked} skipped" if skipped else ""
+    print(f"{checked} objects valid{note} (Kubernetes {args.kubernetes_version}{source})")
     return EXIT_OK
 
 
@@ -105,7 +144,11 @@ def _environment(args: argparse.Namespace, render: Render) -> str | None:
         return stack_environment(stack_file_path(args))
     rendered = render_environment(render)
     if args.stack is not None or args.stack_file is not None:
-        path = stack_file_path(args)
+        try:
+            path = stack_file_path(args)
+        except StackFileError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return None
         if not path.is_file():
             # Rendering would have refused it; here nothing else would notice.
             print(f"error: {path}: no such stack file", file=sys.stderr)

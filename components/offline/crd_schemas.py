@@ -19,13 +19,15 @@ from typing import Any
 import yaml
 
 ENV_VAR = "MODELSTACK_CRD_SCHEMAS"
+# Where `make crd-schemas` writes, relative to the repository.
+DEFAULT_OUT = Path("build") / "crd-schemas"
 
 # libyaml parses these multi-megabyte files several times faster; same safe constructors.
 _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 HOW_TO_GET_SCHEMAS = (
-    "CRD schemas not found: run `make crd-schemas` (it writes build/crd-schemas/) and pass"
-    f" that directory with --crd-schemas, or set {ENV_VAR} to a directory of CRD JSON schemas."
+    "CRD schemas not found: run `make crd-schemas` (it writes build/crd-schemas/, found"
+    f" there by itself), or pass a directory of CRD JSON schemas with --crd-schemas or {ENV_VAR}."
 )
 
 # Pinned upstream CRD files: the release tags named in shared/schemas/crds/SOURCES.md.
@@ -81,9 +83,10 @@ UPSTREAM_CRDS: list[tuple[str, str]] = [
 def find_crd_schema_dir(explicit: Path | None = None) -> Path | None:
     """Return the CRD schema directory to use, or None when there is none.
 
-    Order: ``explicit``, then ``$MODELSTACK_CRD_SCHEMAS``, then ``../shared/schemas/crds``
-    next to the repository. A path the user named that does not exist is an error rather
-    than a silent fallback, so a typo cannot switch validation to another directory.
+    Order: ``explicit``, then ``$MODELSTACK_CRD_SCHEMAS``, then ``build/crd-schemas`` in the
+    repository (where ``make crd-schemas`` writes them), then ``../shared/schemas/crds`` next
+    to it. A path the user named that does not exist is an error rather than a silent
+    fallback, so a typo cannot switch validation to another directory.
     """
     if explicit is not None:
         return _existing_dir(explicit, "--crd-schemas")
@@ -92,9 +95,10 @@ def find_crd_schema_dir(explicit: Path | None = None) -> Path | None:
         return _existing_dir(Path(from_env), ENV_VAR)
     root = _repo_root()
     if root is not None:
-        shared = root.parent / "shared" / "schemas" / "crds"
-        if shared.is_dir():
-            return shared
+        for candidate in (root / DEFAULT_OUT, root.parent / "shared" / "schemas" / "crds"):
+            # A download that failed half-way leaves an empty directory: not a schema source.
+            if candidate.is_dir() and any(candidate.glob("*/*.json")):
+                return candidate
     return None
 
 
@@ -146,11 +150,21 @@ def write_schemas(schemas: dict[str, dict], out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Fetch the pinned upstream CRD schemas.")
-    parser.add_argument("--out", type=Path, default=Path("build/crd-schemas"))
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     for url, description in UPSTREAM_CRDS:
-        with urllib.request.urlopen(url, timeout=60) as response:
-            text = response.read().decode("utf-8")
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response:
+                text = response.read().decode("utf-8")
+        except OSError as error:  # URLError, HTTPError and timeouts are all OSErrors
+            reason = getattr(error, "reason", None) or error
+            raise SystemExit(
+                f"error: cannot download {description} from {url}: {reason}\n"
+                "`make crd-schemas` needs access to raw.githubusercontent.com. Offline, copy a "
+                f"schema directory here and pass it with --crd-schemas or {ENV_VAR}; without "
+                "one, `modelstack validate` skips custom resources (reported as skipped) and "
+                "checks everything else."
+            ) from None
         schemas = extract_schemas(text)
         if not schemas:
             raise SystemExit(f"no served storage version in {url}")

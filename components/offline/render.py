@@ -13,13 +13,13 @@ stand in for `secure:` values are redacted too wherever they surface.
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from components.offline.render_marker import remove_previous, write_marker
 from components.offline.render_model import (
     CHECKS_DIR,
     DOCKER_DIR,
@@ -135,9 +135,10 @@ def _directory_of(resource: RecordedResource) -> str | None:
 
 
 def write_render(render: Render, out: Path) -> list[Path]:
-    """Replace a previous render in `out` (only the files of this layout) with this one."""
-    for directory in (KUBERNETES_DIR, DOCKER_DIR, CHECKS_DIR):
-        shutil.rmtree(out / directory, ignore_errors=True)
+    """Replace a previous render in `out` with this one: only the files its marker lists are
+    removed, so a user's own files there survive (render_marker.py)."""
+    remove_previous(out)
+    out.mkdir(parents=True, exist_ok=True)
     written = []
     for relative, obj in render.object_files().items():
         path = out / relative
@@ -148,7 +149,14 @@ def write_render(render: Render, out: Path) -> list[Path]:
         path = out / name
         path.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
         written.append(path)
+    write_marker(out, written)
     return written
+
+
+def render_stream(render: Render) -> str:
+    """Every resource document as one multi-document YAML stream (`render --out -`)."""
+    files = render.object_files()
+    return "".join(f"---\n# {name}\n{to_yaml(files[name])}" for name in files)
 
 
 class _Dumper(yaml.SafeDumper):

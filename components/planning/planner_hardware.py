@@ -39,8 +39,12 @@ class HardwarePlanning(PlannerBase):
             return None
         gpu = find_gpu(gpu_spec.type)
         if gpu is None:
-            close = difflib.get_close_matches(gpu_spec.type.upper(), list(GPUS), n=1, cutoff=0.5)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
+            # `A100` names a family: offer its sizes before a look-alike (`A10G`).
+            sizes = [name for name in GPUS if name.startswith(f"{gpu_spec.type.upper()}-")]
+            close = sizes or difflib.get_close_matches(
+                gpu_spec.type.upper(), list(GPUS), n=1, cutoff=0.5
+            )
+            hint = f"; did you mean {' or '.join(repr(name) for name in close)}?" if close else ""
             self.issue(
                 *pool.path("gpu", "type"),
                 message=f"unknown GPU type '{gpu_spec.type}'{hint} (known: {', '.join(GPUS)})",
