@@ -6,12 +6,22 @@ cd "$(dirname "$0")/.."
 
 fail() { printf 'dev-up: %s\n' "$*" >&2; exit 1; }
 
+# Every missing prerequisite at once: fixing one only to meet the next wastes a round.
+missing=()
 command -v pulumi >/dev/null 2>&1 \
-  || fail "the Pulumi CLI is not installed: see https://www.pulumi.com/docs/install/ , then run this again"
-command -v docker >/dev/null 2>&1 \
-  || fail "Docker is not installed: install Docker Engine or Docker Desktop, then run this again"
-docker info >/dev/null 2>&1 \
-  || fail "Docker is installed but not running (or this user may not use it): start it, then run this again"
+  || missing+=("the Pulumi CLI is not installed: see https://www.pulumi.com/docs/install/")
+if ! command -v docker >/dev/null 2>&1; then
+  missing+=("Docker is not installed: install Docker Engine or Docker Desktop")
+elif ! docker info >/dev/null 2>&1; then
+  missing+=("Docker is installed but its daemon is not running (or this user may not use it): start it")
+fi
+if [ "${#missing[@]}" -gt 0 ]; then
+  printf 'dev-up: missing prerequisites:\n' >&2
+  printf '  - %s\n' "${missing[@]}" >&2
+  printf 'dev-up: without them, review the dev stack offline: make setup, then\n' >&2
+  printf '  .venv/bin/modelstack render --stack dev   (and validate, diff, graph)\n' >&2
+  exit 1
+fi
 
 make setup >/dev/null
 # Pulumi runs the program with uv from .venv (Pulumi.yaml: toolchain uv).

@@ -45,7 +45,7 @@ def test_without_a_running_docker_it_says_so(tmp_path: Path) -> None:
     _stub(tmp_path, "docker", "exit 1")
     result = _run(tmp_path)
     assert result.returncode != 0
-    assert "Docker is installed but not running" in result.stderr
+    assert "Docker is installed but its daemon is not running" in result.stderr
 
 
 def test_with_both_it_runs_up_on_the_dev_stack_with_local_state(tmp_path: Path) -> None:
@@ -68,3 +68,16 @@ def test_with_both_it_runs_up_on_the_dev_stack_with_local_state(tmp_path: Path) 
     assert "curl http://127.0.0.1:8080/qwen-tiny/v1/models" in result.stdout
     assert '"model": "qwen-tiny"' in result.stdout
     assert os.path.isdir(ROOT / ".pulumi-state")
+
+
+def test_every_missing_prerequisite_is_reported_at_once_with_the_offline_path(
+    tmp_path: Path,
+) -> None:
+    # No pulumi; docker installed but its daemon down: both in one run.
+    _stub(tmp_path, "docker", 'if [ "$1" = info ]; then exit 1; fi')
+    result = _run(tmp_path)
+    assert result.returncode != 0
+    assert "the Pulumi CLI is not installed" in result.stderr
+    assert "daemon is not running" in result.stderr
+    assert "make setup, then" in result.stderr
+    assert "modelstack render --stack dev" in result.stderr
