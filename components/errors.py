@@ -56,7 +56,8 @@ class StackConfigError(Exception):
         name = self.deployment_names.get(int(match.group(1))) if match else None
         if name is None:
             return str(issue)
-        return f"{issue.path} ({name}): {issue.message}"
+        # At the end: `path: message` stays one searchable piece.
+        return f"{issue} [deployment {name}]"
 
 
 _DEPLOYMENT_INDEX = re.compile(r"deployments\[([0-9]+)\]")

@@ -25,6 +25,8 @@ SECRET_WORDS = frozenset(
         "PAT",
     }
 )
+# In command-line flags PAT and AUTH are mostly short for "path" and "authentication mode".
+FLAG_SECRET_WORDS = SECRET_WORDS - {"PAT", "AUTH", "PWD"}
 # A name ending in one of these points at where the secret is, not at the secret itself
 # (HF_TOKEN_PATH=/var/run/secrets/hf/token).
 REFERENCE_SUFFIXES = frozenset({"FILE", "PATH", "DIR", "ID", "NAME", "REF"})
@@ -49,13 +51,13 @@ _TOKEN_SHAPES = (
 )
 
 
-def looks_secret(name: str) -> bool:
-    """Whether an env variable or flag name says its value is a credential."""
+def looks_secret(name: str, words: frozenset[str] = SECRET_WORDS) -> bool:
+    """Whether an env variable (or, with FLAG_SECRET_WORDS, a flag) names a credential."""
     segments = _SEGMENT.findall(name.upper())
     if not segments or segments[-1] in REFERENCE_SUFFIXES:
         return False
     return any(
-        segment in SECRET_WORDS or segment.endswith(("TOKEN", "APIKEY", "PASSWORD", "SECRET"))
+        segment in words or segment.endswith(("TOKEN", "APIKEY", "PASSWORD", "SECRET"))
         for segment in segments
     )
 

@@ -896,9 +896,10 @@ def test_every_error_is_reported_at_once_with_the_stack_file():
     report = str(error)
     assert report.startswith(f"{STACK_FILE}: {len(expected)} errors in the stack file")
     for path in expected:
-        name = " (Chat)" if path.startswith("deployments[0]") else ""
-        name = " (embed)" if path.startswith("deployments[1]") else name
-        assert f"{STACK_FILE}: modelstack:{path}{name}: " in report
+        assert f"{STACK_FILE}: modelstack:{path}: " in report
+    # Deployments are named by name as well as index.
+    assert report.count("[deployment Chat]") == 3
+    assert report.count("[deployment embed]") == 4
     assert report.endswith("Nothing was applied.")
 
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 from components.catalog.engines import Engine, EngineInputs, Hardware, ModelFormat
 from components.catalog.gpus import GPUS, GpuType
 from components.planning.engine_choice import choose_engine
+from components.planning.engine_flags import credential_flag, overridden_env, overridden_flag
 from components.planning.model_location import ModelLocation, locate
 from components.planning.plan_model import (
     EnginePlan,
@@ -188,6 +189,7 @@ class ModelPlanning(PlannerBase):
             profile=self.spec.profile,
             adapters=tuple((a.name, a.location.model_path) for a in self._adapters),
         )
+        self._check_env(engine, inputs)
         env = {**engine.env(inputs), **self.spec.env, **override.env}
         return EnginePlan(
             name=engine.name,
@@ -217,14 +219,42 @@ class ModelPlanning(PlannerBase):
             )
             return
         for index, argument in enumerate(self.spec.engine_args):
-            flag = engine.owned_flag_in(argument)
+            flag = overridden_flag(engine, argument)
             if flag:
+                spelled = "" if argument.split("=", 1)[0] == flag else f" (as {argument!r})"
                 self.issue(
                     "engineArgs",
                     index,
-                    message=f"{flag} is set by modelstack from the stack file (model, port, "
-                    "GPU count, precision): change those fields instead",
+                    message=f"{flag}{spelled} is set by modelstack from the stack file (model, "
+                    "port, GPU count, precision): change those fields instead",
                 )
+            elif credential_flag(argument):
+                self.issue(
+                    "engineArgs",
+                    index,
+                    message=f"{credential_flag(argument)} takes a credential, and arguments are "
+                    "visible to anyone who can read the pod: pass it as env from a Secret "
+                    "(env: {NAME: {secretKeyRef: {name, key}}}, e.g. VLLM_API_KEY)",
+                )
+
+    def _check_env(self, engine: Engine, inputs: EngineInputs) -> None:
+        """User env may not replace what the engine or the plan sets (OLLAMA_HOST, HOME...)."""
+        engine_env = engine.env(inputs)
+        for where, env in self._env_sources():
+            for name in env:
+                if overridden_env(engine, engine_env, name):
+                    self.issue(
+                        *where,
+                        name,
+                        message=f"{name} is set by modelstack for {engine.name} (the port, "
+                        "the model's path in the cache, HOME): it cannot be overridden",
+                    )
+
+    def _env_sources(self) -> list[tuple[tuple[str, ...], dict[str, object]]]:
+        sources: list[tuple[tuple[str, ...], dict[str, object]]] = [(("env",), self.spec.env)]
+        for slot, override in self.spec.rollout.slots.items():
+            sources.append((("rollout", "slots", slot, "env"), override.env))
+        return sources
 
 
 def _key_ref(source: EnvSource) -> tuple[str, str, str]:
