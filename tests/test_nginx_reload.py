@@ -111,7 +111,7 @@ def test_create_before_nginx_runs_writes_without_reloading(tmp_path: Path, engin
     port = free_port()
     directory = tmp_path / "gateway"
     NginxConfigProvider().create(_props(directory, _config(directory, port, blue)))
-    assert "server 127.0.0.1" in (directory / "nginx.conf").read_text()
+    assert f'"{blue.address}"' in (directory / "nginx.conf").read_text()
     assert not (directory / "nginx.conf.next").exists()
     assert not (directory / "nginx.pid").read_text(errors="ignore").strip()
 

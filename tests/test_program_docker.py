@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -14,11 +13,13 @@ from components.docker.gateway_config import GatewayConfig, route_for
 from components.offline.render import Render
 from components.offline.stack_file import PLACEHOLDER_PREFIX
 from components.plan import build_plan
+from components.review.nginx_routes import parse_routes
 from components.stack_config import parse_stack_spec
 from tests.conftest import deployments_of, render_document, stack_document, with_changes
 from tests.support.nginx_process import NGINX, nginx_available
 
 CONTAINER = "docker:index/container:Container"
+DYNAMIC = "pulumi-python:dynamic:Resource"
 
 
 def _docker_doc(**deployment_changes: Any) -> dict[str, Any]:
@@ -47,8 +48,17 @@ def _nginx_config(render: Render) -> str:
     return render.object_files()["checks/gateway-config.yaml"]["inputs"]["config"]
 
 
-def _servers(config: str) -> list[str]:
-    return re.findall(r"^\s+server (\S+)(.*);$", config, re.M)
+def _servers(config: str) -> list[tuple[str, str]]:
+    """(engine address, " weight=N" and " backup" as written) of every upstream server."""
+    return [
+        (
+            server.address,
+            (f" weight={server.weight}" if server.weight != 1 else "")
+            + (" backup" if server.backup else ""),
+        )
+        for route in parse_routes(config)
+        for server in route.servers
+    ]
 
 
 def test_dev_stack_runs_two_engines_behind_nginx(tmp_path: Path) -> None:
@@ -88,11 +98,17 @@ def test_engines_start_after_the_loader_and_the_cache_survives_deletion(tmp_path
     render = render_document(tmp_path, stack_document("dev"))
     resources = {r["name"]: r for r in render.resources}
     loader = next(name for name in resources if "-fetch-" in name)
-    assert _containers(render)[loader]["attach"] is True
-    assert _containers(render)[loader]["mustRun"] is False
+    # Run to completion by a dynamic resource: a failed run is not stored, the next up retries.
+    assert resources[loader]["type"] == DYNAMIC
+    inputs = render.object_files()[f"checks/{loader}.yaml"]["inputs"]
+    assert inputs["name"] == f"modelstack-dev-{loader}"
+    assert inputs["entrypoint"] == "/bin/sh" and inputs["command"][0] == "-c"
+    assert inputs["mounts"] == [
+        {"source": "modelstack-dev-qwen-tiny-cache", "target": "/model-cache", "read_only": False}
+    ]
     for name in _engines(render):
-        # The engine's cache label is an Output of the loader's exit code.
-        assert f"{CONTAINER}::{loader}" in resources[name]["dependsOn"]
+        # The engine's cache label is an Output of the loader: engines start after it.
+        assert f"{DYNAMIC}::{loader}" in resources[name]["dependsOn"]
     volume = resources["qwen-tiny-cache"]
     assert volume["retainOnDelete"] is True
 
@@ -187,8 +203,11 @@ def test_hf_token_reaches_the_loader_only_as_a_secret(tmp_path: Path) -> None:
     document = stack_document("dev")
     document["config"]["modelstack:hfToken"] = {"secure": "v1:abc"}
     render = render_document(tmp_path, document)
-    loader = next(inputs for name, inputs in _containers(render).items() if "-fetch-" in name)
-    assert "[secret]" in loader["envs"]
+    loader = next(
+        body["inputs"] for path, body in render.object_files().items() if "-fetch-" in path
+    )
+    assert loader["secret_env"] == {"HF_TOKEN": "[secret]"}
+    assert not any("HF_TOKEN" in env for env in loader["envs"])
     for inputs in _engines(render).values():
         assert not any("HF_TOKEN" in str(env) for env in inputs["envs"])
     assert PLACEHOLDER_PREFIX not in str(render.object_files())

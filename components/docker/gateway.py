@@ -17,12 +17,14 @@ from components.docker.gateway_config import (
     GATEWAY_HEALTH_PATH,
     gateway_config,
 )
+from components.docker.loader import LOADER_TIMEOUT_SECONDS
 from components.docker.nginx_reload import NginxConfig
 from components.plan import StackPlan
 from components.planning.names import content_hash
 
 TYPE = "modelstack:docker:Gateway"
-NGINX_IMAGE = "nginx:1.27.3-alpine"
+# The nginx release the e2e suite runs (Debian bookworm's 1.22): what ships is what is tested.
+NGINX_IMAGE = "nginx:1.22.1-alpine"
 CONFIG_PATH = f"{CONTAINER_CONFIG_DIR}/nginx.conf"
 PID_PATH = "/tmp/nginx.pid"
 
@@ -83,6 +85,8 @@ class DockerGateway(pulumi.ComponentResource):
                 interval="10s",
                 timeout="3s",
                 retries=3,
+                # nginx starts once its config is written, after loaders and engines.
+                start_period=f"{_start_seconds(plan)}s",
             ),
             labels=[
                 docker.ContainerLabelArgs(label="app.kubernetes.io/part-of", value="modelstack"),
@@ -91,7 +95,8 @@ class DockerGateway(pulumi.ComponentResource):
             restart="unless-stopped",
             opts=self._child(),
         )
-        text = gateway_config(plan, addresses).render()
+        gateway = gateway_config(plan, addresses)
+        text = gateway.render()
         config = NginxConfig(
             f"{self._name}-config",
             config=text,
@@ -99,11 +104,15 @@ class DockerGateway(pulumi.ComponentResource):
             pid_path=PID_PATH,
             exec_prefix=container.name.apply(lambda name: ["docker", "exec", "-i", name]),
             triggers=pulumi.Output.all(container.id, *engine_ids),
+            engines=sorted(address for group in addresses.values() for address in group),
+            drain_seconds=gateway.drain_seconds,
             opts=self._child(depends_on=[container, *engines]),
         )
         for deployment in plan.deployments:
             if deployment.state == "stopped":
                 continue  # nothing serves: the route answers 503 by design
+            if deployment.route is not None and not deployment.route.check:
+                continue
             EndpointCheck(
                 f"{deployment.name}-endpoint-check",
                 url=f"{deployment.endpoint}/models",
@@ -117,3 +126,9 @@ class DockerGateway(pulumi.ComponentResource):
 
     def _child(self, **options: object) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, **options)  # type: ignore[arg-type]
+
+
+def _start_seconds(plan: StackPlan) -> int:
+    """How long the gateway may wait for its config: loaders, then engines starting."""
+    loading = max((d.startup_timeout_seconds for d in plan.deployments), default=0)
+    return loading + LOADER_TIMEOUT_SECONDS

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from components.plan import DeploymentPlan, StackPlan
+from components.planning.names import content_hash
 from components.templating import render_text
 
 # The load balancer's own liveness endpoint (not routed to any engine).
@@ -20,8 +22,14 @@ METRICS_PREFIX = "/-/metrics"
 CONTAINER_PORT = 8080
 CONTAINER_CONFIG_DIR = "/etc/nginx/modelstack"
 CONFIG_FILE = "nginx.conf"
+# Docker's DNS server inside every container on a user-defined network.
+DOCKER_DNS = "127.0.0.11"
+# Loopback addresses 127.1.0.0 - 127.254.255.255 stand for engines inside the gateway.
+LOCAL_ADDRESSES = 254 * 65536
 # Idle connections kept open to each upstream: saves a TCP handshake per request.
 UPSTREAM_KEEPALIVE = 32
+# Beyond the longest route timeout: time for the last bytes of a finished stream.
+DRAIN_MARGIN_SECONDS = 5
 # The traffic plan's balancing -> nginx's directive (round robin is nginx's default).
 _DIRECTIVES = {"round_robin": None, "least_connections": "least_conn", "ip_hash": "ip_hash"}
 
@@ -64,6 +72,33 @@ class GatewayConfig:
     error_log: str = "/dev/stderr"
     access_log: str = "/dev/stdout"
     health_path: str = GATEWAY_HEALTH_PATH
+    # Resolves engine names per request (Docker's embedded DNS); None: addresses are IPs.
+    resolver: str | None = DOCKER_DNS
+    # How long old workers may finish their requests after a reload (0: no limit).
+    drain_seconds: int = 0
+
+    def local(self, route: GatewayRoute, server: UpstreamServer) -> str:
+        """The loopback address that stands for one engine in the route's upstream."""
+        return self._locals[(route.upstream, server.address)]
+
+    @cached_property
+    def _locals(self) -> dict[tuple[str, str], str]:
+        # 127.0.0.0/8 is all local: one address per engine, from a hash of what it stands
+        # for (stable across edits), probing on past a collision.
+        taken: dict[tuple[str, str], str] = {}
+        used: set[int] = set()
+        for route in self.routes:
+            for server in route.servers:
+                key = (route.upstream, server.address)
+                if key in taken:
+                    continue
+                slot = int(content_hash(list(key)), 16) % LOCAL_ADDRESSES
+                while slot in used:
+                    slot = (slot + 1) % LOCAL_ADDRESSES
+                used.add(slot)
+                host = f"127.{1 + slot // 65536}.{slot // 256 % 256}.{slot % 256}"
+                taken[key] = f"{host}:{self.listen_port}"
+        return taken
 
     def render(self) -> str:
         return render_text(
@@ -120,8 +155,15 @@ def _upstream_name(deployment: str) -> str:
 
 def gateway_config(stack: StackPlan, addresses: dict[str, list[str]]) -> GatewayConfig:
     """The whole gateway of a docker stack: one route per deployment."""
+    routes = tuple(route_for(deployment, addresses) for deployment in stack.deployments)
     return GatewayConfig(
         listen_address="0.0.0.0",
         listen_port=CONTAINER_PORT,
-        routes=tuple(route_for(deployment, addresses) for deployment in stack.deployments),
+        routes=routes,
+        drain_seconds=drain_seconds(routes),
     )
+
+
+def drain_seconds(routes: tuple[GatewayRoute, ...]) -> int:
+    """The longest a request may take: old workers get that long after a reload."""
+    return max((route.timeout_seconds for route in routes), default=0) + DRAIN_MARGIN_SECONDS

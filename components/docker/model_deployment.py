@@ -5,19 +5,18 @@ The same plan as on Kubernetes. The gateway (gateway.py) puts nginx in front.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 import pulumi_docker as docker
 
 from components.docker import containers
+from components.docker.loader import LOADER_TIMEOUT_SECONDS, ModelLoader
 from components.plan import DeploymentPlan
 from components.planning.loaders import LoaderPlan
 from components.planning.model_location import CACHE_MOUNT
 
 TYPE = "modelstack:docker:ModelDeployment"
-
-
-class LoaderFailed(Exception):
-    pass
 
 
 class DockerModelDeployment(pulumi.ComponentResource):
@@ -61,6 +60,10 @@ class DockerModelDeployment(pulumi.ComponentResource):
             )
         return self._images[reference]
 
+    def _volume_name(self) -> str:
+        assert self._plan.cache is not None
+        return f"{self._namespace}-{self._plan.cache.claim_name}"
+
     def _cache_volume(self) -> docker.Volume | None:
         cache = self._plan.cache
         if cache is None:
@@ -68,7 +71,7 @@ class DockerModelDeployment(pulumi.ComponentResource):
         # Weights take long to fetch again: the volume stays when the deployment goes away.
         return docker.Volume(
             cache.claim_name,
-            name=f"{self._namespace}-{cache.claim_name}",
+            name=self._volume_name(),
             labels=[
                 docker.VolumeLabelArgs(label=key, value=value)
                 for key, value in sorted(containers.labels(self._plan, None, "model-cache").items())
@@ -83,26 +86,31 @@ class DockerModelDeployment(pulumi.ComponentResource):
         hf_token: pulumi.Input[str] | None,
     ) -> pulumi.Output[str]:
         """Run the loader to completion; the Output resolves once the cache is complete."""
-        envs: list[pulumi.Input[str]] = ["HOME=/tmp"]
+        secret_env = None
         if loader.hf_token_secret and hf_token is not None:
-            envs.append(pulumi.Output.secret(hf_token).apply(lambda token: f"HF_TOKEN={token}"))
-        container = docker.Container(
+            secret_env = pulumi.Output.secret(hf_token).apply(lambda token: {"HF_TOKEN": token})
+        mounts: list[dict[str, Any]] = []
+        if volume is not None and self._plan.cache is not None:
+            mounts.append(
+                {"source": self._volume_name(), "target": CACHE_MOUNT, "read_only": False}
+            )
+        container = ModelLoader(
             loader.job_name,
-            name=f"{self._namespace}-{loader.job_name}",
+            container_name=f"{self._namespace}-{loader.job_name}",
             image=self._image(loader.image).image_id,
-            entrypoints=["/bin/sh", "-c"],
-            command=[loader.script],
-            envs=envs,
-            mounts=[_cache_mount(volume, read_only=False)] if volume else [],
-            labels=_labels(containers.labels(self._plan, None, "model-loader")),
-            # Run once to the end (attach) rather than keep running.
-            must_run=False,
-            attach=True,
-            logs=True,
-            opts=self._child(custom_timeouts=pulumi.CustomTimeouts(create="120m")),
+            script=loader.script,
+            envs=["HOME=/tmp"],
+            secret_env=secret_env,
+            mounts=mounts,
+            labels=containers.labels(self._plan, None, "model-loader"),
+            opts=self._child(
+                depends_on=[volume] if volume is not None else [],
+                custom_timeouts=pulumi.CustomTimeouts(
+                    create=f"{LOADER_TIMEOUT_SECONDS // 60 + 10}m"
+                ),
+            ),
         )
-        name = f"{self._namespace}-{loader.job_name}"
-        return container.exit_code.apply(lambda code: _require_success(name, code))
+        return container.id.apply(lambda _: "ready")
 
     def _engine(
         self,
@@ -157,16 +165,6 @@ class DockerModelDeployment(pulumi.ComponentResource):
                 )
             ),
         )
-
-
-def _require_success(container: str, code: int | None) -> str:
-    # None: not known (preview, or the offline render); the engine runs afterwards anyway.
-    if code not in (None, 0):
-        raise LoaderFailed(
-            f"{container} exited with code {code}: the model could not be fetched "
-            f"(see `docker logs {container}`); no engine was started on a partial cache"
-        )
-    return "ready"
 
 
 def _cache_mount(volume: docker.Volume, read_only: bool) -> docker.ContainerMountArgs:

@@ -21,11 +21,35 @@ class NginxConfigError(Exception):
     pass
 
 
-def apply_config(props: dict[str, Any]) -> None:
-    """Write, test, move into place; reload when nginx already runs (else it starts with it)."""
+# Reload, then wait (at most $2 seconds) until every worker that ran before has exited: they
+# finish the requests they hold, so engines that left the config can then be removed.
+_RELOAD_AND_DRAIN = r"""
+pidfile="$1"; limit="$2"; shift 2
+master="$(cat "$pidfile")"
+workers() {
+    for dir in /proc/[0-9]*; do
+        read -r pid _ _ parent _ < "$dir/stat" 2>/dev/null || continue
+        [ "$parent" = "$master" ] && echo "$pid"
+    done
+}
+old="$(workers)"
+"$@" || exit 1
+end=$(( $(date +%s) + limit ))
+for pid in $old; do
+    while [ -d "/proc/$pid" ] && [ "$(date +%s)" -lt "$end" ]; do sleep 0.2; done
+done
+"""
+
+
+def apply_config(props: dict[str, Any], drain: bool = False) -> None:
+    """Write, test, move into place; reload when nginx already runs (else it starts with it).
+
+    `drain`: engines left the config; return only once the old workers are done with them.
+    """
     path = props["config_path"]
     candidate = f"{path}.next"
-    _run(props, ["sh", "-c", f'cat > "{candidate}"'], "write the new config", props["config"])
+    write = ["sh", "-c", 'cat > "$1"', "sh", candidate]
+    _run(props, write, "write the new config", props["config"])
     try:
         _run(props, [*props["nginx"], "-t", "-q", "-c", candidate], "test the new config")
     except NginxConfigError:
@@ -33,8 +57,15 @@ def apply_config(props: dict[str, Any]) -> None:
         raise
     _run(props, ["mv", "-f", candidate, path], "move the new config into place")
     # `nginx -t` leaves an empty pid file behind: only a non-empty one means nginx runs.
-    if _succeeds(props, ["test", "-s", props["pid_path"]]):
-        _run(props, [*props["nginx"], "-s", "reload", "-c", path], "reload")
+    if not _succeeds(props, ["test", "-s", props["pid_path"]]):
+        return
+    reload = [*props["nginx"], "-s", "reload", "-c", path]
+    if not drain:
+        _run(props, reload, "reload")
+        return
+    limit = int(props.get("drain_seconds") or 0)
+    script = ["sh", "-c", _RELOAD_AND_DRAIN, "sh", props["pid_path"], str(limit), *reload]
+    _run(props, script, "reload and drain", timeout=limit + 60)
 
 
 def _command(props: dict[str, Any], command: list[str]) -> list[str]:
@@ -42,10 +73,16 @@ def _command(props: dict[str, Any], command: list[str]) -> list[str]:
     return [*props["exec_prefix"], *command]
 
 
-def _run(props: dict[str, Any], command: list[str], what: str, stdin: str | None = None) -> None:
+def _run(
+    props: dict[str, Any],
+    command: list[str],
+    what: str,
+    stdin: str | None = None,
+    timeout: float = 60,
+) -> None:
     full = _command(props, command)
     result = subprocess.run(
-        full, input=stdin, capture_output=True, text=True, timeout=60, check=False
+        full, input=stdin, capture_output=True, text=True, timeout=timeout, check=False
     )
     if result.returncode != 0:
         raise NginxConfigError(
@@ -65,11 +102,22 @@ class NginxConfigProvider(ResourceProvider):
         return CreateResult(id_=props["config_path"], outs=props)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        apply_config(news)
+        # Engines that leave the config are removed after this update: drain them first.
+        removed = set(olds.get("engines") or []) - set(news.get("engines") or [])
+        apply_config(news, drain=bool(removed))
         return UpdateResult(outs=news)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        keys = ("config", "config_path", "pid_path", "exec_prefix", "nginx", "triggers")
+        keys = (
+            "config",
+            "config_path",
+            "pid_path",
+            "exec_prefix",
+            "nginx",
+            "triggers",
+            "engines",
+            "drain_seconds",
+        )
         changed = [key for key in keys if olds.get(key) != news.get(key)]
         return DiffResult(changes=bool(changed), replaces=[], delete_before_replace=False)
 
@@ -88,6 +136,8 @@ class NginxConfig(pulumi.dynamic.Resource):
         exec_prefix: pulumi.Input[list[str]],
         triggers: pulumi.Input[list[str]],
         nginx: list[str] | None = None,
+        engines: list[str] | None = None,
+        drain_seconds: int = 0,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(
@@ -101,6 +151,9 @@ class NginxConfig(pulumi.dynamic.Resource):
                 "nginx": nginx or ["nginx"],
                 # Container IDs: a replaced container (gateway or engine) means write again.
                 "triggers": triggers,
+                # host:port of every engine in the config: one that leaves is drained.
+                "engines": engines or [],
+                "drain_seconds": drain_seconds,
             },
             opts,
         )

@@ -111,18 +111,19 @@ class ServingPlanning(PlannerBase):
     def _traffic_plan(
         self, slots: list[SlotPlan], balancer: LoadBalancerPlan, route: RoutePlan | None
     ) -> TrafficPlan | None:
-        if self.stack.target == "docker":
-            return plan_gateway_traffic(slots, balancer)
         rollout = self.spec.rollout
-        planned = plan_traffic(
-            self.spec.name,
-            rollout.strategy,
-            rollout.active or "main",
-            slots,
-            balancer,
-            route,
-            self.stack.kubernetes,
-        )
+        if self.stack.target == "docker":
+            planned = plan_gateway_traffic(slots, balancer, self.spec.load_balancer.health_check)
+        else:
+            planned = plan_traffic(
+                self.spec.name,
+                rollout.strategy,
+                rollout.active or "main",
+                slots,
+                balancer,
+                route,
+                self.stack.kubernetes,
+            )
         if isinstance(planned, list):
             for path, message in planned:
                 self.issue(*path, message=message)

@@ -22,7 +22,7 @@ from components.planning.plan_model import (
     SlotPlan,
     TrafficPlan,
 )
-from components.spec import KubernetesSettings
+from components.spec import HealthCheckSpec, KubernetesSettings
 
 ENVOY = "envoy-gateway"
 
@@ -203,22 +203,33 @@ _GATEWAY_BALANCING = {
     "least_connections": "least_connections",
     "ip_hash": "ip_hash",
 }
+_PASSIVE_ONLY = (
+    "the docker gateway (nginx open source) checks servers passively only: a server that "
+    "fails unhealthyThreshold times within intervalSeconds rests that long; Docker's own "
+    "health check asks the engine's health path"
+)
 
 
-def plan_gateway_traffic(slots: list[SlotPlan], balancer: LoadBalancerPlan) -> TrafficPlan:
+def plan_gateway_traffic(
+    slots: list[SlotPlan], balancer: LoadBalancerPlan, health: HealthCheckSpec
+) -> TrafficPlan | list[tuple[tuple[str, ...], str]]:
     """The docker gateway's traffic: one backend per serving workload, its servers' weight.
 
-    Every container of a backend workload is one nginx server with the backend's weight;
-    fallback backends become `backup` servers (nginx keeps one backup level: every priority
-    above the lowest).
+    Every container of a backend workload is one nginx server. nginx weighs servers and
+    keeps backups with any balancing (except backups with ip_hash), so pool weights and
+    priorities apply whatever the algorithm; nginx keeps one backup level: every priority
+    above the lowest. Or the (key path, message) problems of what nginx cannot do.
     """
+    problems = _gateway_capabilities(slots, balancer, health)
+    if problems:
+        return problems
     serving = [slot for slot in slots if slot.serving and slot.replicas > 0]
     lowest_priority = min((slot.priority for slot in serving), default=0)
     backends = tuple(
         BackendRef(
             slot.workload_name,
-            _server_weight(balancer, slot, serving),
-            balancer.algorithm == "failover" and slot.priority > lowest_priority,
+            _server_weight(slot, serving),
+            slot.priority > lowest_priority,
         )
         for slot in serving
     )
@@ -234,14 +245,38 @@ def plan_gateway_traffic(slots: list[SlotPlan], balancer: LoadBalancerPlan) -> T
     )
 
 
-def _server_weight(balancer: LoadBalancerPlan, slot: SlotPlan, serving: list[SlotPlan]) -> int:
-    """A server's share: its pool's weight (weighted) times its slot's traffic share (canary)."""
-    weighted = balancer.algorithm == "weighted"
-    pool_weight = slot.weight if weighted else 1
+def _gateway_capabilities(
+    slots: list[SlotPlan], balancer: LoadBalancerPlan, health: HealthCheckSpec
+) -> list[tuple[tuple[str, ...], str]]:
+    """What the stack file asks of the docker gateway that nginx cannot do."""
+    problems = []
+    defaults = HealthCheckSpec()
+    for key, name in (
+        ("path", "path"),
+        ("timeout_seconds", "timeoutSeconds"),
+        ("healthy_threshold", "healthyThreshold"),
+    ):
+        if getattr(health, key) != getattr(defaults, key):
+            problems.append(
+                (("loadBalancer", "healthCheck", name), f"{_PASSIVE_ONLY}: remove {name}")
+            )
+    hashed = balancer.stickiness is not None or balancer.algorithm == "ip_hash"
+    # failover with sticky sessions is refused with the load balancer already.
+    if hashed and balancer.algorithm != "failover" and len({s.priority for s in slots}) > 1:
+        problems.append(
+            (
+                ("pools",),
+                "nginx's ip_hash (ip_hash, or stickySessions) cannot keep backup servers: "
+                "give every pool the same priority, or use another algorithm",
+            )
+        )
+    return problems
+
+
+def _server_weight(slot: SlotPlan, serving: list[SlotPlan]) -> int:
+    """A server's share: its pool's weight times its slot's traffic share (canary)."""
     if len({s.slot for s in serving}) == 1:
-        return pool_weight
+        return slot.weight
     # Canary: spread each slot's percent over its servers, in proportion to pool weights.
-    slot_total = sum(
-        (s.weight if weighted else 1) * s.replicas for s in serving if s.slot == slot.slot
-    )
-    return max(1, round(slot.traffic_percent * pool_weight * 100 / slot_total))
+    slot_total = sum(s.weight * s.replicas for s in serving if s.slot == slot.slot)
+    return max(1, round(slot.traffic_percent * slot.weight * 100 / slot_total))

@@ -32,6 +32,7 @@ from components.review.topology import (
 )
 
 CONTAINER = "docker:index/container:Container"
+DYNAMIC = "pulumi-python:dynamic:Resource"
 VOLUME = "docker:index/volume:Volume"
 COMPONENT = "app.kubernetes.io/component"
 DEPLOYMENT = "modelstack.io/deployment"
@@ -88,7 +89,9 @@ def _gateway_config(render: RenderLike) -> str:
 
 
 def build_docker_topology(render: RenderLike, title: str) -> Topology:
-    containers = _resources(render, CONTAINER)
+    # Loaders are containers run to completion by a dynamic resource (docker/loader.py).
+    loaders = [r for r in _resources(render, DYNAMIC) if r.labels.get(COMPONENT) == "model-loader"]
+    containers = _resources(render, CONTAINER) + loaders
     by_component: dict[str, list[_Resource]] = defaultdict(list)
     for container in containers:
         by_component[container.labels.get(COMPONENT, "")].append(container)

@@ -54,19 +54,43 @@ def parse_routes(config: str) -> list[NginxRoute]:
     http = [d for d in parse(config) if d.name == "http"]
     blocks = [child for d in http for child in d.block or []]
     upstreams = {d.args[0]: d for d in blocks if d.name == "upstream" and d.args}
+    engines = _engine_stand_ins(blocks)
     routes = []
     for server in (d for d in blocks if d.name == "server"):
+        if (server.value("listen") or [""])[0] in engines:
+            continue  # one engine's local stand-in, not a route
         names = server.value("server_name") or []
         hosts = tuple(name for name in names if name != "_")
         for location in server.children("location"):
             if not location.args or location.args[0] == "=":
                 continue
-            routes.append(_route(location, hosts, upstreams))
+            routes.append(_route(location, hosts, upstreams, engines))
     return routes
 
 
+def _engine_stand_ins(blocks: list[Directive]) -> dict[str, str]:
+    """Server blocks that stand for one engine: their listen address -> the engine's address.
+
+    The gateway balances over local addresses whose server block proxies to the engine by
+    name (`set $engine "<container>:<port>"`), resolved when a request comes.
+    """
+    found = {}
+    for server in (d for d in blocks if d.name == "server"):
+        listen = server.value("listen")
+        for location in server.children("location"):
+            engine = next(
+                (d.args[1] for d in location.children("set") if d.args[:1] == ["$engine"]), None
+            )
+            if listen and engine:
+                found[listen[0]] = engine
+    return found
+
+
 def _route(
-    location: Directive, hosts: tuple[str, ...], upstreams: dict[str, Directive]
+    location: Directive,
+    hosts: tuple[str, ...],
+    upstreams: dict[str, Directive],
+    engines: dict[str, str],
 ) -> NginxRoute:
     path = location.args[-1]
     proxy = location.value("proxy_pass")
@@ -79,13 +103,13 @@ def _route(
     if upstream is None:
         return NginxRoute(path, hosts, name, read_timeout=timeout)
     balancing = next((d.name for d in upstream.block or [] if d.name in BALANCING), None)
-    servers = tuple(_server(d.args) for d in upstream.children("server") if d.args)
+    servers = tuple(_server(d.args, engines) for d in upstream.children("server") if d.args)
     return NginxRoute(path, hosts, name, servers, balancing, timeout)
 
 
-def _server(args: list[str]) -> UpstreamServer:
+def _server(args: list[str], engines: dict[str, str]) -> UpstreamServer:
     weight = next((int(a.split("=", 1)[1]) for a in args[1:] if a.startswith("weight=")), 1)
-    return UpstreamServer(args[0], weight, "backup" in args[1:])
+    return UpstreamServer(engines.get(args[0], args[0]), weight, "backup" in args[1:])
 
 
 # -- nginx syntax ------------------------------------------------------------------------------
