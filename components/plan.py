@@ -27,6 +27,7 @@ from components.planning.plan_model import (
     SlotPlan,
     StackPlan,
 )
+from components.planning.route_collisions import route_collisions
 from components.spec import StackSpec
 
 __all__ = [
@@ -77,6 +78,7 @@ def build_plan(spec: StackSpec, stack_file: str) -> StackPlan:
             for index, registry in enumerate(spec.registries)
             if registry.existing_secret
         ]
+    issues += route_collisions(list(zip(planned_indexes, deployments, strict=True)))
     if issues:
         by_index = {index: deployment.name for index, deployment in enumerate(spec.deployments)}
         raise StackConfigError(stack_file, issues, by_index)

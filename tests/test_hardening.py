@@ -41,6 +41,9 @@ def test_every_engine_runs_hardened(tmp_path: Path, engine: str, schema_validato
     pod = _pod(render)
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert pod["securityContext"]["runAsUser"] != 0
+    # Above 10000, so no user of the host shares it (checkov CKV_K8S_40).
+    assert pod["securityContext"]["runAsUser"] > 10000
+    assert pod["securityContext"]["runAsGroup"] > 10000
     assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
     assert pod["automountServiceAccountToken"] is False
     for container in pod["containers"] + pod.get("initContainers", []):

@@ -69,7 +69,7 @@ def locate(source: str, revision: str | None) -> ModelLocation:
             directory, _, file = directory.rpartition("/")
     elif scheme == "oci":
         reference, file = rest, None
-        directory = f"{CACHE_MOUNT}/oci/{_safe(rest)}-{_digest(rest)}"
+        directory = f"{CACHE_MOUNT}/oci/{_sanitized(rest)}-{_digest(rest)}"
     else:  # ollama: its own blobs/manifests layout, shared by every model of the cache
         reference, file = rest, None
         directory = f"{CACHE_MOUNT}/ollama"
@@ -102,6 +102,12 @@ def _format(scheme: str, file: str | None) -> ModelFormat | None:
 
 
 def _safe(text: str) -> str:
+    """A file-name part for `text`, one per text: `a/b` and `a_b` never share a directory."""
+    safe = _sanitized(text)
+    return safe if safe == text else f"{safe}-{_digest(text)}"
+
+
+def _sanitized(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text)
 
 

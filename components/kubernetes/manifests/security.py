@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 # An unprivileged user and group shared by engines and loaders (files on the cache claim).
-RUN_AS = 1000
+# Above 10000: low ids collide with users on the host (checkov CKV_K8S_40, CKV_K8S_41).
+RUN_AS = 10001
 HOME = "/home/modelstack"
 _SCRATCH = "scratch"
 
