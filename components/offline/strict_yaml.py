@@ -22,6 +22,8 @@ _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # A 500-deployment stack file is about 0.5 MB and 40 000 nodes.
 MAX_BYTES = 8 * 1024 * 1024
 MAX_NODES = 250_000
+# Deeper than any stack file needs, and far below Python's recursion limit (JSON, pydantic).
+MAX_DEPTH = 64
 
 
 class YamlProblem(Exception):
@@ -60,9 +62,12 @@ def load_document(text: str) -> Any:
     """The document's value; YamlProblem with every repeated key, or the first syntax error."""
     if len(text) > MAX_BYTES:
         raise YamlProblem(f"is {len(text)} characters; a stack file is at most {MAX_BYTES}")
-    if "&" in text:
-        # No anchor, no alias: the size of the tree is bounded by the text's.
-        _check_expansion(text)
+    if "&" in text and expanded_nodes(text, MAX_NODES) > MAX_NODES:
+        # (No anchor, no alias: then the tree is no larger than the text.)
+        raise YamlProblem(
+            f"aliases expand the document beyond {MAX_NODES} nodes (an alias bomb?); "
+            "write the values out instead"
+        )
     loader = _StrictLoader(text)
     try:
         document = loader.get_single_data()
@@ -72,14 +77,18 @@ def load_document(text: str) -> Any:
         loader.dispose()
     if loader.duplicates:
         raise YamlProblem("; ".join(loader.duplicates))
+    depth = nesting_depth(document)
+    if depth > MAX_DEPTH:
+        raise YamlProblem(f"nests {depth} levels deep; a stack file needs at most {MAX_DEPTH}")
     return document
 
 
-def _check_expansion(text: str) -> None:
-    """Refuse documents whose aliases would expand beyond MAX_NODES nodes."""
+def expanded_nodes(text: str, limit: int) -> int:
+    """Nodes of the document with every alias written out, counted on the parser's events
+    (no objects built); stops at the first count above `limit`."""
     sizes: dict[str, int] = {}  # anchor -> nodes of its expanded value
     open_anchors: list[tuple[str | None, int]] = []  # collections: (anchor, total at start)
-    total = 0  # nodes of the expanded document so far
+    total = 0
     try:
         for event in yaml.parse(text, Loader=_BaseLoader):
             if isinstance(event, yaml.AliasEvent):
@@ -95,13 +104,27 @@ def _check_expansion(text: str) -> None:
                 anchor, start = open_anchors.pop()
                 if anchor:
                     sizes[anchor] = total - start
-            if total > MAX_NODES:
-                raise YamlProblem(
-                    f"line {event.start_mark.line + 1}: aliases expand the document beyond "
-                    f"{MAX_NODES} nodes (an alias bomb?); write the values out instead"
-                )
+            if total > limit:
+                return total
     except yaml.YAMLError as error:
         raise YamlProblem(describe(error, text)) from None
+    return total
+
+
+def nesting_depth(document: Any) -> int:
+    """How deeply lists and mappings nest (iteratively: a deep document cannot recurse us)."""
+    deepest = 0
+    pending: list[tuple[Any, int]] = [(document, 0)]
+    seen: set[int] = set()
+    while pending:
+        item, depth = pending.pop()
+        if not isinstance(item, dict | list) or id(item) in seen:
+            continue
+        seen.add(id(item))  # aliases share objects: each is walked once
+        deepest = max(deepest, depth + 1)
+        children = item.values() if isinstance(item, dict) else item
+        pending.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 def describe(error: yaml.YAMLError, text: str) -> str:

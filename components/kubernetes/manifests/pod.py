@@ -118,14 +118,17 @@ def _engine_container(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, A
         "imagePullPolicy": "IfNotPresent",
     }
     if engine.command:
-        container["command"] = list(engine.command)
+        container["command"] = [literal(part) for part in engine.command]
     container.update(
         {
-            "args": list(engine.args),
+            "args": [literal(arg) for arg in engine.args],
             "ports": [{"name": PORT_NAME, "containerPort": engine.port, "protocol": "TCP"}],
             "env": [
                 *security.home_env(),
-                *({"name": name, "value": value} for name, value in sorted(engine.env.items())),
+                *(
+                    {"name": name, "value": literal(value)}
+                    for name, value in sorted(engine.env.items())
+                ),
                 *(
                     {"name": name, "valueFrom": {kind: {"name": source, "key": key}}}
                     for name, (kind, source, key) in sorted(engine.env_refs.items())
@@ -162,6 +165,12 @@ def _engine_container(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, A
     return container
 
 
+def literal(text: str) -> str:
+    """`text` as Kubernetes passes it on: it expands $(VAR) in command, args and env values,
+    and `$$` is its escape for `$`."""
+    return text.replace("$", "$$")
+
+
 def cache_markers(deployment: DeploymentPlan, slot: SlotPlan) -> list[str]:
     """What a loader writes last, for the model and every adapter this slot downloads."""
     markers = [slot.model.location.marker] if slot.loader_job else []
@@ -175,7 +184,7 @@ def _wait_for_model(markers: list[str]) -> dict[str, Any]:
         "imagePullPolicy": "IfNotPresent",
         # The markers are argv, never script text: nothing from the stack file reaches the
         # shell's parser. "$0" is only the name the shell reports itself under.
-        "command": ["sh", "-c", WAIT_SCRIPT, "wait-for-model", *markers],
+        "command": ["sh", "-c", WAIT_SCRIPT, "wait-for-model", *map(literal, markers)],
         "resources": {
             "requests": {"cpu": "10m", "memory": "16Mi"},
             "limits": {"cpu": "100m", "memory": "32Mi"},
