@@ -21,6 +21,8 @@ class EnvironmentDefaults:
     spread_across_nodes: bool
     # Floating tags (`latest`, no tag) make two `pulumi up` runs deploy different code.
     require_pinned_images: bool
+    # The images modelstack chooses (wait container, loaders) by digest too, where known.
+    pin_helper_digests: bool = False
 
 
 ENVIRONMENTS: dict[str, EnvironmentDefaults] = {
@@ -53,5 +55,6 @@ ENVIRONMENTS: dict[str, EnvironmentDefaults] = {
         protect_secrets=True,
         spread_across_nodes=True,
         require_pinned_images=True,
+        pin_helper_digests=True,
     ),
 }

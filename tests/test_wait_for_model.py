@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from components.kubernetes.manifests.pod import WAIT_SCRIPT
+from components.planning.helper_images import LOADERS, WAIT
 from tests.conftest import deployments_of, find_object, render_document, stack_document
 
 SH = shutil.which("sh")
@@ -116,3 +117,22 @@ def test_the_rendered_pod_passes_markers_as_arguments(tmp_path: Path) -> None:
         assert command[:4] == ["sh", "-c", WAIT_SCRIPT, "wait-for-model"]
         assert command[4:] and all(m.endswith("/.modelstack-complete") for m in command[4:])
     assert find_object(render, "Deployment", workloads[0]["metadata"]["name"])
+
+
+def test_prod_pins_the_wait_image_by_digest_and_tag(stack_renders) -> None:
+    def wait_images(name: str) -> set[str]:
+        return {
+            o["spec"]["template"]["spec"]["initContainers"][0]["image"]
+            for o in stack_renders[name].objects
+            if o["kind"] == "Deployment" and o["spec"]["template"]["spec"].get("initContainers")
+        }
+
+    assert wait_images("prod") == {f"{WAIT.reference}@{WAIT.digest}"}
+    assert wait_images("staging") == {WAIT.reference}
+    # Loader images without a recorded digest keep their tag in prod (helper_images.py).
+    loaders = {
+        o["spec"]["template"]["spec"]["containers"][0]["image"]
+        for o in stack_renders["prod"].objects
+        if o["kind"] == "Job"
+    }
+    assert loaders == {LOADERS["hf"].reference}

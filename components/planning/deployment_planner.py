@@ -16,6 +16,7 @@ from components.catalog.image_pinning import FLOATING_TAGS, image_problem
 from components.planning import names
 from components.planning.autoscaling import AutoscalingContext, plan_autoscaling
 from components.planning.autoscaling_plan import AutoscalingPlan
+from components.planning.helper_images import WAIT
 from components.planning.loaders import LoaderPlan, plan_loader
 from components.planning.model_location import ModelLocation
 from components.planning.plan_model import (
@@ -90,7 +91,12 @@ class DeploymentPlanner(ModelPlanning, HardwarePlanning, ServingPlanning):
             job = None
             if location.needs_download and cache is not None:
                 loader = plan_loader(
-                    spec.name, location, cache.claim_name, hf_secret, hf_token_key=hf_key
+                    spec.name,
+                    location,
+                    cache.claim_name,
+                    hf_secret,
+                    hf_token_key=hf_key,
+                    by_digest=self.environment.pin_helper_digests,
                 )
                 loaders.setdefault(loader.job_name, loader)
                 job = loader.job_name
@@ -110,6 +116,7 @@ class DeploymentPlanner(ModelPlanning, HardwarePlanning, ServingPlanning):
                     hf_secret,
                     model.served_name,
                     hf_token_key=hf_key,
+                    by_digest=self.environment.pin_helper_digests,
                 )
                 loaders.setdefault(loader.job_name, loader)
             for pool in pools:
@@ -168,6 +175,7 @@ class DeploymentPlanner(ModelPlanning, HardwarePlanning, ServingPlanning):
             traffic=traffic,
             network_peers=self._network_peers(),
             monitoring=self._monitoring(engine),
+            wait_image=WAIT.pinned(self.environment.pin_helper_digests),
         )
 
     # -- pools, slots, replicas ---------------------------------------------------------

@@ -6,17 +6,13 @@ from dataclasses import dataclass
 
 from components.catalog.engines.ollama import Ollama
 from components.planning import names
+from components.planning.helper_images import LOADERS
 from components.planning.model_location import ModelLocation
 from components.templating import render_text
 
-# Small images with the one tool each source needs; pinned like engine images.
-LOADER_IMAGES = {
-    "hf": "python:3.12.8-slim-bookworm",
-    "s3": "amazon/aws-cli:2.17.0",
-    "gs": "google/cloud-sdk:489.0.0-slim",
-    # The engine's own image: the pull and the server agree on the store's layout.
-    "ollama": Ollama.images["cpu"],
-}
+# Small images with the one tool each source needs (helper_images.py); ollama pulls with
+# the engine's own image: the pull and the server agree on the store's layout.
+OLLAMA_LOADER_IMAGE = Ollama.images["cpu"]
 # huggingface_hub ships the `hf` CLI (there is no huggingface-cli any more).
 HUB_VERSION = "2.4.0"
 
@@ -43,8 +39,9 @@ def plan_loader(
     hf_token_secret: str | None,
     served_name: str | None = None,
     hf_token_key: str | None = None,
+    by_digest: bool = False,
 ) -> LoaderPlan:
-    image = location.reference if location.scheme == "oci" else LOADER_IMAGES[location.scheme]
+    image = _image(location, by_digest)
     script = render_text(
         f"loaders/{location.scheme}.j2",
         repo=location.reference,
@@ -70,6 +67,14 @@ def plan_loader(
         source=location.source,
         hf_token_key=hf_token_key if secret else None,
     )
+
+
+def _image(location: ModelLocation, by_digest: bool) -> str:
+    if location.scheme == "oci":
+        return location.reference
+    if location.scheme == "ollama":
+        return OLLAMA_LOADER_IMAGE
+    return LOADERS[location.scheme].pinned(by_digest)
 
 
 def _url(location: ModelLocation) -> str:

@@ -9,6 +9,7 @@ from components.catalog.engines.request_metrics import RequestMetrics
 from components.catalog.gpus import GpuType
 from components.environments import EnvironmentDefaults
 from components.planning.autoscaling_plan import AutoscalingPlan
+from components.planning.helper_images import WAIT
 from components.planning.loaders import LoaderPlan
 from components.planning.model_location import ModelLocation
 from components.planning.placement import Placement
@@ -213,6 +214,8 @@ class DeploymentPlan:
     monitoring: MonitoringSettings | None = None
     # Kubernetes only: namespaces whose pods may call the engines (None: no NetworkPolicies).
     network_peers: tuple[str, ...] | None = None
+    # Kubernetes only: the image that holds engine pods until the cache is complete.
+    wait_image: str = WAIT.reference
 
     @property
     def serving(self) -> SlotPlan:

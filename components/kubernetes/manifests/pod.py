@@ -13,8 +13,6 @@ from components.planning.placement import Placement
 CONTAINER = "engine"
 PORT_NAME = "http"
 CACHE_VOLUME = "model-cache"
-# A tiny image to hold pods until the cache holds the whole model, whoever filled it.
-WAIT_IMAGE = "busybox:1.37.0"
 # Waits for every marker path given as an argument; a constant, so `sh -n` checks it once.
 WAIT_SCRIPT = (
     'for marker in "$@"; do'
@@ -60,7 +58,7 @@ def _pod_spec(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, Any]:
     }
     markers = cache_markers(deployment, slot)
     if markers:
-        spec["initContainers"] = [_wait_for_model(markers)]
+        spec["initContainers"] = [_wait_for_model(deployment.wait_image, markers)]
     placement = slot.placement
     if placement:
         if placement.node_selector:
@@ -177,10 +175,10 @@ def cache_markers(deployment: DeploymentPlan, slot: SlotPlan) -> list[str]:
     return markers + [a.location.marker for a in deployment.adapters if a.loader_job]
 
 
-def _wait_for_model(markers: list[str]) -> dict[str, Any]:
+def _wait_for_model(image: str, markers: list[str]) -> dict[str, Any]:
     return {
         "name": "wait-for-model",
-        "image": WAIT_IMAGE,
+        "image": image,
         "imagePullPolicy": "IfNotPresent",
         # The markers are argv, never script text: nothing from the stack file reaches the
         # shell's parser. "$0" is only the name the shell reports itself under.
