@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
 from components.collector import full_collections_skipped
 from components.commands.arguments import EXIT_BAD_INPUT, EXIT_INVALID, EXIT_OK
+
+# 128 + SIGPIPE: what a shell reports for a writer whose reader went away.
+EXIT_BROKEN_PIPE = 141
 
 # Modules under components/commands, in the order `--help` lists them, with their summary:
 # `modelstack --help` imports none of them (their imports reach Pulumi and the program).
@@ -46,7 +50,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     # nothing (1.3 s at 500 deployments). Restored after, for callers in a longer-lived
     # process (tests).
     with full_collections_skipped():
-        return _run(sys.argv[1:] if argv is None else list(argv))
+        try:
+            return _run(sys.argv[1:] if argv is None else list(argv))
+        except BrokenPipeError:
+            # The reader stopped early (`| head`): end quietly, as Unix tools do.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_BROKEN_PIPE
 
 
 def version() -> str:

@@ -233,6 +233,20 @@ def test_an_oom_killed_engine_needs_more_memory(llama: StackExpectation) -> None
     assert (engine.status, engine.restarts, engine.ready) == (InstanceStatus.FAILED, 4, False)
 
 
+def test_one_oom_that_docker_restarted_from_is_not_a_failure(llama: StackExpectation) -> None:
+    containers, logs = scenario("oom_killed", llama)
+    for container in containers:
+        if container["State"].get("OOMKilled"):
+            container["RestartCount"] = 1
+            container["State"].update(Status="running", Running=True, Restarting=False)
+    slot = only_slot(derive(llama, containers, logs), "llama-chat")
+    assert slot.status is not DeploymentStatus.FAILED
+    assert not slot.problems
+    (engine,) = slot.instances
+    assert engine.status is InstanceStatus.STARTING
+    assert "out of memory once" in engine.detail
+
+
 def test_a_crash_loop_with_a_cuda_error_in_its_log(llama: StackExpectation) -> None:
     containers, logs = scenario("cuda_crash", llama)
     assert logs_wanted(NAMESPACE, DockerSnapshot(containers, {}, READ_AT)) == tuple(logs)
@@ -270,7 +284,8 @@ def test_a_loader_cut_off_by_the_network_must_download_again(qwen: StackExpectat
     assert slot.status is DeploymentStatus.ERROR
     (problem,) = slot.problems
     assert problem.code is ErrorCode.MUST_REDOWNLOAD
-    assert f"`docker rm {loader}`, then `pulumi up --refresh`" in problem.message
+    # The failed loader is not in Pulumi's state: a plain `pulumi up` runs it again.
+    assert "the next `pulumi up` runs it again" in problem.message
     assert problem.message.endswith("httpx.ReadError: [Errno 104] Connection reset by peer")
 
 
@@ -426,7 +441,8 @@ def test_multiplexed_frames_become_the_text_in_order() -> None:
 
 
 def test_a_tty_log_is_raw_and_a_cut_frame_keeps_what_arrived() -> None:
-    assert log_text(b"\x1b[32mready\x1b[0m\r\n", tty=True) == "\x1b[32mready\x1b[0m\r\n"
+    # Terminal colours are not evidence: they would end up in messages and JSON.
+    assert log_text(b"\x1b[32mready\x1b[0m\r\n", tty=True) == "ready\r\n"
     cut = frames("first line\nsecond line\n")[:-4]
     assert demultiplex(cut) == b"first line\nsecond l"
     # Raw text where frames were expected (some logging drivers): passed through.
@@ -651,3 +667,35 @@ def test_docker_guidance_speaks_docker() -> None:
         advice = guidance_for(code, "docker").advice
         assert "kubectl" not in advice and " pod" not in advice, code
     assert "kubectl" in guidance_for(ErrorCode.MUST_REDOWNLOAD, "kubernetes").advice
+
+
+def test_a_loader_without_network_must_download_again_not_reconfigure(
+    qwen: StackExpectation,
+) -> None:
+    # huggingface_hub's error when the Hub cannot be reached names a "LocalEntryNotFound".
+    containers, _ = scenario("failed_loader", qwen)
+    loader = named(containers, "-fetch-")["Name"].lstrip("/")
+    log = (
+        "huggingface_hub.errors.LocalEntryNotFoundError: An error happened while trying to "
+        "locate the file on the Hub and we cannot find the requested files in the local cache."
+    )
+    slot = only_slot(derive(qwen, containers, {loader: log}), "qwen-tiny")
+    (problem,) = slot.problems
+    assert problem.code is ErrorCode.MUST_REDOWNLOAD
+    assert slot.status is DeploymentStatus.ERROR
+
+
+def test_colour_codes_in_an_engine_log_do_not_reach_the_evidence(
+    llama: StackExpectation,
+) -> None:
+    containers, logs = scenario("cuda_crash", llama)
+    # As the reader gets them: through log_text, from a container with a TTY.
+    coloured = {
+        name: log_text(
+            "".join(f"\x1b[31m{line}\x1b[0m\n" for line in log.splitlines()).encode(), tty=True
+        )
+        for name, log in logs.items()
+    }
+    slot = only_slot(derive(llama, containers, coloured), "llama-chat")
+    (problem,) = slot.problems
+    assert problem.message.startswith("GPU error: RuntimeError: CUDA error: CUDA-capable device")

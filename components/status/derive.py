@@ -104,7 +104,9 @@ LOG_LINE_PREFIX = re.compile(
 )
 # A loader that failed for these reasons fails again: the stack file must change.
 LOADER_CONFIG_SIGNATURE = re.compile(
-    r"40[134] Client Error|GatedRepo|(Repository|Revision|Entry) ?Not ?Found|is restricted"
+    # Not huggingface_hub's LocalEntryNotFound: what it raises when the Hub cannot be reached.
+    r"40[134] Client Error|GatedRepo|(Repository|Revision|(?<!Local)Entry) ?Not ?Found"
+    r"|is restricted"
     r"|Access ?Denied|NoSuchKey|NoSuchBucket|Unauthorized|No space left on device"
     r"|manifest unknown|pull access denied",
     re.IGNORECASE,

@@ -29,6 +29,7 @@ from components.status.derive import (
     ready_condition,
     stack_report,
 )
+from components.status.docker_log_stream import without_ansi
 from components.status.model import (
     Condition,
     ConditionType,
@@ -144,7 +145,7 @@ def _seconds(container: Obj, key: str, default: float) -> float:
 
 
 def _brief(text: str) -> str:
-    text = " ".join(text.split())
+    text = " ".join(without_ansi(text).split())
     return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 3] + "..."
 
 
@@ -158,7 +159,7 @@ def _memory_limit(container: Obj) -> str:
 
 def _last_probe(container: Obj) -> str:
     probes = _dig(container, "State", "Health", "Log") or []
-    output = str(probes[-1].get("Output") or "").strip() if probes else ""
+    output = without_ansi(str(probes[-1].get("Output") or "")).strip() if probes else ""
     return output or "no output"
 
 
@@ -254,7 +255,7 @@ def engine_problems(container: Obj, log: str, read_at: datetime | None) -> tuple
         return (_unhealthy_problem(container, log, read_at, source),)
     if _restarts(container) > 0 and not _is_ready(container):
         # Running again after a crash and loading: only specific evidence counts yet.
-        if _dig(container, "State", "OOMKilled"):
+        if _dig(container, "State", "OOMKilled") and not _first_oom(container):
             return (_oom(container, source),)
         found = classify_engine_log(log)
         if found and found[0] is not ErrorCode.RUNTIME_ERROR:
@@ -271,9 +272,16 @@ def _oom(container: Obj, source: str) -> Problem:
     return Problem(ErrorCode.OOM, f"killed for using more memory than its limit ({limit})", source)
 
 
+def _first_oom(container: Obj) -> bool:
+    """Killed for memory once and restarted by Docker: a burst may pass; twice is a pattern."""
+    return _restarts(container) <= 1 and _state(container) in ("running", "restarting")
+
+
 def _exit_problem(container: Obj, log: str, source: str) -> Problem | None:
     """An engine that ended: OOM, a cause in its log, a stop from outside, or a plain exit."""
     if _dig(container, "State", "OOMKilled"):
+        if _first_oom(container):
+            return None
         return _oom(container, source)
     code = _exit_code(container)
     restarting = _state(container) == "restarting"
@@ -363,6 +371,9 @@ def _engine_state(container: Obj, problems: tuple[Problem, ...]) -> tuple[Instan
         return InstanceStatus(failing.value), ", ".join(p.code.value for p in problems)
     if _is_ready(container):
         return InstanceStatus.DEPLOYED, "healthy" if _health(container) else "running"
+    if _dig(container, "State", "OOMKilled") and _first_oom(container):
+        limit = _memory_limit(container)
+        return InstanceStatus.STARTING, f"restarted after running out of memory once ({limit})"
     if state == "running":
         return InstanceStatus.STARTING, "loading the model (health check not passed yet)"
     if state == "restarting":
@@ -395,8 +406,8 @@ def loader_problems(container: Obj, log: str) -> tuple[Problem, ...]:
     name = container_name(container)
     message = f"the cache loader exited with code {_exit_code(container)}"
     if code is ErrorCode.MUST_REDOWNLOAD:
-        # Pulumi keeps the exited container in its state: only a new one fetches again.
-        message += f" (`docker rm {name}`, then `pulumi up --refresh`, fetches again)"
+        # A failed loader is not kept in Pulumi's state (docker/loader.py): it runs again.
+        message += " (the next `pulumi up` runs it again)"
     return (Problem(code, _brief(f"{message}: {evidence}"), f"container {name}"),)
 
 
@@ -515,6 +526,10 @@ def routing_condition(
     if health == "unhealthy":
         message = f"gateway container {name} fails its health check: {_last_probe(gateway)}"
         return Condition(kind, False, "GatewayUnhealthy", _brief(message))
+    if health == "starting":
+        # nginx starts once `pulumi up` writes its config, after loaders and engines.
+        message = f"gateway container {name} waits for its config (written once engines are up)"
+        return Condition(kind, False, "ConfiguringRoute", message)
     message = f"gateway container {name} is running" + (f" ({health})" if health else "")
     return Condition(kind, True, "RouteReady", message)
 

@@ -7,14 +7,24 @@ Without a TTY the Engine API multiplexes stdout and stderr into one stream of fr
 
 from __future__ import annotations
 
+import re
+
 HEADER_SIZE = 8
 STREAM_TYPES = frozenset({0, 1, 2})  # stdin, stdout, stderr
 PADDING = b"\x00\x00\x00"
 
 
+# Terminal colours and cursor moves engines write (llama.cpp, uvicorn): not evidence.
+ANSI_ESCAPE = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_])")
+
+
 def log_text(body: bytes, tty: bool) -> str:
     payload = body if tty else demultiplex(body)
-    return payload.decode("utf-8", errors="replace")
+    return without_ansi(payload.decode("utf-8", errors="replace"))
+
+
+def without_ansi(text: str) -> str:
+    return ANSI_ESCAPE.sub("", text)
 
 
 def demultiplex(body: bytes) -> bytes:

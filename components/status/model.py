@@ -142,8 +142,9 @@ DOCKER_GUIDANCE: dict[ErrorCode, Guidance] = {
     ErrorCode.RUNTIME_ERROR: Guidance(
         Remedy.RETRY,
         "An error without a more specific code. Read the message and the logs "
-        "(`docker logs CONTAINER`); once the cause is gone, `pulumi up` brings the "
-        "containers back.",
+        "(`docker logs CONTAINER`); once the cause is gone, `docker start CONTAINER` or "
+        "`pulumi up --refresh` brings it back (a plain `pulumi up` does not notice "
+        "containers that stopped or went away).",
     ),
     ErrorCode.STARTUP_TIMEOUT: Guidance(
         Remedy.RECONFIGURE,
@@ -154,8 +155,8 @@ DOCKER_GUIDANCE: dict[ErrorCode, Guidance] = {
     ErrorCode.MUST_REDOWNLOAD: Guidance(
         Remedy.RETRY,
         "The cache loader gave up before the model was complete (network or disk trouble). "
-        "Remove the loader container (`docker rm CONTAINER`) and run `pulumi up --refresh` to "
-        "fetch the model again; engines start once the cache is complete.",
+        "Run `pulumi up` again once the cause is gone: it runs the loader afresh (what was "
+        "fetched stays in the cache volume); engines start once the cache is complete.",
     ),
     ErrorCode.UNSCHEDULABLE: Guidance(
         Remedy.RECONFIGURE,

@@ -47,9 +47,19 @@ def _ephemeral_range() -> tuple[int, int]:
 
 
 class FakeEngine:
-    def __init__(self, name: str, port: int | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        served_name: str = "fake",
+    ) -> None:
         self.name = name
         self.port = port or free_port()
+        # 0.0.0.0 in a container: the gateway reaches it over the Docker network.
+        self.host = host
+        # The model id /v1/models lists (an engine's served name).
+        self.served_name = served_name
         self.status = 200
         self.delay_seconds = 0.0
         self.chunk_interval = 0.0
@@ -85,7 +95,10 @@ class FakeEngine:
                     if self.path == "/health":
                         self._reply(engine.status, {"status": "ok"})
                     elif self.path == "/v1/models":
-                        self._reply(engine.status, {"data": [{"id": "fake", "object": "model"}]})
+                        model = {"id": engine.served_name, "object": "model"}
+                        self._reply(engine.status, {"data": [model]})
+                    elif self.path == "/metrics":
+                        self._metrics()
                     else:
                         self._reply(404, {"error": "not found"})
                 finally:
@@ -103,7 +116,11 @@ class FakeEngine:
                     if engine.status != 200:
                         self._reply(engine.status, {"error": "unavailable"})
                     elif body.get("stream"):
-                        self._stream(int(body.get("max_tokens", 3)))
+                        interval = body.get("chunk_interval")
+                        self._stream(
+                            int(body.get("max_tokens", 3)),
+                            engine.chunk_interval if interval is None else float(interval),
+                        )
                     else:
                         self._reply(200, {"choices": [{"message": {"content": engine.name}}]})
                 finally:
@@ -118,15 +135,28 @@ class FakeEngine:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def _stream(self, tokens: int) -> None:
+            def _metrics(self) -> None:
+                # Prometheus text, with what tells engines apart.
+                data = (
+                    f'fake_engine_info{{engine="{engine.name}"}} 1\n'
+                    f"fake_engine_requests_total {engine.requests}\n"
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain; version=0.0.4")
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("X-Engine", engine.name)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _stream(self, tokens: int, chunk_interval: float) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Transfer-Encoding", "chunked")
                 self.send_header("X-Engine", engine.name)
                 self.end_headers()
                 for index in range(tokens):
-                    if index and engine.chunk_interval:
-                        time.sleep(engine.chunk_interval)
+                    if index and chunk_interval:
+                        time.sleep(chunk_interval)
                     event = f"data: {json.dumps({'token': index, 'engine': engine.name})}\n\n"
                     self._chunk(event.encode())
                     engine.chunk_sent_at.append(time.perf_counter())
@@ -137,10 +167,20 @@ class FakeEngine:
                 self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
                 self.wfile.flush()
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server = ThreadingHTTPServer((self.host, self.port), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
+
+    def drain(self, grace_seconds: float) -> None:
+        """What engines do on SIGTERM: take no new request, finish those in flight."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        deadline = time.monotonic() + grace_seconds
+        while self.active and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def stop(self) -> None:
         """Gone: the port refuses connections, like a killed container."""
