@@ -14,6 +14,7 @@ from components.environments import ENVIRONMENTS
 from components.errors import ConfigIssue, StackConfigError, key_path
 from components.planning import names
 from components.planning.deployment_planner import DeploymentPlanner
+from components.planning.engine_api_keys import unknown_deployments
 from components.planning.plan_model import (
     CachePlan,
     DeploymentPlan,
@@ -79,6 +80,7 @@ def build_plan(spec: StackSpec, stack_file: str) -> StackPlan:
             if registry.existing_secret
         ]
     issues += route_collisions(list(zip(planned_indexes, deployments, strict=True)))
+    issues += unknown_deployments(spec.engine_api_keys, [d.name for d in spec.deployments])
     if issues:
         by_index = {index: deployment.name for index, deployment in enumerate(spec.deployments)}
         raise StackConfigError(stack_file, issues, by_index)

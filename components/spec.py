@@ -602,6 +602,8 @@ class StackSpec(SpecModel):
     registries: list[RegistrySpec] = Field(default_factory=list)
     # Names of the registries that have a password (the secret values stay in Pulumi).
     registry_passwords: list[str] = Field(default_factory=list)
+    # Names of the deployments whose engine requires an API key (the keys stay in Pulumi).
+    engine_api_keys: list[str] = Field(default_factory=list)
     deployments: list[DeploymentSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")

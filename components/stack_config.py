@@ -21,7 +21,9 @@ from components.spec_identifiers import shown
 
 NAMESPACE = "modelstack"
 # Keys whose values are credentials: they must be Pulumi secrets and never enter the spec.
-SECRET_KEYS = frozenset({"hfToken", "registryPasswords"})
+SECRET_KEYS = frozenset({"hfToken", "registryPasswords", "engineApiKeys"})
+# Secret maps: only which names have a value reaches the spec, never the values.
+SECRET_MAPS = {"registryPasswords": "registry", "engineApiKeys": "deployment"}
 STACK_FILE_ENV = "MODELSTACK_STACK_FILE"
 
 
@@ -69,17 +71,13 @@ def parse_stack_spec(raw: dict[str, Any], secret_keys: set[str], stack_file: str
             top[key] = _decode(value)
             continue
         if key not in secret_keys:
-            how = (
-                "--secret --path 'registryPasswords.<name>'"
-                if key == "registryPasswords"
-                else (f"--secret {key}")
-            )
+            how = f"--secret --path '{key}.<name>'" if key in SECRET_MAPS else f"--secret {key}"
             issues.append(ConfigIssue(key, f"must be a secret: `pulumi config set {how} <value>`"))
-        if key == "registryPasswords":
-            # Only which registries have a password reaches the spec, never the passwords.
+        if key in SECRET_MAPS:
+            # Only which names have a value reaches the spec, never the values.
             names = _secret_object_keys(value)
             if names is None:
-                issues.append(ConfigIssue(key, "must map registry names to passwords"))
+                issues.append(ConfigIssue(key, f"must map {SECRET_MAPS[key]} names to values"))
             top[key] = names or []
             continue
         if key in secret_keys and (not isinstance(value, str) or not value):

@@ -15,6 +15,13 @@ class StackSecrets:
     hf_token: pulumi.Output[str] | None = None
     # Registry name -> password.
     registry_passwords: pulumi.Output[dict[str, str]] | None = None
+    # Deployment name -> the API key its engine requires (engineApiKeys).
+    engine_api_keys: pulumi.Output[dict[str, str]] | None = None
+
+    def engine_api_key(self, deployment: str) -> pulumi.Output[str] | None:
+        if self.engine_api_keys is None:
+            return None
+        return pulumi.Output.secret(self.engine_api_keys.apply(lambda keys: keys[deployment]))
 
 
 def read_stack_secrets(spec: StackSpec) -> StackSecrets:
@@ -23,5 +30,8 @@ def read_stack_secrets(spec: StackSpec) -> StackSecrets:
         hf_token=config.require_secret("hfToken") if spec.hf_token is True else None,
         registry_passwords=(
             config.require_secret_object("registryPasswords") if spec.registry_passwords else None
+        ),
+        engine_api_keys=(
+            config.require_secret_object("engineApiKeys") if spec.engine_api_keys else None
         ),
     )

@@ -24,8 +24,15 @@ class EndpointCheckFailed(Exception):
     pass
 
 
-def probe(url: str, expect_model: str | None, timeout_seconds: float, interval: float) -> str:
-    """GET `url` until it answers 200 (listing `expect_model`, if given); the last body."""
+def probe(
+    url: str,
+    expect_model: str | None,
+    timeout_seconds: float,
+    interval: float,
+    guarded: bool = False,
+) -> str:
+    """GET `url` until it answers 200 (listing `expect_model`, if given), or 401 when the
+    engine requires an API key (the check holds no key); the last body."""
     deadline = time.monotonic() + timeout_seconds
     last = "no attempt"
     while True:
@@ -36,6 +43,8 @@ def probe(url: str, expect_model: str | None, timeout_seconds: float, interval: 
                 return body
             last = f"answered, but without model '{expect_model}': {body[:200]}"
         except urllib.error.HTTPError as error:
+            if guarded and error.code == 401:
+                return "401: the engine requires its API key"
             last = f"HTTP {error.code} {error.reason}"
         except (urllib.error.URLError, OSError) as error:
             last = str(getattr(error, "reason", error))
@@ -77,6 +86,7 @@ class EndpointCheckProvider(ResourceProvider):
             props.get("expect_model"),
             float(props.get("timeout_seconds", 120)),
             float(props.get("interval_seconds", 2)),
+            bool(props.get("guarded", False)),
         )
 
 
@@ -89,16 +99,15 @@ class EndpointCheck(pulumi.dynamic.Resource):
         trigger: pulumi.Input[str],
         timeout_seconds: int = 300,
         opts: pulumi.ResourceOptions | None = None,
+        guarded: bool = False,
     ) -> None:
-        super().__init__(
-            EndpointCheckProvider(),
-            name,
-            {
-                "url": url,
-                "expect_model": expect_model,
-                "trigger": trigger,
-                "timeout_seconds": timeout_seconds,
-                "interval_seconds": 2,
-            },
-            opts,
-        )
+        props: dict[str, Any] = {
+            "url": url,
+            "expect_model": expect_model,
+            "trigger": trigger,
+            "timeout_seconds": timeout_seconds,
+            "interval_seconds": 2,
+        }
+        if guarded:
+            props["guarded"] = True  # only then: unguarded checks render as before
+        super().__init__(EndpointCheckProvider(), name, props, opts)

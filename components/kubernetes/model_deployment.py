@@ -24,6 +24,7 @@ from components.kubernetes.manifests import (
 from components.kubernetes.manifests import traffic as routes
 from components.outputs import deployment_summary
 from components.plan import DeploymentPlan
+from components.planning.engine_api_keys import SECRET_KEY as API_KEY_SECRET_KEY
 
 TYPE = "modelstack:kubernetes:ModelDeployment"
 LOADER_TIMEOUT = "120m"
@@ -39,12 +40,14 @@ class ModelDeployment(pulumi.ComponentResource):
         hf_token: pulumi.Input[str] | None,
         opts: pulumi.ResourceOptions | None = None,
         depends_on: list[pulumi.Resource] | None = None,
+        api_key: pulumi.Input[str] | None = None,
     ) -> None:
         super().__init__(TYPE, plan.name, None, opts)
         self._plan = plan
         self._depends_on = list(depends_on or [])
 
         secret = self._hf_token_secret(hf_token)
+        api_key_secret = self._api_key_secret(api_key)
         self._add_cache()
         jobs = {
             loader.job_name: objects.create(
@@ -66,9 +69,12 @@ class ModelDeployment(pulumi.ComponentResource):
                 workloads.engine_deployment(plan, slot),
                 self._options(
                     depends_on=[
-                        jobs[job]
-                        for job in (slot.loader_job, *(a.loader_job for a in plan.adapters))
-                        if job
+                        *(
+                            jobs[job]
+                            for job in (slot.loader_job, *(a.loader_job for a in plan.adapters))
+                            if job
+                        ),
+                        *([api_key_secret] if api_key_secret else []),
                     ],
                     custom_timeouts=pulumi.CustomTimeouts(
                         create=rollout_timeout, update=rollout_timeout
@@ -122,6 +128,8 @@ class ModelDeployment(pulumi.ComponentResource):
                 f"{plan.name}-endpoint-check",
                 url=f"{traffic.public_url}/models",
                 expect_model=plan.serving.engine.model_id,
+                # A guarded engine answers 401 without the key: that too shows it serves.
+                guarded=plan.api_key_secret is not None,
                 trigger=plan.serving.engine.image + plan.serving_slot,
                 timeout_seconds=plan.startup_timeout_seconds,
                 opts=self._options(depends_on=list(self._engines)),
@@ -137,6 +145,17 @@ class ModelDeployment(pulumi.ComponentResource):
             return None
         return objects.create(
             secrets.hf_token_secret(self._plan, name, pulumi.Output.secret(hf_token)),
+            self._options(protect=self._plan.environment.protect_secrets),
+        )
+
+    def _api_key_secret(self, api_key: pulumi.Input[str] | None) -> pulumi.Resource | None:
+        name = self._plan.api_key_secret
+        if name is None or api_key is None:
+            return None
+        return objects.create(
+            secrets.credential_secret(
+                self._plan, name, API_KEY_SECRET_KEY, pulumi.Output.secret(api_key)
+            ),
             self._options(protect=self._plan.environment.protect_secrets),
         )
 

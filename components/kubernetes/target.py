@@ -46,6 +46,12 @@ def deploy(plan: StackPlan, secrets: StackSecrets) -> dict[str, dict[str, Any]]:
             )
     summaries = {}
     for deployment in plan.deployments:
-        ModelDeployment(deployment, secrets.hf_token, opts=opts, depends_on=depends_on)
+        ModelDeployment(
+            deployment,
+            secrets.hf_token,
+            opts=opts,
+            depends_on=depends_on,
+            api_key=secrets.engine_api_key(deployment.name) if deployment.api_key_secret else None,
+        )
         summaries[deployment.name] = deployment_summary(deployment)
     return summaries

@@ -13,9 +13,11 @@ from dataclasses import replace
 from components.catalog.engines import Engine, Hardware
 from components.catalog.gpus import GpuType
 from components.catalog.image_pinning import FLOATING_TAGS, image_problem
+from components.errors import ConfigIssue, key_path
 from components.planning import names
 from components.planning.autoscaling import AutoscalingContext, plan_autoscaling
 from components.planning.autoscaling_plan import AutoscalingPlan
+from components.planning.engine_api_keys import API_KEY_ENV, STACK_KEY, api_key_problem
 from components.planning.helper_images import WAIT
 from components.planning.loaders import LoaderPlan, plan_loader
 from components.planning.model_location import ModelLocation
@@ -35,6 +37,7 @@ from components.planning.planner_serving import ServingPlanning
 from components.planning.precision import bytes_per_parameter, quantization_of
 from components.quantities import gib
 from components.spec import (
+    NOT_SUPPORTED_YET,
     HfTokenRef,
     SlotSpec,
 )
@@ -69,6 +72,7 @@ class DeploymentPlanner(ModelPlanning, HardwarePlanning, ServingPlanning):
         engine = self._engine(formats.pop(), pools, gpus)
         if engine is None:
             return None
+        self._plan_api_key(engine)
         served = {slot: self._as_served_by(engine, slot, model) for slot, model in models.items()}
         if any(model is None for model in served.values()):
             return None
@@ -176,7 +180,22 @@ class DeploymentPlanner(ModelPlanning, HardwarePlanning, ServingPlanning):
             network_peers=self._network_peers(),
             monitoring=self._monitoring(engine),
             wait_image=WAIT.pinned(self.environment.pin_helper_digests),
+            api_key_secret=self._api_key[1] if self._api_key else None,
         )
+
+    def _plan_api_key(self, engine: Engine) -> None:
+        """The engine's API key from `engineApiKeys`: an env variable read from a Secret."""
+        name = self.spec.name
+        if name not in self.stack.engine_api_keys:
+            return
+        where = key_path(STACK_KEY, name)
+        problem = api_key_problem(engine.name)
+        if self.stack.target == "docker":
+            problem = f"engine API keys {NOT_SUPPORTED_YET} on docker"
+        if problem:
+            self.issues.append(ConfigIssue(where, problem))
+            return
+        self._api_key = (API_KEY_ENV[engine.name], names.api_key_secret(name))
 
     # -- pools, slots, replicas ---------------------------------------------------------
 

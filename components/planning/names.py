@@ -40,6 +40,10 @@ def hf_token_secret(deployment: str) -> str:
     return f"{deployment}-hf-token"
 
 
+def api_key_secret(deployment: str) -> str:
+    return f"{deployment}-api-key"
+
+
 def request_interceptor_route(deployment: str) -> str:
     """The HTTPScaledObject of a deployment that scales to zero. The add-on's docs ask for
     a name other than the ScaledObject's (the slot workload's name)."""

@@ -216,6 +216,8 @@ class DeploymentPlan:
     network_peers: tuple[str, ...] | None = None
     # Kubernetes only: the image that holds engine pods until the cache is complete.
     wait_image: str = WAIT.reference
+    # Kubernetes only: the Secret the engine's API key is read from (engineApiKeys).
+    api_key_secret: str | None = None
 
     @property
     def serving(self) -> SlotPlan:

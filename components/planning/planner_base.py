@@ -42,6 +42,8 @@ class PlannerBase:
         )
         self.issues: list[ConfigIssue] = []
         self._adapters: tuple[AdapterPlan, ...] = ()
+        # (env variable, Secret) delivering the engine's API key, when the stack sets one.
+        self._api_key: tuple[str, str] | None = None
 
     def issue(self, *path: str | int, message: str) -> None:
         self.issues.append(ConfigIssue(key_path("deployments", self.index, *path), message))

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from components.catalog.engines import Engine, EngineInputs, Hardware, ModelFormat
 from components.catalog.gpus import GPUS, GpuType
+from components.planning.engine_api_keys import SECRET_KEY as API_KEY_SECRET_KEY
 from components.planning.engine_choice import choose_engine
 from components.planning.engine_flags import credential_flag, overridden_env, overridden_flag
 from components.planning.model_location import ModelLocation, locate
@@ -200,7 +201,12 @@ class ModelPlanning(PlannerBase):
             args=(*engine.args(inputs), *self.spec.engine_args),
             env={name: value for name, value in env.items() if isinstance(value, str)},
             env_refs={
-                name: _key_ref(value) for name, value in env.items() if isinstance(value, EnvSource)
+                **{
+                    name: _key_ref(value)
+                    for name, value in env.items()
+                    if isinstance(value, EnvSource)
+                },
+                **self._api_key_ref(),
             },
             port=engine.port,
             health_path=engine.health_path,
@@ -242,13 +248,25 @@ class ModelPlanning(PlannerBase):
         engine_env = engine.env(inputs)
         for where, env in self._env_sources():
             for name in env:
-                if overridden_env(engine, engine_env, name):
+                if self._api_key and name == self._api_key[0]:
+                    self.issue(
+                        *where,
+                        name,
+                        message=f"engineApiKeys.{self.spec.name} sets {name}: remove one of them",
+                    )
+                elif overridden_env(engine, engine_env, name):
                     self.issue(
                         *where,
                         name,
                         message=f"{name} is set by modelstack for {engine.name} (the port, "
                         "the model's path in the cache, HOME): it cannot be overridden",
                     )
+
+    def _api_key_ref(self) -> dict[str, tuple[str, str, str]]:
+        if self._api_key is None:
+            return {}
+        variable, secret = self._api_key
+        return {variable: ("secretKeyRef", secret, API_KEY_SECRET_KEY)}
 
     def _env_sources(self) -> list[tuple[tuple[str, ...], dict[str, object]]]:
         sources: list[tuple[tuple[str, ...], dict[str, object]]] = [(("env",), self.spec.env)]

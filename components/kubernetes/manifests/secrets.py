@@ -1,4 +1,5 @@
-"""The Hugging Face token Secret. The value stays a Pulumi secret: it is passed in, never built."""
+"""Credential Secrets (the Hugging Face token, an engine's API key). Each value stays a Pulumi
+secret: it is passed in, never built."""
 
 from __future__ import annotations
 
@@ -12,6 +13,12 @@ HF_TOKEN_KEY = "token"
 
 def hf_token_secret(deployment: DeploymentPlan, name: str, token: object) -> dict[str, Any]:
     """`token` is a Pulumi secret Output at run time; this function only places it."""
+    return credential_secret(deployment, name, HF_TOKEN_KEY, token)
+
+
+def credential_secret(
+    deployment: DeploymentPlan, name: str, key: str, value: object
+) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Secret",
@@ -21,5 +28,5 @@ def hf_token_secret(deployment: DeploymentPlan, name: str, token: object) -> dic
             "labels": labels.common(deployment, "credentials"),
         },
         "type": "Opaque",
-        "stringData": {HF_TOKEN_KEY: token},
+        "stringData": {key: value},
     }
