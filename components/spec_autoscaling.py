@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from components.cron_expressions import WEEKDAYS, check_cron
 from components.spec_base import FieldError, SpecModel
+from components.spec_identifiers import CLOCK_TIME
 
 MetricType = Literal["cpu", "memory", "gpu", "concurrency", "queue", "throughput", "latency"]
 # Targets in percent of what a replica has (requests for cpu and memory, the GPU's time).
@@ -42,11 +43,7 @@ def _clock_text(value: object) -> object:
 
 Timezone = Annotated[str, AfterValidator(_timezone)]
 CronExpression = Annotated[str, AfterValidator(check_cron)]
-ClockTime = Annotated[
-    str,
-    BeforeValidator(_clock_text),
-    Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$"),
-]
+ClockTime = Annotated[str, BeforeValidator(_clock_text), AfterValidator(CLOCK_TIME.check)]
 # One number type (strict floats take YAML integers): a union would report errors twice.
 Target = Annotated[float, Field(gt=0)]
 

@@ -281,7 +281,7 @@ SPEC_CASES = [
     pytest.param(
         scaling(schedule=[guided(wakeUp="25:00")]),
         "schedule[0].wakeUp",
-        ("should match pattern",),
+        ("'25:00' is not a time of day such as \"08:00\"",),
         id="guided-hour-25",
     ),
     pytest.param(

@@ -176,6 +176,22 @@ REFUSED: list[tuple[str, str, dict[str, Any], str]] = [
         {"deployments[2].env": {"LLAMA_ARG_MODEL": "/x.gguf"}},
         "deployments[2].env.LLAMA_ARG_MODEL",
     ),
+    (
+        "tgi-env-num-shard",
+        "staging",
+        {f"{D}.engine": "tgi", f"{D}.env.NUM_SHARD": "8"},
+        f"{D}.env.NUM_SHARD",
+    ),
+    (
+        "ollama-env-host",
+        "dev",
+        {
+            f"{D}.engine": "ollama",
+            f"{D}.model": {"source": "ollama://qwen2.5:0.5b"},
+            f"{D}.env.OLLAMA_HOST": "0.0.0.0:1",
+        },
+        f"{D}.env.OLLAMA_HOST",
+    ),
     # Literal credentials (issue 15 item 3).
     ("api-key-flag", "staging", {f"{D}.engineArgs": ["--api-key", "x"]}, f"{D}.engineArgs[0]"),
     (

@@ -54,8 +54,11 @@ EXTRA_OWNED_FLAGS: dict[str, frozenset[str]] = {
 ARGPARSE_ENGINES = frozenset({"vllm", "sglang"})
 # Engines that read `_` in a long flag as `-`.
 UNDERSCORE_ENGINES = frozenset({"vllm"})
-# Environment variables that stand for plan-owned flags (llama.cpp: LLAMA_ARG_<FLAG>).
+# Environment variables that stand for plan-owned flags: llama.cpp reads LLAMA_ARG_<FLAG>,
+# TGI's launcher every flag's upper-case name (shared/ENGINES.md section 2); the plan passes
+# --num-shard, --quantize and --dtype only when it needs them, so their env would win.
 OWNED_ENV: dict[str, frozenset[str]] = {
+    "tgi": frozenset({"MODEL_ID", "HOSTNAME", "PORT", "NUM_SHARD", "SHARDED", "QUANTIZE", "DTYPE"}),
     "llamacpp": frozenset(
         {
             "LLAMA_ARG_MODEL",
