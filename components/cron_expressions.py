@@ -45,6 +45,8 @@ _FIELDS = (
 
 def check_cron(expression: str) -> str:
     """Return the expression if KEDA can parse it, else raise ValueError saying why."""
+    if not expression.isascii() or not expression.isprintable():
+        raise ValueError(f"{expression!r}: fields are separated by spaces (no tabs or newlines)")
     parts = expression.split()
     if len(parts) != len(_FIELDS):
         raise ValueError(
@@ -61,7 +63,7 @@ def check_cron(expression: str) -> str:
 
 def _check_field(text: str, spec: _Field) -> None:
     for item in text.split(","):
-        match = _ITEM.match(item)
+        match = _ITEM.fullmatch(item)
         if match is None:
             raise ValueError(f"{spec.name} '{item}' is not a value, range, list or step")
         base, step = match["base"], match["step"]

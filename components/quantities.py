@@ -6,6 +6,8 @@ import math
 import re
 from decimal import Decimal, InvalidOperation
 
+from components.spec_identifiers import shown
+
 # Kubernetes' grammar: a decimal number, then a binary or decimal suffix OR an exponent.
 _QUANTITY = re.compile(
     r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)|([eE][+-]?\d+))?$"
@@ -35,10 +37,11 @@ _PARAMETER_SCALE = {"": 1.0, "B": 1.0, "M": 1e-3, "T": 1e3}
 
 def parse_quantity(text: str) -> Decimal:
     """'64Gi' -> bytes, '500m' -> 0.5; ValueError with the reason on bad input."""
-    match = _QUANTITY.match(text.strip())
+    # Whole text: the stack file's value goes to the API server as written ("8\n" would not do).
+    match = _QUANTITY.fullmatch(text)
     if not match:
         raise ValueError(
-            f"'{text}' is not a Kubernetes quantity (examples: '8', '500m', '64Gi', '1.5G')"
+            f"{shown(text)} is not a Kubernetes quantity (examples: '8', '500m', '64Gi', '1.5G')"
         )
     try:
         number = Decimal(match.group(1) + (match.group(3) or ""))
@@ -59,9 +62,9 @@ def format_gib(value: float) -> str:
 
 def parse_parameter_count(text: str) -> float:
     """'8B' -> 8.0, '1.5B' -> 1.5, '500M' -> 0.5, '70' -> 70.0 (billions of parameters)."""
-    match = _PARAMETERS.match(text.strip())
+    match = _PARAMETERS.fullmatch(text.strip())
     if not match:
-        raise ValueError(f"'{text}' is not a parameter count (examples: '8B', '1.5B', '500M')")
+        raise ValueError(f"{shown(text)} is not a parameter count (examples: '8B', '1.5B', '500M')")
     value = float(match.group(1)) * _PARAMETER_SCALE[match.group(2).upper()]
     if value <= 0:
         raise ValueError(f"'{text}' must be greater than zero")

@@ -120,6 +120,18 @@ REFUSED: list[tuple[str, str, dict[str, Any], str]] = [
     ("description-newline", "staging", {f"{D}.description": "a\nb"}, f"{D}.description"),
     ("engine-arg-newline", "staging", {f"{D}.engineArgs": ["--x\nrm"]}, f"{D}.engineArgs[0]"),
     ("env-value-nul", "staging", {f"{D}.env": {"A": "x\x00y"}}, f"{D}.env.A"),
+    ("quantity-newline", "staging", {f"{D}.resources.memory": "28Gi\n"}, None),
+    ("quantity-space", "staging", {f"{D}.cache.size": " 40Gi"}, None),
+    (
+        "cron-newline",
+        "staging",
+        {
+            f"{D}.autoscaling.schedule": [
+                {"timezone": "UTC", "start": "0 9 * * 1-5\n", "end": "0 17 * * 1-5"}
+            ]
+        },
+        f"{D}.autoscaling.schedule[0].start",
+    ),
     # Plan-owned engine flags in other spellings (issue 15 item 2).
     (
         "vllm-underscore",
