@@ -36,6 +36,13 @@ e2e-tools:
 e2e-cluster: setup e2e-tools
 	MODELSTACK_E2E_TOOLS=$(abspath $(E2E_TOOLS)) $(VENV)/bin/python -m pytest -q -m e2e tests/e2e
 
+# The docker target on a real Docker Engine (Debian's docker.io, started by the tests as root;
+# images from debootstrap root filesystems). The script installs what is missing and caches
+# the root filesystems in build/e2e-docker; the tests then need no network.
+e2e-docker: setup e2e-tools
+	bash scripts/e2e-docker-setup.sh build/e2e-docker
+	MODELSTACK_E2E_TOOLS=$(abspath $(E2E_TOOLS)) $(VENV)/bin/python -m pytest -q -m e2e_docker tests/e2e_docker
+
 # A user's own stack file through preview, up, a second preview and destroy on a local
 # cluster whose KWOK nodes satisfy its placement: make e2e-stack STACK_FILE=stacks/Pulumi.prod.yaml
 e2e-stack: setup e2e-tools

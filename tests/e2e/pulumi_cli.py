@@ -66,6 +66,8 @@ class PulumiProject:
             "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
             "PULUMI_SKIP_UPDATE_CHECK": "true",
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            # The provider beside the CLI is the one installed as a plugin: use that one.
+            "PULUMI_IGNORE_AMBIENT_PLUGINS": "true",
             "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
             "KUBECONFIG": str(self.kubeconfig),
             "NO_COLOR": "1",
