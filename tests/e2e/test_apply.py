@@ -157,3 +157,40 @@ def test_a_removed_deployment_leaves_its_cache_and_adding_it_back_reuses_it(
     finally:
         project.write_stack("staging", staging)
         project.up("staging")
+
+
+def test_a_canary_weight_move_changes_only_the_route(
+    project: PulumiProject, cluster: LocalCluster, staging: dict[str, Any]
+) -> None:
+    def canary(weight: int) -> Callable[[dict[str, Any]], None]:
+        def edit(document: dict[str, Any]) -> None:
+            config = document["config"]
+            config["modelstack:kubernetes"]["namespace"] = "ml-e2e-canary"
+            config["modelstack:kubernetes"]["gateway"] = {
+                "name": "inference",
+                "namespace": "gateways",
+            }
+            chat = deployment(document, "llama-chat")
+            # No host resolves from here: the post-deploy endpoint check is off.
+            chat["route"] = {"path": "/chat", "check": False}
+            chat["rollout"] = {
+                "strategy": "canary",
+                "active": "blue",
+                "canaryWeight": weight,
+                "slots": {"green": {"model": {"revision": "main"}}},
+            }
+
+        return edit
+
+    project.add_stack("canary", edited(staging, canary(10)))
+    project.set_secret("canary", "modelstack:hfToken", "hf_e2eCanaryNotARealToken00000000")
+    apply_all(cluster, prerequisites(read_plan(project.stack_file("canary"))))
+    try:
+        project.up("canary")
+        project.write_stack("canary", edited(staging, canary(30)))
+        moved = project.preview("canary")
+        assert changed(moved) == {
+            "update": ["kubernetes:gateway.networking.k8s.io/v1:HTTPRoute::llama-chat"]
+        }
+    finally:
+        project.destroy("canary", check=False)
