@@ -147,7 +147,7 @@ TOLERATION_KEY = _rule(
     316,
     "a taint key: [prefix/]name",
 )
-USERNAME = _rule(r"[^\s\x00-\x1f\x7f]+", 256, "a user name without spaces or control characters")
+USERNAME = _rule(r"[!-~]+", 256, "a user name: printable ASCII without spaces")
 
 
 def printable_text(value: str) -> str:
