@@ -16,7 +16,11 @@ from typing import Any
 
 import pytest
 
+from components.cli import main
 from components.kubernetes.manifests.pod import WAIT_SCRIPT
+from components.offline.runtime import ProgramRun, run_program
+from components.offline.stack_file import read_stack_file
+from tests.conftest import ROOT, write_stack
 from tests.support.hostile import (
     SH,
     check_nginx,
@@ -394,8 +398,6 @@ def test_bad_stack_file_is_refused_with_a_message(
 
 
 def test_a_directory_as_stack_file_is_refused(tmp_path: Path) -> None:
-    from components.cli import main
-
     code = main(["validate", "--stack-file", str(tmp_path)])
     assert code == 2
 
@@ -521,3 +523,31 @@ def test_the_wait_script_is_the_constant_one(tmp_path: Path) -> None:
     outcome = run_render(tmp_path, dump(document_with("staging", {})))
     commands = [c for c in shell_scripts(rendered_documents(outcome.out)) if c[2] == WAIT_SCRIPT]
     assert commands and all(c[3] == "wait-for-model" for c in commands)
+
+
+def test_a_typo_in_the_kubernetes_settings_hides_no_memory_fit_error(tmp_path: Path) -> None:
+    changes = {"kubernetes.contxt": "prod", f"{D}.model.parameters": "70B"}
+    outcome = run_render(tmp_path, dump(document_with("staging", changes)))
+    assert outcome.code == 2
+    assert "modelstack:kubernetes.contxt: unknown key 'contxt'; did you mean 'context'?" in (
+        outcome.stderr
+    )
+    assert f"modelstack:{D}.model.parameters: 70B parameters at bf16 need about" in outcome.stderr
+
+
+def test_a_bad_affinity_registers_nothing(tmp_path: Path) -> None:
+    """It once crashed the target after the Namespace, Secret, claim and Job were registered."""
+    document = document_with("staging", {f"{D}.placement.affinity": {"nodeAffinity": "x"}})
+    config = read_stack_file(write_stack(tmp_path, document, "affinity"))
+    record = ProgramRun()
+    with pytest.raises(Exception, match="not a Kubernetes affinity"):
+        run_program(
+            ROOT / "__main__.py",
+            "modelstack",
+            config.stack_name,
+            config.values,
+            list(config.secret_keys),
+            environment={"MODELSTACK_STACK_FILE": str(config.stack_file)},
+            record=record,
+        )
+    assert record.resources == []
