@@ -45,17 +45,24 @@ e2e-docker: setup e2e-tools
 
 # A user's own stack file through preview, up, a second preview and destroy on a local
 # cluster whose KWOK nodes satisfy its placement: make e2e-stack STACK_FILE=stacks/Pulumi.prod.yaml
-e2e-stack: setup e2e-tools
+# Only the JSON summary goes to stdout.
+e2e-stack: setup
 	@test -n "$(STACK_FILE)" || { echo "usage: make e2e-stack STACK_FILE=path/to/Pulumi.<stack>.yaml" >&2; exit 2; }
-	MODELSTACK_E2E_TOOLS=$(abspath $(E2E_TOOLS)) $(VENV)/bin/python -m tests.e2e.stack_run "$(STACK_FILE)"
+	@bash tools/build.sh $(E2E_TOOLS) >&2
+	@MODELSTACK_E2E_TOOLS=$(abspath $(E2E_TOOLS)) $(VENV)/bin/python -m tests.e2e.stack_run "$(STACK_FILE)"
 
 # Real engine against the offline render, in the same run: make bench-e2e
 bench-e2e: setup e2e-tools
 	MODELSTACK_E2E_TOOLS=$(abspath $(E2E_TOOLS)) $(VENV)/bin/python benchmarks/real_engine.py
 
+# actionlint checks the workflows users copy (.github/workflows, settings in
+# .github/actionlint.yaml) and their run: scripts with shellcheck, which it skips without a
+# word when shellcheck is not on PATH: refuse that instead.
 lint: setup
+	@command -v shellcheck >/dev/null 2>&1 || { echo "make lint: shellcheck is missing, so the workflows' run: scripts would go unchecked: apt-get install -y shellcheck" >&2; exit 1; }
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/actionlint
 
 lock: setup
 	$(VENV)/bin/uv lock
