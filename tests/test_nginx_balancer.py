@@ -85,6 +85,7 @@ def route(
     balancing: str | None = None,
     max_fails: int = 3,
     fail_timeout: int = 10,
+    idle: tuple[str, ...] = (),
 ) -> GatewayRoute:
     return GatewayRoute(
         upstream="chat",
@@ -94,6 +95,7 @@ def route(
         servers=tuple(servers),
         max_fails=max_fails,
         fail_timeout_seconds=fail_timeout,
+        idle=idle,
     )
 
 
@@ -288,7 +290,9 @@ def test_blue_green_switch_under_load_loses_no_request(gateway: Gateway, engines
     gateway.start(route([UpstreamServer(e.address) for e in blue]))
     with SteadyLoad(gateway, clients=6) as load:
         time.sleep(1)
-        gateway.switch(route([UpstreamServer(e.address) for e in green]))
+        # As route_for renders a switch: blue stays in the config, idle.
+        idle = tuple(e.address for e in blue)
+        gateway.switch(route([UpstreamServer(e.address) for e in green], idle=idle))
         switched_at = time.monotonic()
         time.sleep(1.5)
     assert len(load.results) > 100

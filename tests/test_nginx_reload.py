@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -11,7 +14,11 @@ from pathlib import Path
 import pytest
 
 from components.docker.gateway_config import GatewayConfig, GatewayRoute, UpstreamServer
-from components.docker.nginx_reload import NginxConfigError, NginxConfigProvider
+from components.docker.nginx_reload import (
+    NginxConfigError,
+    NginxConfigProvider,
+    with_retired_engines,
+)
 from tests.support.fake_engine import FakeEngine, free_port
 from tests.support.nginx_process import NGINX, NginxProcess, nginx_available
 
@@ -121,3 +128,50 @@ def test_a_new_gateway_container_triggers_a_rewrite(tmp_path: Path) -> None:
     olds = {**_props(tmp_path, "events {}"), "triggers": ["gateway-1"]}
     assert not provider.diff("id", olds, dict(olds)).changes
     assert provider.diff("id", olds, {**olds, "triggers": ["gateway-2"]}).changes
+
+
+def test_engines_that_leave_are_drained_with_their_local_servers_kept_meanwhile(
+    tmp_path: Path, engines
+) -> None:
+    blue, green = engines
+    blue.chunk_interval = 0.2
+    port = free_port()
+    directory = tmp_path / "gateway"
+    provider = NginxConfigProvider()
+    olds = {**_props(directory, _config(directory, port, blue)), "engines": [blue.address]}
+    created = provider.create(olds)
+    nginx = NginxProcess(directory)
+    nginx.start(f"http://127.0.0.1:{port}/-/health")
+    try:
+        news = {**_props(directory, _config(directory, port, green)), "engines": [green.address]}
+        news["drain_seconds"] = 30
+        # Both configs' server blocks at once (what old workers still connect to) pass nginx -t.
+        interim = with_retired_engines(news["config"], olds["config"], {blue.address})
+        assert f'"{blue.address}"' in interim and f'"{green.address}"' in interim
+        (directory / "interim.conf").write_text(interim)
+        subprocess.run(
+            [NGINX, "-p", str(directory), "-t", "-q", "-c", str(directory / "interim.conf")],
+            check=True,
+        )
+        # A 2 s stream on blue when the update starts: the update returns after it ended.
+        stream = threading.Thread(target=_stream, args=(port, 10), daemon=True)
+        stream.start()
+        time.sleep(0.5)
+        started = time.monotonic()
+        provider.update(created.id, created.outs, news)
+        assert time.monotonic() - started > 1.0
+        assert not stream.is_alive()
+        assert f'"{blue.address}"' not in (directory / "nginx.conf").read_text()
+        assert _eventually(port, "green") == "green"
+    finally:
+        nginx.stop()
+
+
+def _stream(port: int, tokens: int) -> None:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/chat/v1/chat/completions",
+        data=json.dumps({"stream": True, "max_tokens": tokens}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as reply:
+        assert b"[DONE]" in reply.read()

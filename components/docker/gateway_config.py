@@ -55,6 +55,14 @@ class GatewayRoute:
     unavailable_reason: str = "has no running replicas"
     # Each engine's metrics, one location per server: /-/metrics/<upstream>/<index>.
     metrics_path: str | None = None
+    # Engines of the deployment that get no traffic now (an idle slot): still reachable for
+    # requests old workers hold after a switch.
+    idle: tuple[str, ...] = ()
+
+    @property
+    def engines(self) -> tuple[str, ...]:
+        """Every engine address of the route, serving first."""
+        return tuple(dict.fromkeys([*(server.address for server in self.servers), *self.idle]))
 
     @property
     def location(self) -> str:
@@ -77,9 +85,9 @@ class GatewayConfig:
     # How long old workers may finish their requests after a reload (0: no limit).
     drain_seconds: int = 0
 
-    def local(self, route: GatewayRoute, server: UpstreamServer) -> str:
-        """The loopback address that stands for one engine in the route's upstream."""
-        return self._locals[(route.upstream, server.address)]
+    def local(self, route: GatewayRoute, address: str) -> str:
+        """The loopback address that stands for one engine (`address`) of the route."""
+        return self._locals[(route.upstream, address)]
 
     @cached_property
     def _locals(self) -> dict[tuple[str, str], str]:
@@ -88,8 +96,8 @@ class GatewayConfig:
         taken: dict[tuple[str, str], str] = {}
         used: set[int] = set()
         for route in self.routes:
-            for server in route.servers:
-                key = (route.upstream, server.address)
+            for address in route.engines:
+                key = (route.upstream, address)
                 if key in taken:
                     continue
                 slot = int(content_hash(list(key)), 16) % LOCAL_ADDRESSES
@@ -131,6 +139,13 @@ def route_for(deployment: DeploymentPlan, addresses: dict[str, list[str]]) -> Ga
         for backend in traffic.backends
         for address in addresses[backend.service]
     )
+    serving = {server.address for server in servers}
+    idle = tuple(
+        address
+        for slot in deployment.slots
+        for address in addresses.get(slot.workload_name, [])
+        if address not in serving
+    )
     return GatewayRoute(
         upstream=_upstream_name(deployment.name),
         path=route.path,
@@ -141,6 +156,7 @@ def route_for(deployment: DeploymentPlan, addresses: dict[str, list[str]]) -> Ga
         fail_timeout_seconds=balancer.health_check.interval_seconds,
         hosts=route.hosts,
         metrics_path=deployment.serving.engine.metrics_path,
+        idle=idle,
         unavailable_reason=(
             "is stopped (state: stopped in the stack file)"
             if deployment.state == "stopped"

@@ -10,6 +10,7 @@ the same on every machine.
 
 from __future__ import annotations
 
+import re
 import subprocess
 from typing import Any
 
@@ -68,6 +69,18 @@ def apply_config(props: dict[str, Any], drain: bool = False) -> None:
     _run(props, script, "reload and drain", timeout=limit + 60)
 
 
+_ENGINE_BLOCK = re.compile(r"^    # engine (\S+)\n.*?^    # end engine\n", re.M | re.S)
+RETIRED_MARKER = "    # retired engines (kept while old workers finish with them)\n"
+
+
+def with_retired_engines(config: str, old_config: str, removed: set[str]) -> str:
+    """`config` plus the old config's server blocks of the engines in `removed`."""
+    blocks = [m.group(0) for m in _ENGINE_BLOCK.finditer(old_config) if m.group(1) in removed]
+    if not blocks or RETIRED_MARKER not in config:
+        return config
+    return config.replace(RETIRED_MARKER, RETIRED_MARKER + "".join(blocks))
+
+
 def _command(props: dict[str, Any], command: list[str]) -> list[str]:
     # exec_prefix is `docker exec -i <container>` for the docker target, empty in tests.
     return [*props["exec_prefix"], *command]
@@ -104,7 +117,18 @@ class NginxConfigProvider(ResourceProvider):
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         # Engines that leave the config are removed after this update: drain them first.
         removed = set(olds.get("engines") or []) - set(news.get("engines") or [])
-        apply_config(news, drain=bool(removed))
+        if not removed:
+            apply_config(news)
+            return UpdateResult(outs=news)
+        # Old workers may still open connections to the local servers that stand for the
+        # leaving engines: those stay (in the interim config) until the old workers are gone.
+        interim = with_retired_engines(news["config"], olds.get("config") or "", removed)
+        try:
+            apply_config({**news, "config": interim}, drain=True)
+        except NginxConfigError:
+            apply_config(news, drain=True)  # the interim refused: drain without it
+            return UpdateResult(outs=news)
+        apply_config(news)
         return UpdateResult(outs=news)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:

@@ -528,7 +528,10 @@ def routing_condition(
         return Condition(kind, False, "GatewayUnhealthy", _brief(message))
     if health == "starting":
         # nginx starts once `pulumi up` writes its config, after loaders and engines.
-        message = f"gateway container {name} waits for its config (written once engines are up)"
+        message = (
+            f"gateway container {name} has not passed its first health check yet (nginx "
+            "starts once `pulumi up` has written its config, after the engines are up)"
+        )
         return Condition(kind, False, "ConfiguringRoute", message)
     message = f"gateway container {name} is running" + (f" ({health})" if health else "")
     return Condition(kind, True, "RouteReady", message)
