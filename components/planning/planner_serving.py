@@ -48,12 +48,41 @@ class ServingPlanning(PlannerBase):
                         )
         if target == "docker" and spec.placement != PlacementSpec():
             self.issue("placement", message="placement applies to Kubernetes nodes only")
+        if target == "docker":
+            self._refuse_kubernetes_only()
         if target == "docker" and spec.load_balancer.stickiness == "cookie":
             self.issue(
                 "loadBalancer",
                 "stickySessions",
                 message="nginx open source cannot pin clients by cookie on the docker target: "
                 "use stickySessions: true (by client address)",
+            )
+
+    def _refuse_kubernetes_only(self) -> None:
+        """Fields the docker target would otherwise drop without a word."""
+        spec = self.spec
+        if spec.cache is not None and spec.cache.storage_class is not None:
+            self.issue(
+                "cache",
+                "storageClass",
+                message="a Docker volume has no storage class on the docker target: remove it",
+            )
+        for key, value in (
+            ("maxSurge", spec.rollout.max_surge),
+            ("maxUnavailable", spec.rollout.max_unavailable),
+        ):
+            if value is not None:
+                self.issue(
+                    "rollout",
+                    key,
+                    message="the docker target starts every new container and waits until "
+                    "healthy before the gateway switches and old ones go: remove it",
+                )
+        if spec.image_pull_secrets:
+            self.issue(
+                "imagePullSecrets",
+                message="pull Secrets are Kubernetes objects: on the docker target use "
+                "modelstack:registries (or `docker login`)",
             )
 
     def _load_balancer(self, engine: Engine, pools: list[Pool]) -> LoadBalancerPlan:
