@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +18,18 @@ from tests.conftest import ROOT, STACK_NAMES
 WORKFLOWS = ROOT / ".github" / "workflows"
 REVIEW = WORKFLOWS / "review.yml"
 DEPLOY = WORKFLOWS / "deploy.yml"
-# Actions the pipelines may use, at these major versions.
+ACTIONLINT_CONFIG = ROOT / ".github" / "actionlint.yaml"
+ACTIONLINT = ROOT / ".venv" / "bin" / "actionlint"
+# Actions the pipelines may use, at these major versions: each one's first major on the Node 24
+# runtime or later (GitHub removed Node 20 from its runners on 2026-09-23).
 ALLOWED_ACTIONS = {
-    "actions/checkout@v4",
-    "actions/setup-python@v5",
-    "actions/github-script@v7",
-    "actions/upload-artifact@v4",
-    "pulumi/actions@v6",
+    "actions/checkout@v7",
+    "actions/setup-python@v7",
+    "actions/github-script@v9",
+    "actions/upload-artifact@v7",
+    "pulumi/actions@v7",
 }
-# pulumi/actions v6 inputs as its README documents them (only those used here need be listed).
+# pulumi/actions v7 inputs as its README documents them (only those used here need be listed).
 PULUMI_ACTION_INPUTS = {
     "command",
     "stack-name",
@@ -110,7 +116,7 @@ def test_the_validate_job_needs_no_secret(review: dict[str, Any], deploy: dict[s
 def test_the_validate_job_runs_the_offline_checks_on_every_stack(review: dict[str, Any]) -> None:
     validate = review["jobs"]["validate"]
     uses = [s.get("uses") for s in steps(validate)]
-    assert uses[:2] == ["actions/checkout@v4", "actions/setup-python@v5"]
+    assert uses[:2] == ["actions/checkout@v7", "actions/setup-python@v7"]
     assert steps(validate)[0]["with"]["fetch-depth"] == 0  # diff reads origin/<base>
     script = run_text(validate)
     for command in ("make setup", "make crd-schemas"):
@@ -122,10 +128,10 @@ def test_the_validate_job_runs_the_offline_checks_on_every_stack(review: dict[st
         in script
     )
     assert "--crd-schemas build/crd-schemas" in script
-    assert "actions/upload-artifact@v4" in uses
+    assert "actions/upload-artifact@v7" in uses
     assert '--against "origin/$BASE_REF"' in script and "--format markdown" in script
     assert review["env"]["STACKS"].split() == list(STACK_NAMES)
-    assert "actions/github-script@v7" in uses  # the diff as a pull request comment
+    assert "actions/github-script@v9" in uses  # the diff as a pull request comment
 
 
 def test_preview_runs_per_stack_with_the_policy_pack_and_comments(review: dict[str, Any]) -> None:
@@ -194,3 +200,90 @@ def test_only_known_actions_with_documented_inputs(path: Path) -> None:
             assert step["uses"] in ALLOWED_ACTIONS
             if step["uses"].startswith("pulumi/actions@"):
                 assert set(step["with"]) <= PULUMI_ACTION_INPUTS
+
+
+def test_the_comment_script_avoids_what_github_script_v9_removed(review: dict[str, Any]) -> None:
+    # v9 ships @actions/github as ESM (require fails) and injects getOctokit (redeclaring fails).
+    [step] = [s for s in steps(review["jobs"]["validate"]) if "github-script" in s.get("uses", "")]
+    script = step["with"]["script"]
+    assert "@actions/github" not in script
+    assert not re.search(r"\b(const|let|var)\s+getOctokit\b", script)
+
+
+def test_actionlint_declares_the_self_hosted_label_the_dev_job_runs_on(
+    deploy: dict[str, Any],
+) -> None:
+    config = yaml.safe_load(ACTIONLINT_CONFIG.read_text())
+    labels = set(deploy["jobs"]["up-dev"]["runs-on"]) - {"self-hosted", "linux"}
+    assert labels == {"modelstack-dev"}
+    assert set(config["self-hosted-runner"]["labels"]) == labels
+
+
+def test_actionlint_knows_every_secret_and_variable_the_workflows_read() -> None:
+    config = yaml.safe_load(ACTIONLINT_CONFIG.read_text())
+    text = REVIEW.read_text() + DEPLOY.read_text()
+    assert set(re.findall(r"secrets\.([A-Z0-9_]+)", text)) == set(config["config-secrets"])
+    assert set(re.findall(r"vars\.([A-Z0-9_]+)", text)) == set(config["config-variables"])
+
+
+def _actionlint(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(ACTIONLINT), "-oneline", "-no-color", *args],
+        cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+needs_shellcheck = pytest.mark.skipif(
+    shutil.which("shellcheck") is None and not os.environ.get("CI"),
+    reason="shellcheck is not installed (apt-get install -y shellcheck); CI must have it",
+)
+
+
+@needs_shellcheck
+def test_actionlint_with_shellcheck_passes_the_workflows() -> None:
+    assert shutil.which("shellcheck"), "shellcheck missing: apt-get install -y shellcheck"
+    result = _actionlint()
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@needs_shellcheck
+def test_actionlint_runs_shellcheck_on_run_scripts_and_flags_node20_actions() -> None:
+    # What `make lint` would report for a workflow a user edited: a node20 action, an
+    # unknown runner label, and an unquoted variable in a run: script (shellcheck SC2086).
+    workflow = """name: edited
+on: push
+jobs:
+  build:
+    runs-on: [self-hosted, modelstack-dve]
+    steps:
+      - uses: actions/checkout@v4
+      - run: ls $RUNNER_TEMP/*.json
+"""
+    result = _actionlint("-config-file", str(ACTIONLINT_CONFIG), "-", stdin=workflow)
+    assert result.returncode == 1
+    assert 'runtime "node20"' in result.stdout and "actions/checkout@v4" in result.stdout
+    assert 'label "modelstack-dve" is unknown' in result.stdout
+    assert "SC2086" in result.stdout
+
+
+def test_make_lint_stops_with_a_clear_message_without_shellcheck(tmp_path: Path) -> None:
+    make = shutil.which("make")
+    assert make, "make is needed to run the project's targets"
+    # An empty PATH: no shellcheck. `-o .venv/.synced` keeps make from re-running setup.
+    result = subprocess.run(
+        [make, "-s", "-o", ".venv/.synced", "lint"],
+        cwd=ROOT,
+        env={"PATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "shellcheck is missing" in result.stderr
+    assert "apt-get install -y shellcheck" in result.stderr

@@ -3,9 +3,10 @@
 Prints, per deployment and slot, the status (REQUESTED, DEPLOYING, INITIALIZING, DEPLOYED,
 STOPPED, ERROR, FAILED), the conditions (CacheReady, RuntimeReady, RoutingReady, Ready),
 the instances, and error codes with what to do about them. `--json` prints one document
-for pipelines. `--watch` polls until every deployment is DEPLOYED or STOPPED, something
-is ERROR or FAILED, or `--timeout` passes: a redrawn display in a terminal, and only the
-lines that changed otherwise (CI logs), then the full report.
+for pipelines, errors included (`error`, `reason`, `exitCode` and what the reason needs,
+e.g. the kubeconfig's contexts). `--watch` polls until every deployment is DEPLOYED or
+STOPPED, something is ERROR or FAILED, or `--timeout` passes: a redrawn display in a
+terminal, and only the lines that changed otherwise (CI logs), then the full report.
 
 Exit codes:
     0  ready: every deployment is DEPLOYED or STOPPED
@@ -118,23 +119,43 @@ def run(args: argparse.Namespace) -> int:
         expectation = load_expectation(args)
         reader = reader_for(expectation, args.kubeconfig)
     except StackFileError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return fail(args, EXIT_BAD_INPUT, f"error: {error}", "StackFileInvalid")
     except StackConfigError as error:
-        print(error.report(), file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return fail(args, EXIT_BAD_INPUT, error.report(), "StackConfigInvalid")
     except ReaderSetupError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        reason = getattr(error, "reason", "ReaderSetupFailed")
+        details = getattr(error, "details", {})
+        return fail(args, EXIT_BAD_INPUT, f"error: {error}", reason, details)
     if args.watch:
         return watch(reader, expectation, args, sys.stdout)
     try:
         report = reader.read(expectation)
     except StatusUnavailable as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_UNREACHABLE
+        return fail(args, EXIT_UNREACHABLE, f"error: {error}", "Unreachable")
     print(json.dumps(report_as_json(report), indent=2) if args.json else "\n".join(text(report)))
     return EXIT_CODES[report.outcome]
+
+
+def fail(
+    args: argparse.Namespace,
+    code: int,
+    message: str,
+    reason: str,
+    details: dict[str, Any] | None = None,
+) -> int:
+    """Report an error and return its exit code. With --json, stdout also carries it as the
+    one JSON document a pipeline parses (stderr keeps the message for people)."""
+    print(message, file=sys.stderr)
+    if args.json:
+        document = {
+            "stack": args.stack,
+            "error": message.removeprefix("error: "),
+            "reason": reason,
+            "exitCode": code,
+            **(details or {}),
+        }
+        print(json.dumps(document, indent=2))
+    return code
 
 
 # -- what the stack file expects -----------------------------------------------------------
@@ -199,8 +220,7 @@ def watch(
     except KeyboardInterrupt:
         return EXIT_PROGRESSING  # stopped by hand: nothing settled, as at a timeout
     if report is None:
-        print(f"error: {failure}", file=sys.stderr)
-        return EXIT_UNREACHABLE
+        return fail(args, EXIT_UNREACHABLE, f"error: {failure}", "Unreachable")
     if args.json:
         print(json.dumps(report_as_json(report), indent=2), file=out)
     elif not live:

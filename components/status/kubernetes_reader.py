@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import urllib3
+import yaml
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
@@ -34,6 +35,18 @@ REQUEST_TIMEOUT_SECONDS = 15.0
 MAX_LOGS_PER_READ = 12
 
 
+class KubeconfigError(ReaderSetupError):
+    """The kubeconfig cannot give the stack's context: missing file, unknown context.
+
+    `reason` and `details` (paths, contexts) are for `status --json`.
+    """
+
+    def __init__(self, message: str, reason: str, **details: Any) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.details = details
+
+
 class KubernetesStatusReader:
     """One cluster and namespace; `read` may be called repeatedly (for --watch)."""
 
@@ -47,14 +60,22 @@ class KubernetesStatusReader:
         self.namespace = namespace
         self._timeout = request_timeout
         # The library reads $KUBECONFIG once at import; read it now, like kubectl does.
-        config_file = str(kubeconfig) if kubeconfig else os.environ.get("KUBECONFIG")
+        files = kubeconfig_files(kubeconfig)
+        # Checked here first: the library says "Invalid kube-config file" for all of these.
+        check_context(files, context)
         try:
             self._api = config.new_client_from_config(
-                config_file=config_file, context=context, persist_config=False
+                config_file=os.pathsep.join(str(path) for path in files.existing),
+                context=context,
+                persist_config=False,
             )
         except (ConfigException, OSError) as error:
             where = f"context '{context}'" if context else "the current context"
-            raise ReaderSetupError(f"cannot use {where} of the kubeconfig: {error}") from None
+            raise KubeconfigError(
+                f"cannot use {where} of the kubeconfig {files.described}: {error}",
+                "KubeconfigInvalid",
+                kubeconfig=[str(path) for path in files.paths],
+            ) from None
         self._core = client.CoreV1Api(self._api)
         self._apps = client.AppsV1Api(self._api)
         self._batch = client.BatchV1Api(self._api)
@@ -105,6 +126,110 @@ class KubernetesStatusReader:
         except (ApiException, urllib3.exceptions.HTTPError):
             # Logs are evidence, not essential: gone (pod replaced, node down) means none.
             return ""
+
+
+@dataclass(frozen=True)
+class KubeconfigFiles:
+    """The kubeconfig files kubectl would read, and where their names came from."""
+
+    paths: list[Path]
+    # "--kubeconfig", "$KUBECONFIG" or "the default"
+    source: str
+
+    @property
+    def existing(self) -> list[Path]:
+        return [path for path in self.paths if path.is_file()]
+
+    @property
+    def described(self) -> str:
+        names = ", ".join(str(path) for path in self.paths)
+        return f"{names} ({self.source})"
+
+
+def kubeconfig_files(kubeconfig: Path | None) -> KubeconfigFiles:
+    """--kubeconfig, else every file in $KUBECONFIG (kubectl merges them), else ~/.kube/config."""
+    if kubeconfig is not None:
+        return KubeconfigFiles([kubeconfig.expanduser()], "--kubeconfig")
+    listed = [part for part in os.environ.get("KUBECONFIG", "").split(os.pathsep) if part]
+    if listed:
+        return KubeconfigFiles([Path(part).expanduser() for part in listed], "$KUBECONFIG")
+    return KubeconfigFiles([Path("~/.kube/config").expanduser()], "the default")
+
+
+def check_context(files: KubeconfigFiles, context: str | None) -> None:
+    """KubeconfigError when no file exists, one is unreadable, or the context (the stack
+    file's kubernetes.context, else the current context) is not among the contexts."""
+    paths = [str(path) for path in files.paths]
+    if not files.existing:
+        directories = [str(path) for path in files.paths if path.is_dir()]
+        if len(files.paths) == 1:
+            what = "is a directory, not a file" if directories else "does not exist"
+            missing = f"kubeconfig file {files.described} {what}"
+        else:
+            missing = f"kubeconfig files {files.described}: none of them exists"
+        raise KubeconfigError(
+            f"{missing}: pass --kubeconfig PATH, set KUBECONFIG, or write ~/.kube/config"
+            " (kubectl config)",
+            "KubeconfigNotFound",
+            kubeconfig=paths,
+            source=files.source,
+        )
+    contexts, current = _contexts(files)
+    listed = ", ".join(contexts) if contexts else "none"
+    details = {"kubeconfig": paths, "contexts": contexts, "currentContext": current}
+    if context is not None and context not in contexts:
+        raise KubeconfigError(
+            f"context '{context}' (the stack file's kubernetes.context) is not in the kubeconfig"
+            f" {files.described}; its contexts: {listed}",
+            "UnknownContext",
+            context=context,
+            **details,
+        )
+    if context is None and current is None:
+        raise KubeconfigError(
+            f"the kubeconfig {files.described} sets no current context and the stack file"
+            f" names none (kubernetes.context); its contexts: {listed}",
+            "NoContext",
+            **details,
+        )
+    if context is None and current not in contexts:
+        raise KubeconfigError(
+            f"the current context '{current}' of the kubeconfig {files.described} is not"
+            f" among its contexts: {listed}",
+            "UnknownContext",
+            context=current,
+            **details,
+        )
+
+
+def _contexts(files: KubeconfigFiles) -> tuple[list[str], str | None]:
+    """Context names of every file, and the current context (the first file's that sets one,
+    as kubectl merges)."""
+    contexts: list[str] = []
+    current: str | None = None
+    for path in files.existing:
+        try:
+            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+            raise KubeconfigError(
+                f"kubeconfig file {path} is not readable as YAML: {error}",
+                "KubeconfigInvalid",
+                kubeconfig=[str(path)],
+            ) from None
+        if not isinstance(document, dict):
+            raise KubeconfigError(
+                f"kubeconfig file {path} is {'empty' if document is None else 'not a mapping'}:"
+                " not a kubeconfig",
+                "KubeconfigInvalid",
+                kubeconfig=[str(path)],
+            )
+        for entry in document.get("contexts") or []:
+            name = entry.get("name") if isinstance(entry, dict) else None
+            if isinstance(name, str) and name not in contexts:
+                contexts.append(name)
+        if current is None and isinstance(document.get("current-context"), str):
+            current = document["current-context"] or None
+    return contexts, current
 
 
 def _api_error(error: ApiException, namespace: str) -> str:
