@@ -34,9 +34,9 @@ def stack_file_for(stack: str) -> str:
 
 def read_runtime_config() -> tuple[dict[str, Any], set[str]]:
     """Every `modelstack:` key the Pulumi runtime holds, JSON-decoded, and which are secret."""
-    from pulumi.runtime import config as runtime_config
+    from components import pulumi_internals as sdk
 
-    merged = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    merged = sdk.runtime_config()
     values: dict[str, Any] = {}
     secret: set[str] = set()
     prefix = f"{NAMESPACE}:"
@@ -44,7 +44,7 @@ def read_runtime_config() -> tuple[dict[str, Any], set[str]]:
         if not full_key.startswith(prefix):
             continue
         key = full_key[len(prefix) :]
-        if runtime_config.is_config_secret(full_key):
+        if sdk.is_config_secret(full_key):
             secret.add(key)
         values[key] = text if key in SECRET_KEYS else _decode(text)
     return values, secret

@@ -8,6 +8,7 @@ import pytest
 
 from components.offline.render import REDACTED, build_render
 from components.offline.runtime import run_program
+from components.pulumi_internals import stack_trace_capture
 
 PROGRAM = """
 import pulumi
@@ -125,16 +126,14 @@ def test_resource_references_in_inputs_take_the_decoding_path(tmp_path: Path) ->
 
 
 def test_stack_traces_are_not_captured_during_a_run_and_restored_after(tmp_path: Path) -> None:
-    import pulumi.runtime.resource as sdk_resource
-
-    captured = sdk_resource._get_stack_trace
+    captured = stack_trace_capture()
     extra = (
         '\npulumi.export("frames", '
         "len(__import__('pulumi.runtime.resource').runtime.resource._get_stack_trace().frames))\n"
     )
     run = _run(_program(tmp_path, extra=extra))
     assert run.outputs["frames"] == 0
-    assert sdk_resource._get_stack_trace is captured
+    assert stack_trace_capture() is captured
 
 
 def test_a_resource_looked_up_by_urn_reads_the_state_it_registered(tmp_path: Path) -> None:

@@ -9,17 +9,17 @@ from typing import Any
 
 import pytest
 from google.protobuf import struct_pb2
-from pulumi.runtime import rpc
 
 from components.offline.render import build_render, project_root
 from components.offline.runtime import ProgramRun, run_program
 from components.offline.stack_file import read_stack_file
 from components.offline.wire_values import REDACTED, NotPlainWire, WireReader
+from components.pulumi_internals import ASSET_SIGNATURE, SECRET_SIGNATURE, SIGNATURE_KEY
 from components.stack_config import STACK_FILE_ENV
 from tests.conftest import STACK_NAMES, stack_document, write_stack
 
 PLACEHOLDER = "offline-placeholder-for-token"
-SECRET = {rpc._special_sig_key: rpc._special_secret_sig}
+SECRET = {SIGNATURE_KEY: SECRET_SIGNATURE}
 
 
 def _wire(value: dict[str, Any]) -> bytes:
@@ -65,7 +65,7 @@ def test_skipped_fields_and_other_signatures() -> None:
     assert reader.read(_wire({"__provider": "pickled", "url": "x"}), skip=("__provider",)) == {
         "url": "x"
     }
-    asset = {rpc._special_sig_key: rpc._special_asset_sig, "text": "hello"}
+    asset = {SIGNATURE_KEY: ASSET_SIGNATURE, "text": "hello"}
     with pytest.raises(NotPlainWire):
         reader.read(_wire({"file": asset}))
     with pytest.raises(NotPlainWire):

@@ -22,16 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from google.protobuf import struct_pb2
-from pulumi.runtime import config as runtime_config
-from pulumi.runtime import mocks, rpc, settings, stack
-from pulumi.runtime import resource as sdk_resource
-from pulumi.runtime.proto import resource_pb2, source_pb2
+
+from components import pulumi_internals as sdk
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 _REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
 _CONTAINER = "docker:index/container:Container"
 # Wire markers of an unknown value and of a resource reference (see `_RecordingMonitor._register`).
-_DECODE_AGAIN = (rpc.UNKNOWN.encode(), rpc._special_resource_sig.encode())
+_DECODE_AGAIN = (sdk.UNKNOWN.encode(), sdk.RESOURCE_SIGNATURE.encode())
 # The collector's settings from before the outermost `collector_restored`.
 _COLLECTOR_SAVED: list[tuple[tuple[int, ...], bool]] = []
 
@@ -65,7 +63,7 @@ class RecordedResource:
 def _decode_struct(wire: bytes) -> dict[str, Any]:
     struct = struct_pb2.Struct()
     struct.ParseFromString(wire)
-    return rpc.deserialize_properties(struct)
+    return sdk.deserialize_properties(struct)
 
 
 @dataclass
@@ -74,7 +72,7 @@ class ProgramRun:
     outputs: dict[str, Any] = field(default_factory=dict)
 
 
-class _Mocks(mocks.Mocks):
+class _Mocks(sdk.Mocks):
     """Every resource's state is its inputs: what `pulumi up` would send, echoed back."""
 
     def __init__(self) -> None:
@@ -85,7 +83,7 @@ class _Mocks(mocks.Mocks):
         # fail to close them ("Invalid file descriptor: -1").
         self.thread_loops: set[asyncio.AbstractEventLoop] = set()
 
-    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+    def new_resource(self, args: sdk.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         self.thread_loops.add(asyncio.get_event_loop())
         self.decoded.inputs = args.inputs
         state = dict(args.inputs)
@@ -96,7 +94,7 @@ class _Mocks(mocks.Mocks):
             state["exitCode"] = 0
         return mock_id(args.name), state
 
-    def call(self, args: mocks.MockCallArgs) -> dict[str, Any]:
+    def call(self, args: sdk.MockCallArgs) -> dict[str, Any]:
         self.thread_loops.add(asyncio.get_event_loop())
         return {}
 
@@ -115,7 +113,7 @@ def mock_id(name: str) -> str:
     return f"{name}-id"
 
 
-class _RecordingMonitor(mocks.MockMonitor):
+class _RecordingMonitor(sdk.MockMonitor):
     def __init__(self, run: ProgramRun) -> None:
         self._mocks = _Mocks()
         super().__init__(self._mocks)
@@ -174,32 +172,31 @@ class _RecordingMonitor(mocks.MockMonitor):
         """
         if any(marker in wire for marker in _DECODE_AGAIN):
             response = super().RegisterResource(request)
-            return response, rpc.deserialize_properties(request.object, keep_unknowns=True)
+            return response, sdk.deserialize_properties(request.object, keep_unknowns=True)
         if request.type in _STATE_BEYOND_INPUTS:
             # The record shares the inputs MockMonitor decoded for the state it keeps.
             return super().RegisterResource(request), self._mocks.decoded.inputs
         urn = self.make_urn(request.parent, request.type, request.name)
         id_ = mock_id(request.name)
-        self.resources[urn] = mocks.MockMonitor.ResourceRegistration(urn, id_, _NOT_DECODED)
-        response = resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=request.object)
+        sdk.keep_registration(self, urn, id_, _NOT_DECODED)
+        response = sdk.RegisterResourceResponse(urn=urn, id=id_, object=request.object)
         return response, None
 
     def Invoke(self, request: Any) -> Any:
         if request.tok == _GET_RESOURCE:
             # Rehydrating a resource from its URN reads the state MockMonitor keeps.
-            urn = rpc.deserialize_properties(request.args).get("urn")
+            urn = sdk.deserialize_properties(request.args).get("urn")
             registration = self.resources.get(urn)
             if registration is not None and registration.state is _NOT_DECODED:
-                state = self._records[urn].inputs
-                self.resources[urn] = registration._replace(state=state)
+                sdk.registration_with_state(self, urn, self._records[urn].inputs)
         return super().Invoke(request)
 
     def thread_loops(self) -> list[asyncio.AbstractEventLoop]:
         return [loop for loop in self._mocks.thread_loops if not loop.is_running()]
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
-        if request.urn.endswith(f"{STACK_TYPE}::{settings.get_project()}-{settings.get_stack()}"):
-            self.run.outputs = rpc.deserialize_properties(request.outputs, keep_unknowns=True)
+        if request.urn.endswith(f"{STACK_TYPE}::{sdk.running_stack_urn_suffix()}"):
+            self.run.outputs = sdk.deserialize_properties(request.outputs, keep_unknowns=True)
         return super().RegisterResourceOutputs(request)
 
 
@@ -243,28 +240,17 @@ def run_function(
     with (
         _isolated_environment(environment or {}),
         collector_restored(),
-        _without_stack_traces(),
+        sdk.stack_traces_disabled(),
     ):
         asyncio.set_event_loop(loop)
         try:
-            runtime_config.set_all_config(dict(config), list(secret_keys))
-            mocks.configure(
-                mocks.MockSettings(
-                    monitor=monitor,
-                    monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
-                    engine=mocks.MockEngine(None),
-                    project=project,
-                    stack=stack_name,
-                    dry_run=False,
-                    organization="organization",
-                    callbacks=None,
-                )
-            )
-            settings.ROOT.set(None)
-            loop.run_until_complete(stack.run_in_stack(main))
+            sdk.set_config(config, secret_keys)
+            sdk.configure_mock_engine(monitor, project, stack_name)
+            sdk.reset_root_resource()
+            loop.run_until_complete(sdk.run_in_stack(main))
         finally:
-            settings.ROOT.set(None)
-            runtime_config.set_all_config({}, [])
+            sdk.reset_root_resource()
+            sdk.set_config({}, [])
             asyncio.set_event_loop(None)
             loop.close()
             for thread_loop in monitor.thread_loops():
@@ -301,19 +287,6 @@ def collector_restored() -> Iterator[None]:
 
 
 @contextmanager
-def _without_stack_traces() -> Iterator[None]:
-    """The SDK captures the caller's stack with every registration, for the engine's
-    messages (source positions); the mock engine drops it, and capturing it was a tenth of
-    a render (a file URI per frame, per resource). The program runs unchanged."""
-    captured = sdk_resource._get_stack_trace
-    sdk_resource._get_stack_trace = source_pb2.StackTrace
-    try:
-        yield
-    finally:
-        sdk_resource._get_stack_trace = captured
-
-
-@contextmanager
 def _isolated_environment(extra: dict[str, str]) -> Iterator[None]:
     """The SDK also reads config from PULUMI_CONFIG* variables: hide the caller's."""
     saved = {key: value for key, value in os.environ.items() if key.startswith("PULUMI_CONFIG")}
@@ -334,4 +307,4 @@ def _isolated_environment(extra: dict[str, str]) -> Iterator[None]:
 
 def is_secret(value: Any) -> bool:
     """A value the program marked secret (the wire format wraps it in a signature map)."""
-    return rpc.is_rpc_secret(value)
+    return sdk.is_rpc_secret(value)

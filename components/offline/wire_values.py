@@ -1,7 +1,7 @@
 """A resource's inputs as the render shows them, read straight from the wire.
 
 What `build_render` would get from decoding the protobuf Struct with the SDK
-(`rpc.deserialize_properties`), then giving integral numbers back their int type, redacting
+(`deserialize_properties`), then giving integral numbers back their int type, redacting
 secrets and placeholders, and sorting keys: here in one pass over the Struct, without the
 SDK's per-value type tests and three intermediate copies (a tenth of a render at 100
 deployments). Only the shapes the recording monitor leaves encoded occur here: plain values
@@ -14,11 +14,12 @@ from __future__ import annotations
 from typing import Any
 
 from google.protobuf import struct_pb2
-from pulumi.runtime import rpc
+
+from components import pulumi_internals as sdk
 
 REDACTED = "[secret]"
-_SIGNATURE = rpc._special_sig_key
-_SECRET = rpc._special_secret_sig
+_SIGNATURE = sdk.SIGNATURE_KEY
+_SECRET = sdk.SECRET_SIGNATURE
 
 
 class NotPlainWire(Exception):
