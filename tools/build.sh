@@ -85,7 +85,6 @@ build_kubernetes_provider() {
   # The provider is released together with its SDK: the pinned SDK's version is the release.
   version=$(module_version pulumi-kubernetes "$sdk")
   src=$(mktemp -d)
-  trap 'chmod -R u+w "$src"; rm -rf "$src"' RETURN
   cp -r "$dir/." "$src"
   chmod -R u+w "$src"
   cp "$here/go/pulumi-kubernetes/go.sum" "$src/go.sum.pinned"
@@ -98,6 +97,7 @@ build_kubernetes_provider() {
       -ldflags "-s -w -X $module/pkg/version.Version=${version#v}" \
       -o "$out/pulumi-resource-kubernetes" ./cmd/pulumi-resource-kubernetes
   )
+  rm -rf "$src"
 }
 if ! up_to_date pulumi-kubernetes pulumi-resource-kubernetes; then
   timed pulumi-resource-kubernetes build_kubernetes_provider

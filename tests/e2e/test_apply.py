@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.cluster import LocalCluster
+from tests.e2e.conftest import E2E_STACKS
 from tests.e2e.inventory import apply_all, prerequisites, read_plan
 from tests.e2e.pulumi_cli import PulumiProject, changed, counts, diagnostics
 
@@ -194,3 +195,31 @@ def test_a_canary_weight_move_changes_only_the_route(
         }
     finally:
         project.destroy("canary", check=False)
+
+
+def test_amd_gpus_are_requested_and_scheduled_on_mi300x_nodes(
+    project: PulumiProject, cluster: LocalCluster
+) -> None:
+    project.add_stack("e2e-amd", E2E_STACKS / "Pulumi.e2e-amd.yaml")
+    try:
+        project.up("e2e-amd")
+        nodes = {n["metadata"]["name"]: n for n in cluster.get("/api/v1/nodes")["items"]}
+        for name, gpus in (("qwen-rocm", "2"), ("qwen-sglang", "1")):
+            workload = cluster.get(f"/apis/apps/v1/namespaces/ml-e2e-amd/deployments/{name}")
+            assert workload["status"].get("availableReplicas") == 2
+            pods = cluster.get(
+                f"/api/v1/namespaces/ml-e2e-amd/pods?labelSelector=app.kubernetes.io/name%3D{name}"
+            )["items"]
+            engines = [
+                p
+                for p in pods
+                if p["metadata"].get("ownerReferences", [{}])[0].get("kind") == "ReplicaSet"
+            ]
+            assert len(engines) == 2
+            for pod in engines:
+                limits = pod["spec"]["containers"][0]["resources"]["limits"]
+                assert limits["amd.com/gpu"] == gpus
+                node = nodes[pod["spec"]["nodeName"]]
+                assert node["metadata"]["labels"].get("amd.com/gpu.device-id") in ("74a1", "74b5")
+    finally:
+        project.destroy("e2e-amd", check=False)

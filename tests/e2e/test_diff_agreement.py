@@ -36,7 +36,8 @@ class Case:
     edit: Edit
     # What the engine must do, where the case is about a promise modelstack makes.
     expect: dict[str, list[str]] | None = None
-    refused: tuple[str, ...] = field(default=())
+    # Resource types the engine must leave alone in this edit (e.g. the cache's claim).
+    untouched: tuple[str, ...] = field(default=())
 
 
 def _set(name: str, **values: Any) -> Edit:
@@ -93,7 +94,11 @@ CASES = [
         _slot("llama-chat", "green", image="vllm/vllm-openai:v0.31.1"),
         expect={"update": [f"{DEPLOYMENT}::llama-chat-green"]},
     ),
-    Case("model revision bump", _slot("llama-chat", "green", model={"revision": "1" * 40})),
+    Case(
+        "model revision bump",
+        _slot("llama-chat", "green", model={"revision": "1" * 40}),
+        untouched=("kubernetes:core/v1:PersistentVolumeClaim",),
+    ),
     Case("replicas 2 -> 3", _set("llama-chat", replicas=3)),
     Case("replicas of a CPU deployment", _set("summarizer-cpu", replicas=3)),
     Case("env value", _set("llama-chat", env={"VLLM_LOGGING_LEVEL": "DEBUG"})),
@@ -171,6 +176,8 @@ def test_modelstack_diff_agrees_with_the_engine(
     assert ours == engine, f"modelstack diff: {ours}\nengine:          {engine}"
     if case.expect is not None:
         assert engine == case.expect
+    for kind in case.untouched:
+        assert not [n for names in engine.values() for n in names if n.startswith(f"{kind}::")]
 
 
 def test_destroy_stops_at_the_protected_caches_and_secrets(
