@@ -3,7 +3,8 @@
 The plan is pure and deterministic. It resolves the engine, image, command line, port,
 probes, GPU placement, memory fit, slots, pools, traffic and names; targets only translate
 it into resources. Problems found here are stack-file errors with key paths, like the spec's.
-The shape lives in planning/plan_model.py, the decisions in planning/deployment_planner.py.
+The shape lives in planning/plan_model.py; the decisions are the steps that
+planning/deployment_planner.py chains (planning/*_steps.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import replace
 from components.environments import ENVIRONMENTS
 from components.errors import ConfigIssue, StackConfigError, key_path
 from components.planning import names
-from components.planning.deployment_planner import DeploymentPlanner
+from components.planning.deployment_planner import plan_deployment
 from components.planning.engine_api_keys import unknown_deployments
 from components.planning.plan_model import (
     CachePlan,
@@ -53,9 +54,8 @@ def build_plan(spec: StackSpec, stack_file: str) -> StackPlan:
     deployments = []
     planned_indexes = []
     for index, deployment in enumerate(spec.deployments):
-        planner = DeploymentPlanner(spec, deployment, index)
-        planned = planner.plan()
-        issues += planner.issues
+        planned, found = plan_deployment(spec, deployment, index)
+        issues += found
         if planned is not None:
             deployments.append(planned)
             planned_indexes.append(index)
