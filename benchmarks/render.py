@@ -176,7 +176,7 @@ def _prepare(
     if tool in ("bare", "bare-tuned"):
         import pulumi_kubernetes as k8s
 
-        from components.collector import skip_full_garbage_collections
+        from components.gc_settings import skip_full_garbage_collections
         from components.offline.runtime import run_function
 
         # pulumi-kubernetes imports its modules on first use: part of the baseline.

@@ -12,8 +12,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from components.collector import full_collections_skipped
 from components.commands.arguments import EXIT_BAD_INPUT, EXIT_INVALID, EXIT_OK
+from components.gc_settings import full_collections_skipped
 
 # 128 + SIGPIPE: what a shell reports for a writer whose reader went away.
 EXIT_BROKEN_PIPE = 141

@@ -6,8 +6,8 @@ import importlib
 
 import pulumi
 
-from components.collector import skip_full_garbage_collections
 from components.errors import StackConfigError
+from components.gc_settings import skip_full_garbage_collections
 from components.plan import StackPlan
 from components.planning.stack_validation import validated_plan
 from components.spec import StackSpec

@@ -62,8 +62,6 @@ MAX_DEPLOYMENT_NAME = 40
 # (a Pulumi secret), never from a literal value in the stack file.
 RESERVED_ENV = frozenset({"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"})
 
-NOT_SUPPORTED_YET = "is not supported yet"
-
 
 def _dns_label(value: str) -> str:
     if len(value) > MAX_DEPLOYMENT_NAME:
@@ -177,7 +175,6 @@ def _reserved_prefix(prefix: str) -> bool:
 
 DeploymentName = Annotated[str, AfterValidator(_dns_label)]
 Namespace = Annotated[str, AfterValidator(DNS_1123_LABEL.check)]
-Quantity = Annotated[str, BeforeValidator(_quantity)]
 PositiveQuantity = Annotated[str, BeforeValidator(_positive_quantity)]
 Image = Annotated[str, AfterValidator(IMAGE.check)]
 EnvValue = Annotated[str, BeforeValidator(_env_value)]

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
-from components.cron_expressions import WEEKDAYS, check_cron
+from components.cron_expressions import check_cron
 from components.spec_base import FieldError, SpecModel
 from components.spec_identifiers import CLOCK_TIME
 
@@ -115,10 +115,6 @@ class ScheduleWindowSpec(SpecModel):
         if self.days is not None and len(set(self.days)) != len(self.days):
             raise FieldError("days", "lists a day twice")
         return self
-
-    @property
-    def weekday_numbers(self) -> list[int]:
-        return sorted(WEEKDAYS.index(day) for day in self.days or [])
 
 
 class ScalingPolicySpec(SpecModel):

@@ -115,7 +115,7 @@ def test_validate_reports_schema_violations_with_object_and_field(
     deployment = next(o for o in render.objects if o["kind"] == "Deployment")
     deployment["spec"]["replicas"] = "two"
     deployment["spec"]["template"]["spec"]["containers"][0]["imagePullPolice"] = "Always"
-    monkeypatch.setattr("components.commands.common.render_stack", lambda config: render)
+    monkeypatch.setattr("components.commands.render_loading.render_stack", lambda config: render)
 
     code = main(["validate", "--stack", "staging", "--crd-schemas", str(crd_dir)])
     assert code == EXIT_INVALID

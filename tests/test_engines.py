@@ -160,3 +160,34 @@ def test_engine_images_are_pinned_to_current_releases() -> None:
     assert ENGINES["sglang"].image("amd") == "lmsysorg/sglang:v0.5.21-rocm10-mi30x"
     assert ENGINES["tgi"].image("nvidia").endswith(":3.3.7")
     assert ENGINES["ollama"].image("amd") == "ollama/ollama:0.35.1-rocm"
+
+
+# What `engine: auto` picks for every format and hardware: the catalog's declared priorities.
+AUTO_CHOICES = {
+    ("gguf", "cpu"): "llamacpp",
+    ("gguf", "nvidia"): "llamacpp",
+    ("gguf", "amd"): "llamacpp",
+    ("safetensors", "cpu"): None,
+    ("safetensors", "nvidia"): "vllm",
+    ("safetensors", "amd"): "vllm",
+    ("ollama", "cpu"): "ollama",
+    ("ollama", "nvidia"): "ollama",
+    ("ollama", "amd"): "ollama",
+}
+
+
+@pytest.mark.parametrize(("fmt", "hardware"), sorted(AUTO_CHOICES))
+def test_auto_picks_the_highest_declared_priority(fmt: str, hardware: str) -> None:
+    choice = choose_engine("auto", fmt, hardware)  # type: ignore[arg-type]
+    expected = AUTO_CHOICES[(fmt, hardware)]
+    assert (None if isinstance(choice, str) else choice.name) == expected
+
+
+def test_engines_sharing_a_format_never_tie_for_auto() -> None:
+    for fmt in {fmt for engine in ENGINES.values() for fmt in engine.formats}:
+        priorities = [
+            engine.auto_priority
+            for engine in ENGINES.values()
+            if fmt in engine.formats and engine.auto_priority is not None
+        ]
+        assert len(priorities) == len(set(priorities)), fmt

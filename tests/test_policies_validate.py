@@ -19,7 +19,7 @@ def _validate(stack: str, crd_dir: Path) -> int:
 
 
 def _serve(monkeypatch: pytest.MonkeyPatch, render: Render) -> None:
-    monkeypatch.setattr("components.commands.common.render_stack", lambda config: render)
+    monkeypatch.setattr("components.commands.render_loading.render_stack", lambda config: render)
 
 
 def test_the_committed_stacks_meet_every_policy_of_their_environment(

@@ -156,3 +156,14 @@ def test_parse_parameter_count(text, billions):
 def test_parse_parameter_count_rejects(text, message):
     with pytest.raises(ValueError, match=message):
         parse_parameter_count(text)
+
+
+def test_every_accepted_quantity_has_the_kubernetes_clients_value():
+    # The client's parser is the reference for the arithmetic; it is not used at run time:
+    # importing `kubernetes` costs the program ~2 s, and it takes what the API server
+    # refuses ("1K", "NaN", "1e3Gi", " 8"), so the grammar check stays ours.
+    from kubernetes.utils import parse_quantity as client_parse_quantity
+
+    for case in test_parse_quantity.pytestmark[0].args[1]:
+        text, value = case.values
+        assert parse_quantity(text) == client_parse_quantity(text) == value, text

@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.collector import skip_full_garbage_collections
+from components.gc_settings import skip_full_garbage_collections
 from components.offline import render as render_module
 from components.offline.render import build_render
 from components.offline.runtime import ProgramRun, run_function

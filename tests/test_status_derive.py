@@ -13,7 +13,12 @@ from typing import Any
 import pytest
 import yaml
 
-from components.status.derive import ClusterSnapshot, LogRequest, derive_stack, logs_wanted
+from components.status.kubernetes_facts import (
+    ClusterSnapshot,
+    LogRequest,
+    derive_stack,
+    logs_wanted,
+)
 from components.status.model import (
     GUIDANCE,
     ConditionType,

@@ -24,7 +24,7 @@ import yaml
 
 from components.cli import main
 from components.commands.status import LiveDisplay, load_expectation, reader_for, watch
-from components.status.derive import ClusterSnapshot, derive_stack
+from components.status.kubernetes_facts import ClusterSnapshot, derive_stack
 from components.status.kubernetes_reader import KubernetesStatusReader
 from components.status.model import (
     ReaderSetupError,

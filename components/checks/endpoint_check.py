@@ -17,8 +17,6 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider, UpdateResult
 
-TYPE_NAME = "modelstack:checks:EndpointCheck"
-
 
 class EndpointCheckFailed(Exception):
     pass

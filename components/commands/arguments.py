@@ -1,6 +1,6 @@
 """Exit codes and the stack arguments every subcommand shares.
 
-Free of Pulumi and the program (components/commands/common.py imports both), so a
+Free of Pulumi and the program (components/commands/render_loading.py imports both), so a
 subcommand that needs neither (`validate --render-dir`) starts without their imports.
 """
 

@@ -111,13 +111,13 @@ def _old_side(args: argparse.Namespace, current: Path) -> _OldSide:
 
 
 def _render_new(path: Path, stack: str) -> Render | None:
-    from components.commands.common import render_file
+    from components.commands.render_loading import render_file
 
     return render_file(path, stack, shown_as=_shown(path))
 
 
 def _render_old(side: _OldSide, stack: str) -> Render | None:
-    from components.commands.common import render_file
+    from components.commands.render_loading import render_file
 
     if side.missing:
         print(f"note: {side.label} does not exist: every resource is new", file=sys.stderr)

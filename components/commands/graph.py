@@ -40,7 +40,7 @@ def register(subcommands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Imported here: `graph --help` should not pay for Pulumi and the program.
-    from components.commands.common import load_render
+    from components.commands.render_loading import load_render
     from components.review.mermaid import render_mermaid
     from components.review.svg_picture import render_svg
     from components.review.topology import build_topology

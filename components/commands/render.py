@@ -47,7 +47,7 @@ def register(subcommands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Imported here: `render --help` should not pay for Pulumi and the program.
-    from components.commands.common import load_render
+    from components.commands.render_loading import load_render
     from components.offline.render import render_stream, write_render
 
     render = load_render(args)

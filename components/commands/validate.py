@@ -174,7 +174,7 @@ def _render(args: argparse.Namespace) -> Render | None:
     """The render to check; on bad input print the error to stderr and return None."""
     if args.render_dir is None:
         # Imported here: rendering needs Pulumi and the program, a render directory neither.
-        from components.commands.common import load_render
+        from components.commands.render_loading import load_render
 
         return load_render(args)
     try:

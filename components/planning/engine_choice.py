@@ -26,13 +26,17 @@ def choose_engine(requested: str, fmt: ModelFormat, hardware: Hardware) -> Engin
 
 
 def _auto(fmt: ModelFormat, hardware: Hardware) -> Engine | str:
-    if fmt == "ollama":
-        return ENGINES["ollama"]
-    if fmt == "gguf":
-        return ENGINES["llamacpp"]
-    if hardware == "cpu":
+    """The catalog's highest `auto_priority` among engines serving `fmt` on `hardware`."""
+    candidates = [
+        engine
+        for engine in ENGINES.values()
+        if engine.auto_priority is not None and fmt in engine.formats and engine.supports(hardware)
+    ]
+    if candidates:
+        return max(candidates, key=lambda engine: engine.auto_priority or 0)
+    if fmt == "safetensors" and hardware == "cpu":
         return (
             "no engine in the catalog serves safetensors on CPU: ask for a GPU "
             "(gpu: {type: L4, count: 1}) or use a GGUF file (served by llamacpp)"
         )
-    return ENGINES["vllm"]
+    return f"no engine in the catalog serves {fmt} on {_HARDWARE_WORDS[hardware]}: set engine"

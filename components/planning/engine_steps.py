@@ -14,7 +14,7 @@ from components.planning.engine_flags import credential_flag, overridden_env, ov
 from components.planning.plan_model import AdapterPlan, EnginePlan, ModelPlan
 from components.planning.planning_context import IssueCollector, PlanningContext, Pool
 from components.planning.precision import resolve_precision
-from components.spec import NOT_SUPPORTED_YET, EnvSource, SlotSpec
+from components.spec import EnvSource, SlotSpec
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def api_key_delivery(
         return None
     problem = api_key_problem(engine.name)
     if ctx.target == "docker":
-        problem = f"engine API keys {NOT_SUPPORTED_YET} on docker"
+        problem = "engine API keys is not supported yet on docker"
     if problem:
         issues.report_stack_key(STACK_KEY, name, message=problem)
         return None

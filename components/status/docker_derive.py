@@ -20,16 +20,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from components.status.derive import (
+from components.status.docker_log_stream import without_ansi
+from components.status.log_classifiers import (
     GPU_FAILURE,
     MESSAGE_LIMIT,
     classify_engine_log,
     classify_loader_log,
-    deployment_report,
-    ready_condition,
-    stack_report,
 )
-from components.status.docker_log_stream import without_ansi
 from components.status.model import (
     Condition,
     ConditionType,
@@ -46,6 +43,7 @@ from components.status.model import (
     StackReport,
     problem_status,
 )
+from components.status.report_rollup import deployment_report, ready_condition, stack_report
 
 Obj = Mapping[str, Any]
 

@@ -20,7 +20,12 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
 from components.kubernetes.manifests.labels import PART_OF
-from components.status.derive import ClusterSnapshot, LogRequest, derive_stack, logs_wanted
+from components.status.kubernetes_facts import (
+    ClusterSnapshot,
+    LogRequest,
+    derive_stack,
+    logs_wanted,
+)
 from components.status.model import (
     ReaderSetupError,
     StackExpectation,

@@ -61,6 +61,9 @@ class Engine:
     # Formats and hardware the engine could serve upstream but the catalog does not offer,
     # with the reason (said instead of a flat "does not serve").
     not_offered: ClassVar[dict[str, str]] = {}
+    # `engine: auto` picks, among the engines serving the model's format on its hardware, the
+    # one with the highest priority; None: picked only when the stack file names it.
+    auto_priority: ClassVar[int | None] = None
 
     def supports(self, hardware: Hardware) -> bool:
         return hardware in self.images

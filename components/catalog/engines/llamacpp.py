@@ -29,6 +29,8 @@ class LlamaCpp(Engine):
     )
     health_path = "/health"
     metrics_path = "/metrics"
+    # `engine: auto` for GGUF files (before ollama, which serves them too).
+    auto_priority: ClassVar[int | None] = 20
     formats: ClassVar[frozenset[ModelFormat]] = frozenset({"gguf"})
     images: ClassVar[dict[Hardware, str]] = {
         "cpu": f"ghcr.io/ggml-org/llama.cpp:server-{_BUILD}",

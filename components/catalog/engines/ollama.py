@@ -37,6 +37,8 @@ class Ollama(Engine):
     # Ollama exposes no Prometheus metrics: no autoscaling on requests.
     metrics_path = None
     request_metrics = None
+    # `engine: auto` for ollama:// models, which only Ollama serves.
+    auto_priority: ClassVar[int | None] = 10
     formats: ClassVar[frozenset[ModelFormat]] = frozenset({"ollama", "gguf"})
     images: ClassVar[dict[Hardware, str]] = {
         "cpu": f"ollama/ollama:{_VERSION}",

@@ -34,6 +34,8 @@ class Vllm(Engine):
     )
     health_path = "/health"
     metrics_path = "/metrics"
+    # `engine: auto` for safetensors on GPUs: the widest model and hardware coverage.
+    auto_priority: ClassVar[int | None] = 30
     formats: ClassVar[frozenset[ModelFormat]] = frozenset({"safetensors"})
     images: ClassVar[dict[Hardware, str]] = {
         "nvidia": "vllm/vllm-openai:v0.31.0",

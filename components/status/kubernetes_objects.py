@@ -1,0 +1,161 @@
+"""A Kubernetes status snapshot and small readers of its API objects (plain camelCase dicts).
+
+What a reader fetched at one moment (`ClusterSnapshot`), lookups over it (`SnapshotIndex`) and
+the labels and names status reads; nothing here talks to a cluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from components.kubernetes.manifests.pod import CONTAINER as ENGINE_CONTAINER
+
+Obj = Mapping[str, Any]
+
+COMPONENT = "app.kubernetes.io/component"
+INSTANCE = "app.kubernetes.io/instance"
+ENGINE_COMPONENT = "inference-engine"
+SLOT_SERVICE_COMPONENT = "slot-endpoint"
+# The init container of engine pods that waits for the cache (manifests/pod.py).
+WAIT_CONTAINER = "wait-for-model"
+JOB_NAME_LABELS = ("batch.kubernetes.io/job-name", "job-name")
+
+IMAGE_PULL_REASONS = frozenset(
+    {"ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull"}
+)
+CREATE_FAILURE_REASONS = frozenset(
+    {"CreateContainerConfigError", "CreateContainerError", "RunContainerError"}
+)
+# Events of cluster-autoscaler and Karpenter: a node for the pod is on its way.
+SCALE_UP_REASONS = frozenset({"TriggeredScaleUp", "Nominated"})
+
+
+@dataclass(frozen=True)
+class ClusterSnapshot:
+    """Everything a reader fetched at one moment, as the API returned it."""
+
+    deployments: Sequence[Obj] = ()
+    pods: Sequence[Obj] = ()
+    jobs: Sequence[Obj] = ()
+    events: Sequence[Obj] = ()
+    services: Sequence[Obj] = ()
+    claims: Sequence[Obj] = ()
+    # Log tails by log_key(pod, container).
+    logs: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LogRequest:
+    pod: str
+    container: str
+    # The crashed run's log, not the one running (or waiting) now.
+    previous: bool
+
+    @property
+    def key(self) -> str:
+        return log_key(self.pod, self.container)
+
+
+def log_key(pod: str, container: str) -> str:
+    return f"{pod}/{container}"
+
+
+# -- small readers of API objects -----------------------------------------------------------
+
+
+def dig(obj: Obj | None, *keys: str) -> Any:
+    value: Any = obj
+    for key in keys:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+def name_of(obj: Obj) -> str:
+    return str(dig(obj, "metadata", "name") or "")
+
+
+def labels_of(obj: Obj) -> Mapping[str, str]:
+    return dig(obj, "metadata", "labels") or {}
+
+
+def timestamp(text: str | None) -> datetime:
+    if not text:
+        return datetime.min.replace(tzinfo=UTC)
+    return datetime.fromisoformat(text)
+
+
+def event_time(event: Obj) -> datetime:
+    return timestamp(
+        event.get("lastTimestamp")
+        or event.get("eventTime")
+        or event.get("firstTimestamp")
+        or dig(event, "metadata", "creationTimestamp")
+    )
+
+
+def condition_of(obj: Obj, kind: str) -> Obj | None:
+    for condition in dig(obj, "status", "conditions") or []:
+        if condition.get("type") == kind:
+            return condition
+    return None
+
+
+def selects(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
+    return bool(selector) and all(labels.get(key) == value for key, value in selector.items())
+
+
+def container_statuses(pod: Obj) -> list[Obj]:
+    status = pod.get("status") or {}
+    return [*(status.get("initContainerStatuses") or []), *(status.get("containerStatuses") or [])]
+
+
+def engine_status(pod: Obj) -> Obj | None:
+    for status in dig(pod, "status", "containerStatuses") or []:
+        if status.get("name") == ENGINE_CONTAINER:
+            return status
+    return None
+
+
+def restarts(pod: Obj) -> int:
+    return sum(int(status.get("restartCount") or 0) for status in container_statuses(pod))
+
+
+def is_terminating(pod: Obj) -> bool:
+    return dig(pod, "metadata", "deletionTimestamp") is not None
+
+
+class SnapshotIndex:
+    """Lookups over one snapshot, built once per derivation."""
+
+    def __init__(self, snapshot: ClusterSnapshot) -> None:
+        self.snapshot = snapshot
+        self.deployments = {name_of(d): d for d in snapshot.deployments}
+        self.jobs = {name_of(j): j for j in snapshot.jobs}
+        self.services = {name_of(s): s for s in snapshot.services}
+        self.events: dict[tuple[str, str], list[Obj]] = {}
+        for event in snapshot.events:
+            involved = event.get("involvedObject") or {}
+            key = (str(involved.get("kind")), str(involved.get("name")))
+            self.events.setdefault(key, []).append(event)
+        for events in self.events.values():
+            events.sort(key=lambda e: (event_time(e), name_of(e)))
+
+    def events_for(self, kind: str, name: str, container: str | None = None) -> list[Obj]:
+        """Events about an object, oldest first; with `container`, pod-wide ones too."""
+        events = self.events.get((kind, name), [])
+        if container is None:
+            return events
+        field_path = f"spec.containers{{{container}}}"
+        own = (field_path, f"spec.initContainers{{{container}}}", None)
+        return [e for e in events if dig(e, "involvedObject", "fieldPath") in own]
+
+    def log(self, pod: Obj, container: str) -> str:
+        return self.snapshot.logs.get(log_key(name_of(pod), container), "")
+
+
+# -- which logs a reader should fetch -------------------------------------------------------
