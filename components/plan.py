@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from components import identity
 from components.environments import ENVIRONMENTS
 from components.errors import ConfigIssue, StackConfigError, key_path
-from components.planning import names
 from components.planning.deployment_planner import plan_deployment
 from components.planning.engine_api_keys import unknown_deployments
 from components.planning.plan_model import (
@@ -64,7 +64,7 @@ def build_plan(spec: StackSpec, stack_file: str) -> StackPlan:
             name=registry.name,
             server=registry.server,
             username=registry.username,
-            secret_name=registry.existing_secret or names.registry_secret(registry.name),
+            secret_name=registry.existing_secret or identity.registry_secret(registry.name),
             created=registry.existing_secret is None,
         )
         for registry in spec.registries

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from components.identity import content_hash
 from components.plan import DeploymentPlan, SlotPlan
-from components.planning.names import content_hash
 from components.quantities import parse_quantity
 
 MIB = 2**20

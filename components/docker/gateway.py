@@ -19,8 +19,8 @@ from components.docker.gateway_config import (
 )
 from components.docker.loader import LOADER_TIMEOUT_SECONDS
 from components.docker.nginx_reload import NginxConfig
+from components.identity import content_hash
 from components.plan import StackPlan
-from components.planning.names import content_hash
 
 TYPE = "modelstack:docker:Gateway"
 # The nginx release the e2e suite runs (Debian bookworm's 1.22): what ships is what is tested.

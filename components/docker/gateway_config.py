@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
+from components.identity import content_hash
 from components.plan import DeploymentPlan, StackPlan
-from components.planning.names import content_hash
 from components.templating import render_text
 
 # The load balancer's own liveness endpoint (not routed to any engine).

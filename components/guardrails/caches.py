@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from components.guardrails.definitions import OptionNotVisible, ResourceGuardrail
 from components.guardrails.subject import Subject, stack_deployment
+from components.identity import COMPONENT, MODEL_CACHE
 
-COMPONENT_LABEL = "app.kubernetes.io/component"
-MODEL_CACHE = "model-cache"
 RETAIN_NOT_VISIBLE = (
     "pulumi-policy 1.21 does not pass retainOnDelete to policy packs; `modelstack validate`"
     " checks it on the offline render"
@@ -17,7 +16,7 @@ RETAIN_NOT_VISIBLE = (
 def is_model_cache(subject: Subject) -> bool:
     return (
         subject.is_kubernetes("PersistentVolumeClaim", "core")
-        and subject.labels.get(COMPONENT_LABEL) == MODEL_CACHE
+        and subject.labels.get(COMPONENT) == MODEL_CACHE
     )
 
 
@@ -49,7 +48,7 @@ def check_cache_protected(subject: Subject) -> list[str]:
 MODEL_CACHE_RETAINED = ResourceGuardrail(
     name="model-cache-retained",
     description=(
-        f"PersistentVolumeClaims labelled {COMPONENT_LABEL}={MODEL_CACHE} carry the"
+        f"PersistentVolumeClaims labelled {COMPONENT}={MODEL_CACHE} carry the"
         " retainOnDelete resource option (checked offline only: " + RETAIN_NOT_VISIBLE + ")."
     ),
     remediation="Keep retainOnDelete on model caches (modelstack sets it; do not remove it).",
@@ -59,7 +58,7 @@ MODEL_CACHE_RETAINED = ResourceGuardrail(
 MODEL_CACHE_PROTECTED = ResourceGuardrail(
     name="model-cache-protected",
     description=(
-        f"PersistentVolumeClaims labelled {COMPONENT_LABEL}={MODEL_CACHE} carry the protect"
+        f"PersistentVolumeClaims labelled {COMPONENT}={MODEL_CACHE} carry the protect"
         " resource option."
     ),
     remediation="Use `modelstack:environment: prod`, which protects model caches.",

@@ -6,9 +6,8 @@ from __future__ import annotations
 from components.guardrails.definitions import ResourceGuardrail
 from components.guardrails.pods import containers, pod_labels, pod_spec
 from components.guardrails.subject import Subject, stack_deployment
+from components.identity import COMPONENT, ENGINE_COMPONENT
 
-COMPONENT_LABEL = "app.kubernetes.io/component"
-INFERENCE_ENGINE = "inference-engine"
 ENGINE_CONTAINER = "engine"
 PROBES = ("startupProbe", "readinessProbe", "livenessProbe")
 
@@ -16,8 +15,8 @@ PROBES = ("startupProbe", "readinessProbe", "livenessProbe")
 def is_engine_deployment(subject: Subject) -> bool:
     if not subject.is_kubernetes("Deployment", "apps"):
         return False
-    labelled = subject.labels.get(COMPONENT_LABEL) or pod_labels(subject).get(COMPONENT_LABEL)
-    return labelled == INFERENCE_ENGINE
+    labelled = subject.labels.get(COMPONENT) or pod_labels(subject).get(COMPONENT)
+    return labelled == ENGINE_COMPONENT
 
 
 def check_engine_probes(subject: Subject) -> list[str]:
@@ -28,7 +27,7 @@ def check_engine_probes(subject: Subject) -> list[str]:
     engines = [c for c in containers(spec) if c.name == ENGINE_CONTAINER and c.role == "container"]
     if not engines:
         return [
-            f"is labelled {COMPONENT_LABEL}={INFERENCE_ENGINE} but has no"
+            f"is labelled {COMPONENT}={ENGINE_COMPONENT} but has no"
             f" container named '{ENGINE_CONTAINER}' to probe ({where})"
         ]
     missing = [probe for probe in PROBES if not engines[0].body.get(probe)]
@@ -44,7 +43,7 @@ ENGINE_PROBES = ResourceGuardrail(
     name="engine-probes",
     description=(
         "The 'engine' container of every Deployment labelled"
-        f" {COMPONENT_LABEL}={INFERENCE_ENGINE} has startup, readiness and liveness probes."
+        f" {COMPONENT}={ENGINE_COMPONENT} has startup, readiness and liveness probes."
     ),
     remediation=(
         "Use an engine modelstack knows (`engine:`) and a `startupTimeoutSeconds` long enough"

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components.guardrails.wire import dig, mapping
+from components.identity import DEPLOYMENT
 
 KUBERNETES = "kubernetes"
 # The label every modelstack object carries: it names the stack file's deployment.
-DEPLOYMENT_LABEL = "modelstack.io/deployment"
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ class Subject:
 
 def stack_deployment(subject: Subject) -> str:
     """Where to look in the stack file: `deployment 'llama-chat'`, or the object itself."""
-    name = subject.labels.get(DEPLOYMENT_LABEL)
+    name = subject.labels.get(DEPLOYMENT)
     if name:
         return f"deployment '{name}'"
     return f"the stack that declares {subject.display}"

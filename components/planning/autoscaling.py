@@ -22,10 +22,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from components import identity
 from components.catalog.engines import Engine
 from components.cron_expressions import guided_window
 from components.environments import EnvironmentDefaults
-from components.planning import names
 from components.planning.autoscaling_plan import (
     AutoscalingPlan,
     RequestHoldingPlan,
@@ -313,7 +313,7 @@ class _Planner:
             DEFAULT_INTERCEPTOR_CONCURRENCY,
         )
         return RequestHoldingPlan(
-            name=names.request_interceptor_route(context.deployment),
+            name=identity.request_interceptor_route(context.deployment),
             workload=slot.workload_name,
             service=context.stable_service,
             port=context.service_port,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from components.planning import names
+from components import identity
 from components.planning.loaders import LoaderPlan, plan_loader
 from components.planning.model_location import ModelLocation
 from components.planning.plan_model import AdapterPlan, CachePlan, ModelPlan
@@ -42,7 +42,7 @@ def plan_cache(
             f"deployment (about {math.ceil(need)} GiB): set cache.size",
         )
     return CachePlan(
-        claim_name=names.cache_claim(ctx.spec.name),
+        claim_name=identity.cache_claim(ctx.spec.name),
         size=size,
         storage_class=cache.storage_class,
         access_mode=cache.access_mode,
@@ -70,7 +70,7 @@ def hf_token(ctx: PlanningContext, sources: list[ModelLocation]) -> HfToken:
         # The cluster's own Secret: referenced as it is, nothing created.
         ref = ctx.stack.hf_token.secret_key_ref
         return HfToken(ref.name, ref.key)
-    return HfToken(names.hf_token_secret(ctx.spec.name), None)
+    return HfToken(identity.hf_token_secret(ctx.spec.name), None)
 
 
 class Loaders:

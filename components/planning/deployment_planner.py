@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 
+from components import identity
 from components.errors import ConfigIssue
-from components.planning import names
 from components.planning.cache_steps import Loaders, hf_token, plan_cache
 from components.planning.engine_steps import (
     api_key_delivery,
@@ -136,7 +136,7 @@ def _plan(ctx: PlanningContext, issues: IssueCollector) -> DeploymentPlan | None
         ),
         adapters=shared.adapters,
         hf_token_secret=token.created_secret,
-        stable_service=names.stable_service(spec.name),
+        stable_service=identity.stable_service(spec.name),
         service_port=SERVICE_PORT,
         # A surge pod on a full GPU node stays Pending forever: replace in place instead.
         max_surge=rollout.max_surge if rollout.max_surge is not None else int(not any_gpu),

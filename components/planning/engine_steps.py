@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from components import identity
 from components.catalog.engines import Engine, EngineInputs, Hardware, ModelFormat
 from components.catalog.gpus import GPUS, GpuType
-from components.planning import names
 from components.planning.engine_api_keys import API_KEY_ENV, STACK_KEY, api_key_problem
 from components.planning.engine_api_keys import SECRET_KEY as API_KEY_SECRET_KEY
 from components.planning.engine_choice import choose_engine
@@ -58,7 +58,7 @@ def api_key_delivery(
     if problem:
         issues.report_stack_key(STACK_KEY, name, message=problem)
         return None
-    return ApiKeyDelivery(API_KEY_ENV[engine.name], names.api_key_secret(name))
+    return ApiKeyDelivery(API_KEY_ENV[engine.name], identity.api_key_secret(name))
 
 
 def check_precision(

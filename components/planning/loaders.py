@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from components import identity
 from components.catalog.engines.ollama import Ollama
-from components.planning import names
 from components.planning.helper_images import LOADERS
 from components.planning.model_location import ModelLocation
 from components.templating import render_text
@@ -56,7 +56,9 @@ def plan_loader(
     ).strip()
     secret = hf_token_secret if location.scheme == "hf" else None
     # Any change to what the Job does gives it a new name: a Job's template is immutable.
-    job_name = names.loader_job(deployment, {"image": image, "script": script, "claim": claim_name})
+    job_name = identity.loader_job(
+        deployment, {"image": image, "script": script, "claim": claim_name}
+    )
     return LoaderPlan(
         job_name=job_name,
         image=image,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from components import identity
 from components.catalog.engines import Engine, Hardware
 from components.catalog.gpus import GpuType
-from components.planning import names
 from components.planning.autoscaling import AutoscalingContext, plan_autoscaling
 from components.planning.autoscaling_plan import AutoscalingPlan
 from components.planning.engine_steps import (
@@ -127,7 +127,7 @@ def plan_workload(
     return SlotPlan(
         slot=slot,
         pool=pool.name,
-        workload_name=names.workload(spec.name, slot, spec.rollout.strategy, pool.name),
+        workload_name=identity.workload(spec.name, slot, spec.rollout.strategy, pool.name),
         replicas=replicas,
         traffic_percent=shared.traffic[slot],
         model=model,
@@ -167,7 +167,7 @@ def with_autoscalers(
                 kubernetes=ctx.stack.kubernetes,
                 replicas_set=spec.replicas is not None,
                 has_pools=bool(spec.pools),
-                stable_service=names.stable_service(spec.name),
+                stable_service=identity.stable_service(spec.name),
                 service_port=SERVICE_PORT,
                 startup_timeout_seconds=spec.startup_timeout_seconds,
                 response_timeout_seconds=route.timeout_seconds if route else None,

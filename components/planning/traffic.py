@@ -14,7 +14,7 @@ Which Services receive traffic:
 
 from __future__ import annotations
 
-from components.planning import names
+from components import identity as names
 from components.planning.plan_model import (
     BackendRef,
     LoadBalancerPlan,

@@ -8,16 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from components.kubernetes.manifests.labels import DEPLOYMENT, POOL, SLOT
-
-COMPONENT = "app.kubernetes.io/component"
-# Values of COMPONENT that the review code treats specially.
-STABLE_ENDPOINT = "endpoint"
-SLOT_ENDPOINT = "slot-endpoint"
-# The headless Service Prometheus scrapes through: no client traffic flows there.
-METRICS_ENDPOINT = "metrics"
-
-__all__ = ["COMPONENT", "DEPLOYMENT", "POOL", "SLOT", "RenderLike"]
+from components import identity
 
 
 class RenderLike(Protocol):
@@ -81,12 +72,12 @@ def labels_of(obj: dict[str, Any]) -> dict[str, str]:
 
 
 def deployment_of(obj: dict[str, Any]) -> str | None:
-    return labels_of(obj).get(DEPLOYMENT)
+    return identity.deployment_of(labels_of(obj))
 
 
 def slot_of(obj: dict[str, Any]) -> str | None:
-    return labels_of(obj).get(SLOT)
+    return identity.slot_of(labels_of(obj))
 
 
 def component_of(obj: dict[str, Any]) -> str | None:
-    return labels_of(obj).get(COMPONENT)
+    return identity.component_of(labels_of(obj))

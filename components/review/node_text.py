@@ -14,13 +14,11 @@ from components.catalog.gpus import (
     KARPENTER_GPU_NAME,
     NVIDIA_PRODUCT,
 )
-from components.kubernetes.manifests.labels import ENGINE
-from components.review.identity import COMPONENT, STABLE_ENDPOINT, labels_of
+from components.identity import COMPONENT, ENGINE, MODEL_REVISION, MODEL_SOURCE, STABLE_ENDPOINT
+from components.review.identity import labels_of
 
 GPU_RESOURCES = ("nvidia.com/gpu", "amd.com/gpu")
 GPU_NODE_LABELS = (KARPENTER_GPU_NAME, GKE_ACCELERATOR, AKS_ACCELERATOR, NVIDIA_PRODUCT)
-REVISION_ANNOTATION = "modelstack.io/model-revision"
-SOURCE_ANNOTATION = "modelstack.io/model-source"
 
 Describer = Callable[[dict[str, Any]], list[str]]
 
@@ -42,7 +40,7 @@ def _workload(obj: dict[str, Any]) -> list[str]:
     lines = [" · ".join(part for part in (engine, image) if part)]
     lines.append(_hardware(containers[0], spec))
     annotations = obj.get("spec", {}).get("template", {}).get("metadata", {}).get("annotations")
-    revision = (annotations or {}).get(REVISION_ANNOTATION)
+    revision = (annotations or {}).get(MODEL_REVISION)
     if revision:
         lines.append(f"model rev {revision[:12]}")
     return lines
@@ -69,7 +67,7 @@ def _service(obj: dict[str, Any]) -> list[str]:
 
 
 def _job(obj: dict[str, Any]) -> list[str]:
-    source = (obj.get("metadata", {}).get("annotations") or {}).get(SOURCE_ANNOTATION, "")
+    source = (obj.get("metadata", {}).get("annotations") or {}).get(MODEL_SOURCE, "")
     return ["loads " + source.split("://", 1)[-1]] if source else []
 
 

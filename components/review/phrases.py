@@ -13,9 +13,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from components.identity import MODEL_REVISION, MODEL_SOURCE, SLOT
 from components.review.diff_model import ResourceDiff, Status
 from components.review.entries import Entry
-from components.review.identity import SLOT, component_of, slot_of
+from components.review.identity import component_of, slot_of
 from components.review.tree_diff import keys_of
 from components.review.value_text import show_value
 
@@ -72,10 +73,8 @@ class FieldPhrase:
 FIELD_PHRASES: tuple[FieldPhrase, ...] = (
     FieldPhrase(("core/Service",), ("spec", "selector", SLOT), "traffic"),
     FieldPhrase(WORKLOADS, (*CONTAINERS, "image"), "image", _image),
-    FieldPhrase(WORKLOADS, (*ANNOTATIONS, "modelstack.io/model-source"), "model"),
-    FieldPhrase(
-        WORKLOADS, (*ANNOTATIONS, "modelstack.io/model-revision"), "model revision", _revision
-    ),
+    FieldPhrase(WORKLOADS, (*ANNOTATIONS, MODEL_SOURCE), "model"),
+    FieldPhrase(WORKLOADS, (*ANNOTATIONS, MODEL_REVISION), "model revision", _revision),
     FieldPhrase(WORKLOADS, ("spec", "replicas"), "replicas"),
     FieldPhrase(WORKLOADS, (*CONTAINERS, "resources", "limits", "nvidia.com/gpu"), "GPUs"),
     FieldPhrase(WORKLOADS, (*CONTAINERS, "resources", "limits", "amd.com/gpu"), "GPUs"),

@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from components.identity import METRICS_ENDPOINT, SLOT_ENDPOINT
 from components.review.identity import (
-    METRICS_ENDPOINT,
-    SLOT_ENDPOINT,
     RenderLike,
     component_of,
     deployment_of,

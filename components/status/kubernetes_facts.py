@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from components.kubernetes.manifests.labels import DEPLOYMENT, SLOT
-from components.status.kubernetes_objects import (
+from components.identity import (
     COMPONENT,
+    DEPLOYMENT,
     ENGINE_COMPONENT,
     INSTANCE,
-    SLOT_SERVICE_COMPONENT,
+    SLOT,
+    SLOT_ENDPOINT,
+)
+from components.status.kubernetes_objects import (
     ClusterSnapshot,
     LogRequest,
     Obj,
@@ -225,7 +228,7 @@ def routing_condition(
     for service in index.snapshot.services:
         labels = labels_of(service)
         if (
-            labels.get(COMPONENT) == SLOT_SERVICE_COMPONENT
+            labels.get(COMPONENT) == SLOT_ENDPOINT
             and labels.get(DEPLOYMENT) == deployment.name
             and labels.get(SLOT) == slot.slot
         ):

@@ -15,13 +15,8 @@ from components.kubernetes.manifests.pod import CONTAINER as ENGINE_CONTAINER
 
 Obj = Mapping[str, Any]
 
-COMPONENT = "app.kubernetes.io/component"
-INSTANCE = "app.kubernetes.io/instance"
-ENGINE_COMPONENT = "inference-engine"
-SLOT_SERVICE_COMPONENT = "slot-endpoint"
 # The init container of engine pods that waits for the cache (manifests/pod.py).
 WAIT_CONTAINER = "wait-for-model"
-JOB_NAME_LABELS = ("batch.kubernetes.io/job-name", "job-name")
 
 IMAGE_PULL_REASONS = frozenset(
     {"ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull"}

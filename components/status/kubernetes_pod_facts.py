@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from components.identity import COMPONENT, ENGINE_COMPONENT, JOB_NAME_LABELS
 from components.status.kubernetes_objects import (
-    COMPONENT,
     CREATE_FAILURE_REASONS,
-    ENGINE_COMPONENT,
     IMAGE_PULL_REASONS,
-    JOB_NAME_LABELS,
     SCALE_UP_REASONS,
     WAIT_CONTAINER,
     ClusterSnapshot,

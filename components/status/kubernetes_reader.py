@@ -19,7 +19,7 @@ from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
-from components.kubernetes.manifests.labels import PART_OF
+from components.identity import PART_OF, PART_OF_KEY
 from components.status.kubernetes_facts import (
     ClusterSnapshot,
     LogRequest,
@@ -33,7 +33,7 @@ from components.status.model import (
     StatusUnavailable,
 )
 
-SELECTOR = f"app.kubernetes.io/part-of={PART_OF}"
+SELECTOR = f"{PART_OF_KEY}={PART_OF}"
 LOG_TAIL_LINES = 80
 REQUEST_TIMEOUT_SECONDS = 15.0
 # A crash loop across many replicas fails the same way: a few logs tell the cause.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from components import identity
 from components.kubernetes.manifests import labels
 from components.plan import DeploymentPlan, SlotPlan
 from components.planning.autoscaling_plan import (
@@ -96,7 +97,7 @@ def request_interceptor_route(
         "metadata": {
             "name": holding.name,
             "namespace": deployment.namespace,
-            "labels": labels.common(deployment, "request-interceptor"),
+            "labels": labels.common(deployment, identity.REQUEST_INTERCEPTOR),
             "annotations": {SKIP_SCALED_OBJECT: "true"},
         },
         "spec": {
@@ -122,9 +123,9 @@ def _metadata(deployment: DeploymentPlan, slot: SlotPlan, name: str) -> dict[str
         "name": name,
         "namespace": deployment.namespace,
         "labels": {
-            **labels.common(deployment, "autoscaler"),
-            labels.SLOT: slot.slot,
-            "app.kubernetes.io/instance": slot.workload_name,
+            **labels.common(deployment, identity.AUTOSCALER),
+            identity.SLOT: slot.slot,
+            identity.INSTANCE: slot.workload_name,
         },
     }
 

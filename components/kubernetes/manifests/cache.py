@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from components import identity
 from components.kubernetes.manifests import labels, security
 from components.kubernetes.manifests.secrets import HF_TOKEN_KEY
 from components.plan import CachePlan, DeploymentPlan
@@ -26,14 +27,14 @@ def cache_claim(deployment: DeploymentPlan, cache: CachePlan) -> dict[str, Any]:
         "metadata": {
             "name": cache.claim_name,
             "namespace": deployment.namespace,
-            "labels": labels.common(deployment, "model-cache"),
+            "labels": labels.common(deployment, identity.MODEL_CACHE),
         },
         "spec": spec,
     }
 
 
 def loader_job(deployment: DeploymentPlan, loader: LoaderPlan) -> dict[str, Any]:
-    job_labels = labels.common(deployment, "model-loader")
+    job_labels = labels.common(deployment, identity.MODEL_LOADER)
     # A Job's pod template is immutable: user tags there would make a tag edit replace the
     # Job (and download again). Tags stay on the Job itself, where labels may change.
     pod_labels = {k: v for k, v in job_labels.items() if k not in deployment.tags}
@@ -57,7 +58,7 @@ def loader_job(deployment: DeploymentPlan, loader: LoaderPlan) -> dict[str, Any]
             "name": loader.job_name,
             "namespace": deployment.namespace,
             "labels": job_labels,
-            "annotations": {"modelstack.io/model-source": loader.source},
+            "annotations": {identity.MODEL_SOURCE: loader.source},
         },
         "spec": {
             "backoffLimit": LOADER_RETRIES,

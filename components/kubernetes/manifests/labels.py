@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import re
 
+from components import identity
+from components.identity import DEPLOYMENT, ENGINE, MANAGED_BY, PART_OF, POOL, SLOT
 from components.plan import DeploymentPlan, SlotPlan
-
-DEPLOYMENT = "modelstack.io/deployment"
-SLOT = "modelstack.io/slot"
-ENGINE = "modelstack.io/engine"
-POOL = "modelstack.io/pool"
-MANAGED_BY = "pulumi"
-PART_OF = "modelstack"
 
 _LABEL_VALUE_BAD = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -32,10 +27,10 @@ def workload_selector(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, s
 def common(deployment: DeploymentPlan, component: str) -> dict[str, str]:
     return {
         **deployment.tags,
-        "app.kubernetes.io/name": deployment.name,
-        "app.kubernetes.io/component": component,
-        "app.kubernetes.io/part-of": PART_OF,
-        "app.kubernetes.io/managed-by": MANAGED_BY,
+        identity.APP_NAME: deployment.name,
+        identity.COMPONENT: component,
+        identity.PART_OF_KEY: PART_OF,
+        identity.MANAGED_BY_KEY: MANAGED_BY,
         DEPLOYMENT: deployment.name,
     }
 
@@ -43,9 +38,9 @@ def common(deployment: DeploymentPlan, component: str) -> dict[str, str]:
 def for_slot(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, str]:
     """Objects about a slot that outlive its versions (a version bump leaves them alone)."""
     return {
-        **common(deployment, "inference-engine"),
+        **common(deployment, identity.ENGINE_COMPONENT),
         **workload_selector(deployment, slot),
-        "app.kubernetes.io/instance": slot.workload_name,
+        identity.INSTANCE: slot.workload_name,
         ENGINE: slot.engine.name,
     }
 
@@ -54,7 +49,7 @@ def for_workload(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, str]:
     """The slot's Deployment and pods: they also say which version they run."""
     return {
         **for_slot(deployment, slot),
-        "app.kubernetes.io/version": image_version(slot.engine.image),
+        identity.VERSION: image_version(slot.engine.image),
     }
 
 

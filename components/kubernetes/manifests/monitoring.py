@@ -11,12 +11,12 @@ import hashlib
 import json
 from typing import Any
 
+from components import identity
 from components.catalog.engines.request_metrics import RequestMetrics
 from components.kubernetes.manifests import labels
 from components.kubernetes.manifests.pod import PORT_NAME
 from components.plan import DeploymentPlan
 
-METRICS_COMPONENT = "metrics"
 WINDOW = "5m"
 
 
@@ -33,13 +33,13 @@ def metrics_service(deployment: DeploymentPlan) -> dict[str, Any]:
         "metadata": {
             "name": metrics_service_name(deployment),
             "namespace": deployment.namespace,
-            "labels": labels.common(deployment, METRICS_COMPONENT),
+            "labels": labels.common(deployment, identity.METRICS_ENDPOINT),
         },
         "spec": {
             "clusterIP": "None",
             "selector": {
-                labels.DEPLOYMENT: deployment.name,
-                "app.kubernetes.io/component": "inference-engine",
+                identity.DEPLOYMENT: deployment.name,
+                identity.COMPONENT: identity.ENGINE_COMPONENT,
             },
             "ports": [{"name": PORT_NAME, "port": port, "targetPort": PORT_NAME}],
         },
@@ -57,15 +57,15 @@ def service_monitor(deployment: DeploymentPlan) -> dict[str, Any]:
             "name": deployment.name,
             "namespace": deployment.namespace,
             "labels": {
-                **labels.common(deployment, METRICS_COMPONENT),
+                **labels.common(deployment, identity.METRICS_ENDPOINT),
                 **settings.service_monitor_labels,
             },
         },
         "spec": {
             "selector": {
                 "matchLabels": {
-                    labels.DEPLOYMENT: deployment.name,
-                    "app.kubernetes.io/component": METRICS_COMPONENT,
+                    identity.DEPLOYMENT: deployment.name,
+                    identity.COMPONENT: identity.METRICS_ENDPOINT,
                 }
             },
             "namespaceSelector": {"matchNames": [deployment.namespace]},
@@ -90,7 +90,10 @@ def dashboard_config_map(deployment: DeploymentPlan) -> dict[str, Any]:
         "metadata": {
             "name": f"{deployment.name}-dashboard",
             "namespace": deployment.namespace,
-            "labels": {**labels.common(deployment, "dashboard"), settings.dashboard_label: "1"},
+            "labels": {
+                **labels.common(deployment, identity.DASHBOARD),
+                settings.dashboard_label: "1",
+            },
         },
         "data": {
             f"{deployment.name}.json": json.dumps(dashboard(deployment), indent=1, sort_keys=True)

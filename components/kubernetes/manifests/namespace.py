@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.kubernetes.manifests.labels import MANAGED_BY, PART_OF
+from components import identity
+from components.identity import MANAGED_BY, PART_OF
 
 
 def namespace(name: str) -> dict[str, Any]:
@@ -14,8 +15,8 @@ def namespace(name: str) -> dict[str, Any]:
         "metadata": {
             "name": name,
             "labels": {
-                "app.kubernetes.io/part-of": PART_OF,
-                "app.kubernetes.io/managed-by": MANAGED_BY,
+                identity.PART_OF_KEY: PART_OF,
+                identity.MANAGED_BY_KEY: MANAGED_BY,
             },
         },
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from components import identity
 from components.kubernetes.manifests import labels
 from components.plan import DeploymentPlan
 
@@ -20,7 +21,7 @@ def engine_policy(deployment: DeploymentPlan) -> dict[str, Any]:
     return _policy(
         deployment,
         f"{deployment.name}-engines",
-        "inference-engine",
+        identity.ENGINE_COMPONENT,
         ingress=[
             {
                 "from": [
@@ -39,7 +40,7 @@ def loader_policy(deployment: DeploymentPlan) -> dict[str, Any]:
     return _policy(
         deployment,
         f"{deployment.name}-loaders",
-        "model-loader",
+        identity.MODEL_LOADER,
         ingress=[],
         egress=[{"ports": _DNS}, {"ports": _SOURCE_PORTS}],
     )
@@ -58,13 +59,13 @@ def _policy(
         "metadata": {
             "name": name,
             "namespace": deployment.namespace,
-            "labels": labels.common(deployment, "network-policy"),
+            "labels": labels.common(deployment, identity.NETWORK_POLICY),
         },
         "spec": {
             "podSelector": {
                 "matchLabels": {
-                    labels.DEPLOYMENT: deployment.name,
-                    "app.kubernetes.io/component": component,
+                    identity.DEPLOYMENT: deployment.name,
+                    identity.COMPONENT: component,
                 }
             },
             # Both directions listed: whatever no rule allows is denied.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from components import identity
 from components.kubernetes.manifests import labels, security
 from components.plan import DeploymentPlan, SlotPlan
 from components.planning.model_location import CACHE_MOUNT
@@ -36,11 +37,11 @@ def engine_pod_template(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str,
 
 def _annotations(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, str]:
     location = slot.model.location
-    annotations = {"modelstack.io/model-source": location.source}
+    annotations = {identity.MODEL_SOURCE: location.source}
     if location.revision:
-        annotations["modelstack.io/model-revision"] = location.revision
+        annotations[identity.MODEL_REVISION] = location.revision
     if deployment.description:
-        annotations["modelstack.io/description"] = deployment.description
+        annotations[identity.DESCRIPTION] = deployment.description
     return annotations
 
 

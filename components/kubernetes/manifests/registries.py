@@ -8,7 +8,8 @@ from typing import Any
 
 import pulumi
 
-from components.kubernetes.manifests.labels import MANAGED_BY, PART_OF
+from components import identity
+from components.identity import MANAGED_BY, PART_OF
 from components.plan import RegistryPlan, StackPlan
 
 
@@ -26,9 +27,9 @@ def pull_secret(
             "name": registry.secret_name,
             "namespace": stack.namespace,
             "labels": {
-                "app.kubernetes.io/part-of": PART_OF,
-                "app.kubernetes.io/managed-by": MANAGED_BY,
-                "app.kubernetes.io/component": "registry-credentials",
+                identity.PART_OF_KEY: PART_OF,
+                identity.MANAGED_BY_KEY: MANAGED_BY,
+                identity.COMPONENT: "registry-credentials",
             },
         },
         "type": "kubernetes.io/dockerconfigjson",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from components import identity
 from components.kubernetes.manifests import labels
 from components.plan import DeploymentPlan
 
@@ -25,7 +26,7 @@ def credential_secret(
         "metadata": {
             "name": name,
             "namespace": deployment.namespace,
-            "labels": labels.common(deployment, "credentials"),
+            "labels": labels.common(deployment, identity.CREDENTIALS),
         },
         "type": "Opaque",
         "stringData": {key: value},

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from components import identity
 from components.kubernetes.manifests import labels
 from components.kubernetes.manifests.pod import PORT_NAME
 from components.plan import DeploymentPlan
-from components.planning import names
 
 
 def stable_service(deployment: DeploymentPlan) -> dict[str, Any]:
@@ -15,7 +15,7 @@ def stable_service(deployment: DeploymentPlan) -> dict[str, Any]:
     return _service(
         deployment,
         deployment.stable_service,
-        labels.common(deployment, "endpoint"),
+        labels.common(deployment, identity.STABLE_ENDPOINT),
         labels.slot_selector(deployment, deployment.serving_slot),
     )
 
@@ -24,8 +24,8 @@ def slot_service(deployment: DeploymentPlan, slot: str) -> dict[str, Any]:
     """Reaches one slot (all its pools) whether or not it serves: for tests before a switch."""
     return _service(
         deployment,
-        names.slot_service(deployment.name, slot),
-        {**labels.common(deployment, "slot-endpoint"), labels.SLOT: slot},
+        identity.slot_service(deployment.name, slot),
+        {**labels.common(deployment, identity.SLOT_ENDPOINT), identity.SLOT: slot},
         labels.slot_selector(deployment, slot),
     )
 
@@ -35,8 +35,8 @@ def pool_service(deployment: DeploymentPlan, name: str, pool: str) -> dict[str, 
     return _service(
         deployment,
         name,
-        {**labels.common(deployment, "pool-endpoint"), labels.POOL: pool},
-        {**labels.slot_selector(deployment, deployment.serving_slot), labels.POOL: pool},
+        {**labels.common(deployment, identity.POOL_ENDPOINT), identity.POOL: pool},
+        {**labels.slot_selector(deployment, deployment.serving_slot), identity.POOL: pool},
     )
 
 

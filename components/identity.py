@@ -1,0 +1,133 @@
+"""What modelstack calls things on Kubernetes, and how to read it back: one home.
+
+Object names (deterministic: the same stack file always yields the same names), the label
+and annotation keys modelstack writes, the values of `app.kubernetes.io/component` that say
+what an object is for, and the readers that take them apart again. The Kubernetes target
+writes them, status, review and the guardrails read them; none of them spells a key itself.
+
+Routine edits (scale, version bump, blue-green switch) never change a name, so nothing is
+replaced. Only loader Jobs carry a content hash: a Job's template is immutable, so a new
+model revision gets a new Job instead of a failed update.
+(Docker container names are still parsed in the docker status and review modules.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+
+# -- label keys ---------------------------------------------------------------------------
+
+# modelstack's own: which stack-file deployment, slot, pool and engine an object belongs to.
+DEPLOYMENT = "modelstack.io/deployment"
+SLOT = "modelstack.io/slot"
+POOL = "modelstack.io/pool"
+ENGINE = "modelstack.io/engine"
+# Kubernetes' recommended labels:
+# https://kubernetes.io/docs/concepts/overview/working-with-objects/common-labels/
+APP_NAME = "app.kubernetes.io/name"
+COMPONENT = "app.kubernetes.io/component"
+INSTANCE = "app.kubernetes.io/instance"
+VERSION = "app.kubernetes.io/version"
+PART_OF_KEY = "app.kubernetes.io/part-of"
+MANAGED_BY_KEY = "app.kubernetes.io/managed-by"
+PART_OF = "modelstack"
+MANAGED_BY = "pulumi"
+# What the Job controller labels a Job's pods with (the older key before Kubernetes 1.27).
+JOB_NAME_LABELS = ("batch.kubernetes.io/job-name", "job-name")
+
+# -- what an object is for: values of COMPONENT --------------------------------------------
+
+ENGINE_COMPONENT = "inference-engine"
+STABLE_ENDPOINT = "endpoint"
+SLOT_ENDPOINT = "slot-endpoint"
+POOL_ENDPOINT = "pool-endpoint"
+# The headless Service Prometheus scrapes through: no client traffic flows there.
+METRICS_ENDPOINT = "metrics"
+MODEL_CACHE = "model-cache"
+MODEL_LOADER = "model-loader"
+REGISTRY_CREDENTIALS = "registry-credentials"
+CREDENTIALS = "credentials"
+AUTOSCALER = "autoscaler"
+REQUEST_INTERCEPTOR = "request-interceptor"
+DASHBOARD = "dashboard"
+NETWORK_POLICY = "network-policy"
+
+# -- annotation keys ----------------------------------------------------------------------
+
+MODEL_SOURCE = "modelstack.io/model-source"
+MODEL_REVISION = "modelstack.io/model-revision"
+DESCRIPTION = "modelstack.io/description"
+
+# -- names --------------------------------------------------------------------------------
+
+
+def workload(deployment: str, slot: str, strategy: str, pool: str | None = None) -> str:
+    """A slot's workload: `llama` (rolling), `llama-blue`, and with pools `llama-blue-h100`."""
+    name = deployment if strategy == "rolling" else f"{deployment}-{slot}"
+    return f"{name}-{pool}" if pool else name
+
+
+def pool_service(deployment: str, pool: str) -> str:
+    """Reaches one pool of the serving slot (a route weighs pools against each other)."""
+    return f"{deployment}-{pool}"
+
+
+def slot_service(deployment: str, slot: str) -> str:
+    """Reaches one blue-green slot across its pools."""
+    return f"{deployment}-{slot}"
+
+
+def stable_service(deployment: str) -> str:
+    """The Service clients call; it selects the serving slot."""
+    return deployment
+
+
+def cache_claim(deployment: str) -> str:
+    return f"{deployment}-cache"
+
+
+def hf_token_secret(deployment: str) -> str:
+    return f"{deployment}-hf-token"
+
+
+def api_key_secret(deployment: str) -> str:
+    return f"{deployment}-api-key"
+
+
+def request_interceptor_route(deployment: str) -> str:
+    """The HTTPScaledObject of a deployment that scales to zero. The add-on's docs ask for
+    a name other than the ScaledObject's (the slot workload's name)."""
+    return f"{deployment}-interceptor"
+
+
+def loader_job(deployment: str, content: object) -> str:
+    return f"{deployment}-fetch-{content_hash(content)}"
+
+
+def content_hash(content: object) -> str:
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def registry_secret(registry: str) -> str:
+    """The pull Secret modelstack creates for a registry (one per namespace)."""
+    return f"modelstack-registry-{registry}"
+
+
+# -- readers ------------------------------------------------------------------------------
+
+
+def deployment_of(labels: Mapping[str, str]) -> str | None:
+    """The stack-file deployment an object belongs to."""
+    return labels.get(DEPLOYMENT)
+
+
+def slot_of(labels: Mapping[str, str]) -> str | None:
+    return labels.get(SLOT)
+
+
+def component_of(labels: Mapping[str, str]) -> str | None:
+    """What the object is for (ENGINE_COMPONENT, SLOT_ENDPOINT...)."""
+    return labels.get(COMPONENT)
