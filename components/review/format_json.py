@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from components.review.diff_model import ABSENT, Diff, FieldChange, Named, Verdict
+from components.review.text_diff import TextDiff, text_diff
 
 
 def format_json(diff: Diff, title: str) -> str:
@@ -36,11 +37,31 @@ def _change(change: FieldChange) -> dict[str, Any]:
         f"[{segment.name}]" if isinstance(segment, Named) else str(segment)
         for segment in change.path
     )
+    text = text_diff(change.old, change.new)
     return {
         "path": path,
         # A field missing on one side is absent from the document (null is an explicit null).
         **({} if change.old is ABSENT else {"old": change.old}),
         **({} if change.new is ABSENT else {"new": change.new}),
+        **({} if text is None else {"textDiff": _text_diff(text)}),
+    }
+
+
+def _text_diff(text: TextDiff) -> dict[str, Any]:
+    """Multi-line texts (the gateway's nginx.conf): the unified diff's hunks as data."""
+    return {
+        "added": text.added,
+        "removed": text.removed,
+        "hunks": [
+            {
+                "oldStart": hunk.old_start,
+                "oldLines": hunk.old_lines,
+                "newStart": hunk.new_start,
+                "newLines": hunk.new_lines,
+                "lines": list(hunk.lines),
+            }
+            for hunk in text.hunks
+        ],
     }
 
 

@@ -7,6 +7,8 @@ Cells use <code> with entity escaping so pipes and backticks in values cannot br
 
 from __future__ import annotations
 
+import re
+
 from components.review.diff_digest import (
     SIGNS,
     blocking_lines,
@@ -15,6 +17,7 @@ from components.review.diff_digest import (
     headline,
 )
 from components.review.diff_model import Consequence, Diff, FieldChange, ResourceDiff
+from components.review.text_diff import text_diff
 from components.review.tree_diff import format_path
 from components.review.value_text import show_pair
 
@@ -61,17 +64,36 @@ def _section(resource: ResourceDiff) -> list[str]:
         lines += ["| field | before | after | consequence |", "|---|---|---|---|"]
         lines += [_row(change) for change in changes]
         lines.append("")
+    for change in changes:
+        lines += _text_block(change)
     lines += ["</details>", ""]
     return lines
 
 
 def _row(change: FieldChange) -> str:
-    old, new = show_pair(change.old, change.new, width=60)
+    text = text_diff(change.old, change.new)
+    if text is not None:
+        old, new = "", f"{text.describe()}, diff below"
+    else:
+        old, new = show_pair(change.old, change.new, width=60)
     verdict = change.verdict
     why = _escape(_note(verdict.consequence, verdict.reason)) if verdict else ""
     if verdict and verdict.consequence.blocking:
         why = f"**{why}**"
     return f"| {_code(format_path(change.path))} | {_code(old)} | {_code(new)} | {why} |"
+
+
+def _text_block(change: FieldChange) -> list[str]:
+    """A multi-line text's change as a fenced unified diff (GitHub colours `diff` blocks)."""
+    text = text_diff(change.old, change.new)
+    if text is None:
+        return []
+    path = format_path(change.path)
+    body = text.unified(path)
+    # A fence longer than any backtick run inside, so the config cannot close it.
+    longest = max((len(run) for line in body for run in re.findall(r"`+", line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [f"{_code(path)}:", "", f"{fence}diff", *body, fence, ""]
 
 
 def _note(consequence: Consequence, reason: str) -> str:

@@ -6,12 +6,15 @@ from collections.abc import Callable
 
 from components.review.diff_digest import SIGNS, blocking_lines, counts, headline
 from components.review.diff_model import Consequence, Diff, FieldChange, ResourceDiff, Verdict
+from components.review.text_diff import text_diff
 from components.review.tree_diff import format_path
 from components.review.value_text import show_pair
 
 _COLORS = {"red": "\033[31m", "green": "\033[32m", "yellow": "\033[33m", "bold": "\033[1m"}
 _RESET = "\033[0m"
 _SIGN_COLORS = {"~": "yellow", "±": "red", "+": "green", "-": "red"}
+# Lines of a unified diff, by their first character.
+_LINE_COLORS = {"+": "green", "-": "red", "@": "bold"}
 Paint = Callable[[str, str], str]  # (text, color name) -> text
 
 
@@ -55,14 +58,30 @@ def _resource_lines(resource: ResourceDiff, paint: Paint) -> list[str]:
 
 
 def _change_lines(change: FieldChange, paint: Paint) -> list[str]:
-    old, new = show_pair(change.old, change.new)
-    lines = [f"      {format_path(change.path)}: {old} -> {new}"]
+    path = format_path(change.path)
+    unified = text_diff(change.old, change.new)
+    if unified is not None:
+        lines = [f"      {path}: {unified.describe()}"]
+        # rstrip: a blank context line is a lone space, invisible and noisy in a terminal.
+        lines += [
+            f"        {_paint_diff_line(line, paint)}".rstrip() for line in unified.unified(path)
+        ]
+    else:
+        old, new = show_pair(change.old, change.new)
+        lines = [f"      {path}: {old} -> {new}"]
     if change.verdict is not None:
         text = _verdict_text(change.verdict)
         lines.append(
             "        " + (paint(text, "red") if change.verdict.consequence.blocking else text)
         )
     return lines
+
+
+def _paint_diff_line(line: str, paint: Paint) -> str:
+    if line.startswith(("---", "+++")):
+        return paint(line, "bold")
+    color = _LINE_COLORS.get(line[:1])
+    return paint(line, color) if color else line
 
 
 def _verdict_text(verdict: Verdict) -> str:

@@ -15,8 +15,10 @@ from typing import Any
 
 from components.identity import MODEL_REVISION, MODEL_SOURCE, SLOT
 from components.review.diff_model import ResourceDiff, Status
+from components.review.docker_phrases import describe_docker, is_engine_container
 from components.review.entries import Entry
 from components.review.identity import component_of, slot_of
+from components.review.phrase_values import shares, show_image, show_weights
 from components.review.tree_diff import keys_of
 from components.review.value_text import show_value
 
@@ -32,23 +34,6 @@ Show = Callable[[Any, Any], tuple[str, str]]
 
 def _plain(old: Any, new: Any) -> tuple[str, str]:
     return show_value(old), show_value(new)
-
-
-def _image(old: Any, new: Any) -> tuple[str, str]:
-    """vllm/vllm-openai:v0.30.0 -> v0.31.0: the repository once when only the tag moves."""
-    before, after = show_value(old), show_value(new)
-    old_repo, _, _ = _split_image(before)
-    new_repo, separator, new_tag = _split_image(after)
-    return (before, new_tag) if old_repo == new_repo and separator else (before, after)
-
-
-def _split_image(image: str) -> tuple[str, str, str]:
-    if "@" in image:
-        return image.partition("@")
-    repository, separator, tag = image.rpartition(":")
-    if not separator or "/" in tag:
-        return image, "", ""
-    return repository, separator, tag
 
 
 def _revision(old: Any, new: Any) -> tuple[str, str]:
@@ -72,7 +57,7 @@ class FieldPhrase:
 # In the order a reviewer reads them: traffic first.
 FIELD_PHRASES: tuple[FieldPhrase, ...] = (
     FieldPhrase(("core/Service",), ("spec", "selector", SLOT), "traffic"),
-    FieldPhrase(WORKLOADS, (*CONTAINERS, "image"), "image", _image),
+    FieldPhrase(WORKLOADS, (*CONTAINERS, "image"), "image", show_image),
     FieldPhrase(WORKLOADS, (*ANNOTATIONS, MODEL_SOURCE), "model"),
     FieldPhrase(WORKLOADS, (*ANNOTATIONS, MODEL_REVISION), "model revision", _revision),
     FieldPhrase(WORKLOADS, ("spec", "replicas"), "replicas"),
@@ -91,24 +76,17 @@ def _route_weights(old: dict[str, Any], new: dict[str, Any]) -> str | None:
     before, after = _weights(old), _weights(new)
     if before == after:
         return None
-    return f"weights {_show_weights(before)} -> {_show_weights(after)}"
+    return f"weights {show_weights(before)} -> {show_weights(after)}"
 
 
 def _weights(route: dict[str, Any]) -> list[dict[str, int]]:
-    shares = []
+    found = []
     for rule in route.get("spec", {}).get("rules") or []:
         refs = rule.get("backendRefs") or []
         weights = {str(ref.get("name")): int(ref.get("weight", 1)) for ref in refs}
-        total = sum(weights.values())
-        if len(weights) > 1 and total:
-            shares.append({name: round(100 * w / total) for name, w in weights.items()})
-    return shares
-
-
-def _show_weights(rules: list[dict[str, int]]) -> str:
-    if not rules:
-        return "(no split)"
-    return "; ".join(", ".join(f"{name} {share}%" for name, share in r.items()) for r in rules)
+        if len(weights) > 1 and sum(weights.values()):
+            found.append(shares(weights))
+    return found
 
 
 @dataclass(frozen=True)
@@ -146,6 +124,7 @@ def describe(
         if resource.status is Status.CHANGED:
             sentences += _changed(resource, before[resource.id], after[resource.id])
     lines += _merged(sentences)
+    lines += describe_docker(before, after)
     lines += _arrivals(resources, before, after)
     return tuple(lines)
 
@@ -218,6 +197,8 @@ def _arrivals(
         entry = (after if resource.status is Status.ADDED else before)[resource.id]
         if entry.body is None or entry.deployment not in staying:
             continue
+        if is_engine_container(entry):
+            continue  # the docker phrases say it in words (replicas, a new image)
         key = (entry.deployment, entry.kind or entry.type, component_of(entry.body))
         moves[key][resource.status].append(entry.name)
     lines = []
