@@ -31,8 +31,6 @@ from components.spec_identifiers import (
     ENV_NAME,
     GPU_TYPE,
     GRAFANA_LABEL,
-    HEALTH_PATH,
-    HOSTNAME,
     KUBE_CONTEXT,
     LABEL_NAME,
     LABEL_VALUE,
@@ -41,7 +39,6 @@ from components.spec_identifiers import (
     PROMETHEUS_URL,
     REGISTRY_NAME,
     REGISTRY_SERVER,
-    ROUTE_TEMPLATE,
     SERVED_NAME,
     SURGE_PERCENT,
     TOLERATION_KEY,
@@ -53,6 +50,7 @@ from components.spec_identifiers import (
 )
 from components.spec_images import IMAGE
 from components.spec_sources import check_revision, check_source
+from components.spec_traffic import LoadBalancerSpec, RouteSpec
 
 # Deployment names become Kubernetes object names with suffixes such as
 # "-green-fetch-1a2b3c4d" and Service names, which must be DNS-1035 labels.
@@ -431,42 +429,6 @@ class RolloutSpec(SpecModel):
         if _is_zero(self.max_surge) and _is_zero(self.max_unavailable):
             raise FieldError("maxUnavailable", "maxSurge and maxUnavailable cannot both be zero")
         return self
-
-
-class HealthCheckSpec(SpecModel):
-    # Default: the engine's own health path.
-    path: Annotated[str, AfterValidator(HEALTH_PATH.check)] | None = None
-    interval_seconds: Annotated[int, Field(ge=1, le=300)] = 10
-    timeout_seconds: Annotated[int, Field(ge=1, le=60)] = 5
-    unhealthy_threshold: Annotated[int, Field(ge=1, le=20)] = 3
-    healthy_threshold: Annotated[int, Field(ge=1, le=20)] = 1
-
-
-class LoadBalancerSpec(SpecModel):
-    algorithm: Literal["round_robin", "least_connections", "ip_hash", "weighted", "failover"] = (
-        "round_robin"
-    )
-    # true or source-ip: a client stays on one server by its address; cookie: by a cookie
-    # the gateway sets (Envoy Gateway only).
-    sticky_sessions: bool | Literal["source-ip", "cookie"] = False
-    health_check: HealthCheckSpec = Field(default_factory=HealthCheckSpec)
-
-    @property
-    def stickiness(self) -> str | None:
-        """None, "source-ip" or "cookie"."""
-        if self.sticky_sessions is True:
-            return "source-ip"
-        return self.sticky_sessions or None
-
-
-class RouteSpec(SpecModel):
-    # Template: {name}, {namespace} and {labels.KEY} (a tag); lowercased, at most 200 characters.
-    path: Annotated[str, AfterValidator(ROUTE_TEMPLATE.check)] = "/{name}"
-    hosts: list[Annotated[str, AfterValidator(HOSTNAME.check)]] = Field(default_factory=list)
-    # Streams last as long as generation: the default allows five minutes.
-    timeout_seconds: Annotated[int, Field(ge=1, le=86400)] = 300
-    # Kubernetes with hosts: after `pulumi up`, ask https://<first host><path>/v1/models.
-    check: bool = True
 
 
 def _pool_name(value: str) -> str:

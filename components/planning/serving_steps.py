@@ -13,7 +13,8 @@ from components.planning.plan_model import (
 from components.planning.planning_context import IssueCollector, PlanningContext, Pool
 from components.planning.route_path import resolve_route_path
 from components.planning.traffic import plan_gateway_traffic, plan_traffic
-from components.spec import HealthCheckSpec, MonitoringSettings
+from components.spec import MonitoringSettings
+from components.spec_traffic import HealthCheckSpec
 
 
 def plan_load_balancer(

@@ -22,7 +22,8 @@ from components.planning.plan_model import (
     SlotPlan,
     TrafficPlan,
 )
-from components.spec import HealthCheckSpec, KubernetesSettings
+from components.spec import KubernetesSettings
+from components.spec_traffic import HealthCheckSpec
 
 ENVOY = "envoy-gateway"
 
