@@ -9,20 +9,46 @@ from typing import Any
 import pytest
 
 from components.catalog.engines import ENGINES
+from components.catalog.gpus import GPUS
 from components.guardrails.enforcement import Level, level_for
 from components.guardrails.images import PINNED_IMAGE_TAGS, check_pinned_images
 from components.guardrails.replicas import AT_LEAST_TWO_REPLICAS, check_replicas
 from components.guardrails.subject import Subject
-from components.planning.cache_steps import hf_token, plan_cache
-from components.planning.engine_steps import api_key_delivery, choose_deployment_engine
-from components.planning.hardware_steps import pool_gpu
+from components.planning.cache_steps import HfToken, Loaders, hf_token, plan_cache
+from components.planning.engine_steps import (
+    ApiKeyDelivery,
+    EngineHardware,
+    api_key_delivery,
+    check_engine_args,
+    check_precision,
+    choose_deployment_engine,
+    plan_engine,
+)
+from components.planning.hardware_steps import (
+    check_gpu_count,
+    plan_placement,
+    plan_resources,
+    pool_gpu,
+)
 from components.planning.image_steps import check_pinned_images as plan_pinned_images
 from components.planning.model_location import locate
-from components.planning.model_steps import as_served_by, plan_model
+from components.planning.model_steps import adapter_locations, as_served_by, plan_model
 from components.planning.plan_model import ModelPlan
 from components.planning.planning_context import IssueCollector, PlanningContext
-from components.planning.serving_steps import endpoint, plan_route
-from components.planning.slot_steps import deployment_pools, pool_replicas, traffic_split
+from components.planning.serving_steps import (
+    endpoint,
+    network_peers,
+    plan_load_balancer,
+    plan_monitoring,
+    plan_route,
+)
+from components.planning.slot_steps import (
+    deployment_pools,
+    pool_replicas,
+    slot_specs,
+    traffic_split,
+    with_autoscalers,
+)
 from components.planning.target_support import check_target_support
 from components.spec import SlotSpec, StackSpec
 
@@ -280,3 +306,154 @@ def test_zero_replicas_in_prod_is_where_the_planner_is_stricter_than_the_guardra
     pool_replicas(ctx, issues, deployment_pools(ctx, issues)[0])
     assert issues.found
     assert not check_replicas([_deployment_subject(replicas=0)])
+
+
+# -- more steps, each on its own ----------------------------------------------------------
+
+SAFETENSORS = {"model": {"source": "hf://org/model", "parameters": "8B"}}
+
+
+def _gpu_pool(ctx: PlanningContext, issues: IssueCollector) -> tuple[Any, Any]:
+    pool = deployment_pools(ctx, issues)[0]
+    return pool, pool_gpu(issues, pool)
+
+
+def test_blue_green_plans_both_slots_and_rolling_one() -> None:
+    assert list(slot_specs(_context({}))) == ["main"]
+    blue_green = _context({"rollout": {"strategy": "blue-green", "active": "blue"}})
+    assert list(slot_specs(blue_green)) == ["blue", "green"]
+
+
+def test_placement_is_kubernetes_only_and_follows_the_clouds_labels() -> None:
+    deployment = {**SAFETENSORS, "gpu": {"type": "L4", "count": 1}}
+    issues = IssueCollector(0)
+    ctx = _context(deployment, kubernetes={"cloud": "gke"})
+    pool, gpu = _gpu_pool(ctx, issues)
+    placement = plan_placement(ctx, issues, gpu, pool)
+    assert placement is not None
+    assert placement.node_selector == {"cloud.google.com/gke-accelerator": "nvidia-l4"}
+    docker = _context(deployment, target="docker")
+    assert plan_placement(docker, issues, gpu, pool) is None
+    assert not issues.found
+
+
+def test_an_uneven_gpu_count_is_refused_for_a_sharding_engine_only() -> None:
+    deployment = {**SAFETENSORS, "gpu": {"type": "L4", "count": 3}}
+    issues = IssueCollector(0)
+    ctx = _context(deployment)
+    pool, _ = _gpu_pool(ctx, issues)
+    check_gpu_count(ctx, issues, ENGINES["llamacpp"], pool, 3)
+    assert not issues.found
+    check_gpu_count(ctx, issues, ENGINES["vllm"], pool, 3)
+    assert _paths(issues) == ["deployments[0].gpu.count"]
+
+
+def test_a_model_too_big_for_its_gpu_is_reported_at_parameters() -> None:
+    deployment = {
+        "model": {"source": "hf://org/model", "parameters": "70B"},
+        "gpu": {"type": "L4", "count": 1},
+    }
+    issues = IssueCollector(0)
+    ctx = _context(deployment)
+    pool, gpu = _gpu_pool(ctx, issues)
+    model = plan_model(ctx, issues, "main", SlotSpec())
+    assert model is not None
+    plan_resources(ctx, issues, gpu, 1, pool, "main", model)
+    assert _paths(issues) == ["deployments[0].model.parameters"]
+
+
+def test_adapters_need_an_engine_that_serves_them() -> None:
+    deployment = {**SAFETENSORS, "adapters": [{"name": "sql", "source": "hf://org/sql-lora"}]}
+    ctx = _context(deployment)
+    refused = IssueCollector(0)
+    assert adapter_locations(ctx, refused, ENGINES["tgi"]) == []
+    assert _paths(refused) == ["deployments[0].adapters"]
+    served = IssueCollector(0)
+    assert [name for name, _ in adapter_locations(ctx, served, ENGINES["vllm"])] == ["sql"]
+    assert not served.found
+
+
+def test_precision_the_gpu_lacks_is_refused() -> None:
+    issues = IssueCollector(0)
+    ctx = _context({**SAFETENSORS, "precision": "fp8"})
+    check_precision(ctx, issues, ENGINES["vllm"], GPUS["L4"])
+    assert not issues.found
+    check_precision(ctx, issues, ENGINES["vllm"], GPUS["T4"])
+    assert _paths(issues) == ["deployments[0].precision"]
+
+
+def test_engine_args_may_not_set_what_the_stack_file_sets_or_carry_credentials() -> None:
+    issues = IssueCollector(0)
+    ctx = _context({**SAFETENSORS, "engineArgs": ["--port=9000", "--api-key=abc", "--seed=1"]})
+    check_engine_args(ctx, issues, ENGINES["vllm"])
+    assert _paths(issues) == ["deployments[0].engineArgs[0]", "deployments[0].engineArgs[1]"]
+
+
+def test_the_engine_plan_takes_slot_overrides_and_the_api_key_from_its_secret() -> None:
+    issues = IssueCollector(0)
+    deployment = {**SAFETENSORS, "gpu": {"type": "L4", "count": 1}, "env": {"A": "1"}}
+    ctx = _context(deployment)
+    model = plan_model(ctx, issues, "main", SlotSpec())
+    assert model is not None
+    override = SlotSpec.model_validate({"image": "vllm/vllm-openai:v9.9.9", "env": {"B": "2"}})
+    key = ApiKeyDelivery("VLLM_API_KEY", "chat-api-key")
+    on = EngineHardware("nvidia", 1, GPUS["L4"])
+    engine = plan_engine(ctx, issues, ENGINES["vllm"], model, override, on, (), key)
+    assert engine.image == "vllm/vllm-openai:v9.9.9"
+    assert engine.env["A"] == "1" and engine.env["B"] == "2"
+    assert engine.env_refs["VLLM_API_KEY"] == ("secretKeyRef", "chat-api-key", "api-key")
+    assert not issues.found
+
+
+def test_user_env_may_not_replace_the_api_key_variable() -> None:
+    issues = IssueCollector(0)
+    ctx = _context(
+        {**SAFETENSORS, "env": {"VLLM_API_KEY": {"secretKeyRef": {"name": "s", "key": "k"}}}}
+    )
+    model = plan_model(ctx, issues, "main", SlotSpec())
+    assert model is not None
+    key = ApiKeyDelivery("VLLM_API_KEY", "chat-api-key")
+    on = EngineHardware("nvidia", 1, GPUS["L4"])
+    plan_engine(ctx, issues, ENGINES["vllm"], model, SlotSpec(), on, (), key)
+    assert _paths(issues) == ["deployments[0].env.VLLM_API_KEY"]
+
+
+def test_one_loader_per_download_however_often_it_is_asked_for() -> None:
+    issues = IssueCollector(0)
+    ctx = _context(SAFETENSORS)
+    location = locate("hf://org/model", None)
+    model = ModelPlan(location, "safetensors", 8.0, "chat", "auto")
+    loaders = Loaders(ctx, plan_cache(ctx, issues, {"main": model}, []), HfToken(None, None))
+    first = loaders.for_location(location, "chat")
+    assert first is not None and loaders.for_location(location, "chat") == first
+    assert loaders.planned == (first,)
+    assert Loaders(ctx, None, HfToken(None, None)).for_location(location) is None
+
+
+def test_weighted_balancing_needs_pools() -> None:
+    issues = IssueCollector(0)
+    ctx = _context({"loadBalancer": {"algorithm": "weighted"}}, target="docker")
+    balancer = plan_load_balancer(ctx, issues, ENGINES["llamacpp"], deployment_pools(ctx, issues))
+    assert balancer.health_check.path == ENGINES["llamacpp"].health_path
+    assert _paths(issues) == ["deployments[0].loadBalancer.algorithm"]
+
+
+def test_network_peers_and_monitoring_are_kubernetes_settings() -> None:
+    kubernetes = {
+        "networkPolicies": True,
+        "allowedNamespaces": ["batch"],
+        "monitoring": {"enabled": True},
+    }
+    ctx = _context({}, kubernetes=kubernetes)
+    assert network_peers(ctx) == ("monitoring", "batch")
+    assert plan_monitoring(ctx, ENGINES["llamacpp"]) is not None
+    assert plan_monitoring(ctx, ENGINES["ollama"]) is None  # no metrics to scrape
+    docker = _context({}, target="docker")
+    assert network_peers(docker) is None and plan_monitoring(docker, ENGINES["llamacpp"]) is None
+
+
+def test_autoscaling_leaves_docker_slots_alone() -> None:
+    issues = IssueCollector(0)
+    ctx = _context({}, target="docker")
+    slots: list[Any] = [SimpleNamespace(workload_name="chat")]
+    assert with_autoscalers(ctx, issues, ENGINES["llamacpp"], slots, None) is slots
