@@ -89,9 +89,10 @@ class LocalCluster:
                 f"--service-account-private-key-file={self.workdir / 'sa.key'}",
                 f"--root-ca-file={self._serving_ca}",
                 "--use-service-account-credentials=false",
-                # A node without heartbeats would be tainted and its pods evicted after 5 m;
-                # KWOK sends heartbeats, and the eviction grace keeps a slow machine honest.
-                "--node-monitor-grace-period=2m",
+                # KWOK renews the nodes' leases; on a loaded 2-core machine a renewal can come
+                # late, and a node marked NotReady has its pods marked not Ready with no kubelet
+                # to report them Ready again. A generous grace keeps that from happening.
+                "--node-monitor-grace-period=15m",
                 "--concurrent-deployment-syncs=10",
                 "--concurrent-job-syncs=10",
             )

@@ -7,13 +7,14 @@ CI runs it to prove the real thing works.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.cluster import LocalCluster, missing_tools, tools_dir
+from tests.e2e.cluster import CONTROL_PLANE_BINARIES, LocalCluster, missing_tools, tools_dir
 from tests.e2e.inventory import apply_all, install_crds, prerequisites, read_plan
 from tests.e2e.nodes import node_documents, node_groups
 from tests.e2e.pulumi_cli import PulumiProject
@@ -27,7 +28,7 @@ HF_TOKEN = "hf_e2eTestTokenNotARealOne0000000000"  # a test value; never leaves 
 
 
 @pytest.fixture(scope="session")
-def cluster() -> Iterator[LocalCluster]:
+def cluster(request: pytest.FixtureRequest) -> Iterator[LocalCluster]:
     missing = missing_tools()
     if missing:
         pytest.fail(f"missing real-engine tools in {tools_dir()}: {missing}; run `make e2e-tools`")
@@ -41,6 +42,13 @@ def cluster() -> Iterator[LocalCluster]:
         for plan in plans:
             apply_all(local, prerequisites(plan))
         yield local
+        if request.session.testsfailed:
+            # The control plane's own account of what went wrong, before its folder goes.
+            for name in CONTROL_PLANE_BINARIES:
+                print(
+                    f"\n--- {name} log (last lines) ---\n{local.log_tail(name, 40)}",
+                    file=sys.stderr,
+                )
 
 
 @pytest.fixture(scope="session")
