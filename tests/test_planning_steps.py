@@ -11,6 +11,7 @@ import pytest
 from components.catalog.engines import ENGINES
 from components.catalog.gpus import GPUS
 from components.guardrails.enforcement import Level, level_for
+from components.guardrails.env_secrets import NO_LITERAL_SECRET_ENV, check_env_secrets
 from components.guardrails.images import PINNED_IMAGE_TAGS, check_pinned_images
 from components.guardrails.replicas import AT_LEAST_TWO_REPLICAS, check_replicas
 from components.guardrails.subject import Subject
@@ -51,6 +52,7 @@ from components.planning.slot_steps import (
 )
 from components.planning.target_support import check_target_support
 from components.spec import SlotSpec, StackSpec
+from components.stack_config import SpecError, parse_stack_spec
 
 GGUF = "hf://Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q4_k_m.gguf"
 
@@ -457,3 +459,57 @@ def test_autoscaling_leaves_docker_slots_alone() -> None:
     ctx = _context({}, target="docker")
     slots: list[Any] = [SimpleNamespace(workload_name="chat")]
     assert with_autoscalers(ctx, issues, ENGINES["llamacpp"], slots, None) is slots
+
+
+ENV_CASES = [
+    ("LOG_LEVEL", "INFO"),
+    ("MAX_TOKENS", "4096"),
+    ("TOKENIZERS_PARALLELISM", "false"),
+    ("HF_TOKEN_PATH", "/var/run/secrets/hf/token"),
+    ("OPENAI_API_KEY", "placeholder"),
+    ("DB_PASSWORD", "hunter2"),
+    ("HF_TOKEN", "hf_" + "a" * 34),
+    ("MODEL_URL", "https://user:hunter2@example.com/model"),
+    ("UPSTREAM", "sk-" + "b" * 24),
+    ("NOTE", "see https://example.com/docs"),
+]
+
+
+def _stack_file_refuses(name: str, value: str) -> bool:
+    raw = {
+        "environment": "prod",
+        "target": "kubernetes",
+        "deployments": [{"name": "chat", "model": {"source": GGUF}, "env": {name: value}}],
+    }
+    try:
+        parse_stack_spec(raw, set(), "stacks/Pulumi.test.yaml")
+    except SpecError:
+        return True
+    return False
+
+
+@pytest.mark.parametrize(("name", "value"), ENV_CASES)
+def test_the_stack_file_refuses_a_literal_env_exactly_when_the_guardrail_would(
+    name: str, value: str
+) -> None:
+    pod = {
+        "template": {
+            "spec": {"containers": [{"name": "engine", "env": [{"name": name, "value": value}]}]}
+        }
+    }
+    subject = Subject(type="kubernetes:apps/v1:Deployment", name="chat", props={"spec": pod})
+    assert level_for(NO_LITERAL_SECRET_ENV.name, "prod") is Level.MANDATORY
+    assert _stack_file_refuses(name, value) == bool(check_env_secrets(subject))
+
+
+def test_an_empty_credential_variable_is_where_the_stack_file_is_stricter() -> None:
+    # The name alone marks a credential in the stack file; an empty value in a rendered pod
+    # carries no secret, so the guardrail lets it be.
+    assert _stack_file_refuses("API_KEY", "")
+    pod = {
+        "template": {
+            "spec": {"containers": [{"name": "engine", "env": [{"name": "API_KEY", "value": ""}]}]}
+        }
+    }
+    subject = Subject(type="kubernetes:apps/v1:Deployment", name="chat", props={"spec": pod})
+    assert not check_env_secrets(subject)
