@@ -12,17 +12,13 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 from tests.e2e_docker.daemon import Daemon, dockerd_available, start_daemon, stop_daemon
 from tests.e2e_docker.images import Images, RootfsMissing, build_images, rootfs
 from tests.e2e_docker.pulumi_driver import pulumi_available
 from tests.e2e_docker.stack import DockerStack
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _require(ready: bool, why: str) -> None:
@@ -50,14 +46,6 @@ def daemon() -> Iterator[Daemon]:
 @pytest.fixture(scope="session")
 def images(daemon: Daemon) -> Images:
     return build_images(daemon.env())
-
-
-def dev_document(namespace: str, port: int, **changes: object) -> dict[str, Any]:
-    """The committed dev stack on its own namespace and loopback port."""
-    document = yaml.safe_load((ROOT / "stacks" / "Pulumi.dev.yaml").read_text())
-    document["config"]["modelstack:docker"] = {"namespace": namespace, "port": port}
-    document["config"]["modelstack:deployments"][0].update(changes)
-    return document
 
 
 @pytest.fixture

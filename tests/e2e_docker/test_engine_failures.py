@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e_docker.conftest import dev_document
 from tests.e2e_docker.daemon import Daemon
+from tests.e2e_docker.documents import dev_document
 from tests.e2e_docker.images import Images
 from tests.e2e_docker.load import StreamingLoad, get
 from tests.e2e_docker.stack import Applied, DockerStack
@@ -86,6 +86,7 @@ def test_a_stopped_engine_leaves_the_other_serving_and_config_updates_working(
     (problem,) = _problems(report)
     assert problem["code"] == "RUNTIME_ERROR"
     assert f"`docker start {stopped}` or `pulumi up --refresh`" in problem["message"]
+    assert "a plain `pulumi up` does not notice" in problem["guidance"]
     # A config update while it is stopped: nginx loads a config naming a stopped engine.
     updated = running.stack.apply(
         dev_document(NAMESPACE, running.port, route={"path": "/{name}", "timeoutSeconds": 300})
@@ -138,6 +139,8 @@ def test_a_killed_engine_is_restarted_by_docker_and_found_at_its_new_address(
         time.sleep(0.5)
     assert seen == [running.hostname(first), running.hostname(second)]
     assert running.serves(40) == {running.hostname(name) for name in running.engines}
+    # Restarted once and healthy again: nothing to do.
+    assert running.stack.status("--watch", "--timeout", "60", "--interval", "2").returncode == 0
 
 
 def test_the_gateway_restarted_with_one_engine_down_still_serves(
@@ -157,6 +160,16 @@ def test_the_gateway_restarted_with_one_engine_down_still_serves(
         time.sleep(0.2)
     assert running.serves() == {running.hostname(up)}
     assert running.stack.api.inspect(gateway)["RestartCount"] == 0  # not crash-looping
+    # Status names the engine that is down; the route is ready once Docker's health check
+    # (every 10 s) has seen the restarted gateway answer.
+    running.stack.api.wait_healthy(gateway, 30)
+    code, report = running.status()
+    assert code == 1
+    (problem,) = _problems(report)
+    assert problem["code"] == "RUNTIME_ERROR" and down in problem["source"]
+    (slot,) = report["deployments"][0]["slots"]
+    routing = next(c for c in slot["conditions"] if c["type"] == "RoutingReady")
+    assert routing["status"] == "True"
     logs = subprocess.run(
         ["docker", "logs", gateway], env=running.stack.daemon.env(), capture_output=True, text=True
     )

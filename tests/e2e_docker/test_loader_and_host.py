@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.e2e_docker.conftest import dev_document
+from tests.e2e_docker.documents import dev_document
 from tests.e2e_docker.load import StreamingLoad
 from tests.e2e_docker.render_containers import volume_body
 from tests.e2e_docker.stack import DockerStack
@@ -68,6 +68,7 @@ def test_a_failed_loader_is_retried_by_the_next_apply(
     (problem,) = slot["problems"]
     assert problem["code"] == "MUST_REDOWNLOAD"
     assert "the next `pulumi up` runs it again" in problem["message"]
+    assert "Run `pulumi up` again" in problem["guidance"]
     assert "LocalEntryNotFoundError" in problem["message"]
     routing = next(c for c in slot["conditions"] if c["type"] == "RoutingReady")
     assert routing["reason"] == "ConfiguringRoute"  # waiting for its config, not unhealthy
@@ -94,8 +95,8 @@ def test_a_failed_loader_is_retried_by_the_next_apply(
 def test_a_stack_the_host_cannot_fit_creates_nothing(
     make_stack: Callable[[str], DockerStack],
 ) -> None:
-    cpus = int(json.loads(_docker_info(make_stack))["NCPU"])
     stack = make_stack("capacity")
+    cpus = int(stack.api.client.get_json("/info")["NCPU"])
     document = dev_document(
         "e2e-capacity", free_port(), resources={"cpu": str(cpus + 2), "memory": "2Gi"}
     )
@@ -107,8 +108,3 @@ def test_a_stack_the_host_cannot_fit_creates_nothing(
     assert stack.api.client.get("/networks/e2e-capacity").status == 404
     volumes = stack.api.client.get_json("/volumes").get("Volumes") or []
     assert not [v for v in volumes if v["Name"].startswith("e2e-capacity-")]
-
-
-def _docker_info(make_stack: Callable[[str], DockerStack]) -> str:
-    probe = make_stack("probe")
-    return json.dumps(probe.api.client.get_json("/info"))

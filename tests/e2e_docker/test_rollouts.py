@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.e2e_docker.conftest import dev_document
+from tests.e2e_docker.documents import dev_document
 from tests.e2e_docker.load import StreamingLoad
 from tests.e2e_docker.stack import DockerStack
 from tests.support.fake_engine import free_port
