@@ -10,10 +10,8 @@ provider is installed into the test's own PULUMI_HOME from the built binary).
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,19 +21,11 @@ from typing import Any
 import yaml
 
 from tests.e2e.cluster import ROOT, tools_dir
+from tests.support.pulumi_runner import PulumiFailed, run_pulumi, sandbox_env
 
 PASSPHRASE = "modelstack-e2e"  # a test-only passphrase for the test's own local state
 KUBERNETES_PROVIDER = "pulumi-resource-kubernetes"
 OPERATIONS = ("create", "update", "replace", "delete", "same")
-
-
-class PulumiFailed(RuntimeError):
-    def __init__(self, args: list[str], result: subprocess.CompletedProcess[str]) -> None:
-        super().__init__(
-            f"pulumi {' '.join(args)} exited {result.returncode}\n"
-            f"--- stdout ---\n{result.stdout[-6000:]}\n--- stderr ---\n{result.stderr[-6000:]}"
-        )
-        self.result = result
 
 
 @dataclass
@@ -56,39 +46,18 @@ class PulumiProject:
     # -- environment -------------------------------------------------------------------------
     @property
     def env(self) -> dict[str, str]:
-        venv_bin = Path(sys.executable).parent
         return {
-            **{k: v for k, v in os.environ.items() if not k.startswith("PULUMI_")},
-            "PATH": os.pathsep.join([str(self.tools), str(venv_bin), os.environ.get("PATH", "")]),
-            "VIRTUAL_ENV": str(venv_bin.parent),
-            "PULUMI_HOME": str(self.workdir / "pulumi-home"),
-            "PULUMI_BACKEND_URL": f"file://{self.workdir / 'state'}",
-            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
-            "PULUMI_SKIP_UPDATE_CHECK": "true",
-            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            **sandbox_env(self.workdir, PASSPHRASE, [self.tools]),
             # The provider beside the CLI is the one installed as a plugin: use that one.
             "PULUMI_IGNORE_AMBIENT_PLUGINS": "true",
             "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
             "KUBECONFIG": str(self.kubeconfig),
-            "NO_COLOR": "1",
         }
 
     def run(
         self, *args: str, check: bool = True, timeout: float = 900
     ) -> subprocess.CompletedProcess[str]:
-        command = [str(self.tools / "pulumi"), *args, "--non-interactive"]
-        result = subprocess.run(
-            command,
-            cwd=self.workdir,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        if check and result.returncode != 0:
-            raise PulumiFailed(list(args), result)
-        return result
+        return run_pulumi(self.tools / "pulumi", args, self.workdir, self.env, check, timeout)
 
     def _install_provider(self) -> None:
         from pulumi_kubernetes import _utilities

@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tests.support.pulumi_runner import run_pulumi, sandbox_env
+
 ROOT = Path(__file__).resolve().parents[2]
 TOOLS = Path(os.environ.get("MODELSTACK_E2E_TOOLS", ROOT / "build" / "e2e-tools" / "bin"))
 LAUNCHERS = ROOT / "tools" / "launchers"
@@ -25,15 +27,6 @@ STACK = "e2e"
 
 def pulumi_available() -> bool:
     return all(os.access(TOOLS / name, os.X_OK) for name in ("pulumi", "pulumi-language-python"))
-
-
-class PulumiFailed(RuntimeError):
-    def __init__(self, args: list[str], result: subprocess.CompletedProcess[str]) -> None:
-        super().__init__(
-            f"pulumi {' '.join(args)} exited {result.returncode}\n"
-            f"--- stdout ---\n{result.stdout[-5000:]}\n--- stderr ---\n{result.stderr[-3000:]}"
-        )
-        self.result = result
 
 
 class DynamicStack:
@@ -54,36 +47,16 @@ class DynamicStack:
             f"    virtualenv: {json.dumps(str(venv))}\n"
         )
         self.resources_file = workdir / "resources.json"
-        venv_bin = str(venv / "bin")
         self.env = {
-            **{k: v for k, v in docker_env.items() if not k.startswith("PULUMI_")},
-            "PATH": os.pathsep.join([str(TOOLS), str(LAUNCHERS), venv_bin, docker_env["PATH"]]),
-            "VIRTUAL_ENV": str(venv),
-            "PULUMI_HOME": str(workdir / "pulumi-home"),
-            "PULUMI_BACKEND_URL": f"file://{workdir / 'state'}",
-            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
-            "PULUMI_SKIP_UPDATE_CHECK": "true",
-            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            **sandbox_env(workdir, PASSPHRASE, [TOOLS, LAUNCHERS], docker_env),
             "MODELSTACK_E2E_RESOURCES": str(self.resources_file),
-            "NO_COLOR": "1",
         }
         self.run("stack", "init", STACK)
 
     def run(
         self, *args: str, check: bool = True, timeout: float = 600
     ) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(
-            [str(TOOLS / "pulumi"), *args, "--non-interactive"],
-            cwd=self.workdir,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        if check and result.returncode != 0:
-            raise PulumiFailed(list(args), result)
-        return result
+        return run_pulumi(TOOLS / "pulumi", args, self.workdir, self.env, check, timeout)
 
     def up(
         self, resources: list[dict[str, Any]], check: bool = True
