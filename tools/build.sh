@@ -14,6 +14,9 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
 
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
+  export PATH="/usr/local/go/bin:$PATH"
+fi
 if ! command -v go >/dev/null 2>&1; then
   echo "tools/build.sh: the Go toolchain (1.26) is needed to build the real-engine tools" >&2
   exit 1
