@@ -59,6 +59,8 @@ NETWORK_POLICY = "network-policy"
 MODEL_SOURCE = "modelstack.io/model-source"
 MODEL_REVISION = "modelstack.io/model-revision"
 DESCRIPTION = "modelstack.io/description"
+# On objects the stack file's `patches:` changed.
+PATCHED_ANNOTATION = "modelstack.io/patched"
 
 # -- names --------------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ planning/deployment_planner.py chains (planning/*_steps.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from components import identity
@@ -48,7 +49,14 @@ __all__ = [
 ]
 
 
-def build_plan(spec: StackSpec, stack_file: str) -> StackPlan:
+# Checks of a planned deployment's rendered objects (its index in the stack file -> issues),
+# passed in because the objects are the Kubernetes target's, which imports the plan.
+RenderedCheck = Callable[[DeploymentPlan, int], list[ConfigIssue]]
+
+
+def build_plan(
+    spec: StackSpec, stack_file: str, rendered_check: RenderedCheck | None = None
+) -> StackPlan:
     """Plan every deployment; raise StackConfigError with every problem found."""
     issues: list[ConfigIssue] = []
     deployments = []
@@ -59,6 +67,8 @@ def build_plan(spec: StackSpec, stack_file: str) -> StackPlan:
         if planned is not None:
             deployments.append(planned)
             planned_indexes.append(index)
+            if rendered_check is not None and spec.target == "kubernetes":
+                issues += rendered_check(planned, index)
     registries = tuple(
         RegistryPlan(
             name=registry.name,

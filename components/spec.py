@@ -49,6 +49,7 @@ from components.spec_identifiers import (
     shown,
 )
 from components.spec_images import IMAGE
+from components.spec_patches import PatchSpec
 from components.spec_sources import check_revision, check_source
 from components.spec_traffic import LoadBalancerSpec, RouteSpec
 
@@ -502,6 +503,8 @@ class DeploymentSpec(SpecModel):
     adapters: list[AdapterSpec] = Field(default_factory=list)
     # Kubernetes only: the plan rejects it on docker.
     autoscaling: AutoscalingSpec | None = None
+    # Kubernetes only: RFC 6902 operations on the rendered objects (spec_patches.py).
+    patches: list[PatchSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _pools(self) -> DeploymentSpec:

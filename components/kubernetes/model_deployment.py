@@ -8,6 +8,8 @@ an HPA or KEDA ScaledObject per slot, and an HTTPScaledObject when it scales to 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 
 from components.checks.endpoint_check import EndpointCheck
@@ -22,6 +24,7 @@ from components.kubernetes.manifests import (
     workloads,
 )
 from components.kubernetes.manifests import traffic as routes
+from components.kubernetes.patch_validation import patched
 from components.outputs import deployment_summary
 from components.plan import DeploymentPlan
 from components.planning.engine_api_keys import SECRET_KEY as API_KEY_SECRET_KEY
@@ -50,7 +53,7 @@ class ModelDeployment(pulumi.ComponentResource):
         api_key_secret = self._api_key_secret(api_key)
         self._add_cache()
         jobs = {
-            loader.job_name: objects.create(
+            loader.job_name: self._create(
                 cache.loader_job(plan, loader),
                 self._options(
                     depends_on=[secret] if secret else [],
@@ -65,7 +68,7 @@ class ModelDeployment(pulumi.ComponentResource):
         self._engines: list[pulumi.Resource] = []
         for slot in plan.slots:
             # Engines start only after the Job that fills their cache has completed.
-            engine = objects.create(
+            engine = self._create(
                 workloads.engine_deployment(plan, slot),
                 self._options(
                     depends_on=[
@@ -83,21 +86,21 @@ class ModelDeployment(pulumi.ComponentResource):
             )
             self._engines.append(engine)
             if plan.environment.pod_disruption_budget:
-                objects.create(workloads.disruption_budget(plan, slot), self._options())
+                self._create(workloads.disruption_budget(plan, slot), self._options())
         if plan.strategy != "rolling":
             for slot_name in dict.fromkeys(slot.slot for slot in plan.slots):
-                objects.create(services.slot_service(plan, slot_name), self._options())
-        objects.create(services.stable_service(plan), self._options())
+                self._create(services.slot_service(plan, slot_name), self._options())
+        self._create(services.stable_service(plan), self._options())
         self._add_autoscalers()
         self._add_traffic()
         if plan.monitoring is not None:
-            objects.create(monitoring.metrics_service(plan), self._options())
-            objects.create(monitoring.service_monitor(plan), self._options())
-            objects.create(monitoring.dashboard_config_map(plan), self._options())
+            self._create(monitoring.metrics_service(plan), self._options())
+            self._create(monitoring.service_monitor(plan), self._options())
+            self._create(monitoring.dashboard_config_map(plan), self._options())
         if plan.network_peers is not None:
-            objects.create(network_policy.engine_policy(plan), self._options())
+            self._create(network_policy.engine_policy(plan), self._options())
             if plan.loaders:
-                objects.create(network_policy.loader_policy(plan), self._options())
+                self._create(network_policy.loader_policy(plan), self._options())
 
         self.endpoint = pulumi.Output.from_input(plan.endpoint)
         self.serving_slot = pulumi.Output.from_input(plan.serving_slot)
@@ -111,17 +114,15 @@ class ModelDeployment(pulumi.ComponentResource):
         if traffic is None:
             return
         for name, pool in traffic.pool_services.items():
-            objects.create(services.pool_service(plan, name, pool), self._options())
+            self._create(services.pool_service(plan, name, pool), self._options())
         if traffic.via == "ingress":
-            objects.create(routes.ingress(plan), self._options())
+            self._create(routes.ingress(plan), self._options())
         elif traffic.via == "gateway":
             for backend in routes.fallback_backends(plan):
-                objects.create(backend, self._options())
-            route = objects.create(routes.http_route(plan), self._options())
+                self._create(backend, self._options())
+            route = self._create(routes.http_route(plan), self._options())
             if traffic.envoy_policy:
-                objects.create(
-                    routes.backend_traffic_policy(plan), self._options(depends_on=[route])
-                )
+                self._create(routes.backend_traffic_policy(plan), self._options(depends_on=[route]))
         if traffic.public_url and plan.state == "running":
             # Reachable from where Pulumi runs: check it answers once everything is up.
             EndpointCheck(
@@ -135,6 +136,10 @@ class ModelDeployment(pulumi.ComponentResource):
                 opts=self._options(depends_on=list(self._engines)),
             )
 
+    def _create(self, body: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.Resource:
+        # The stack file's patches, checked before planning ended, apply to every child.
+        return objects.create(patched(body, self._plan.patches), opts)
+
     def _options(self, **options: object) -> pulumi.ResourceOptions:
         depends_on = [*self._depends_on, *options.pop("depends_on", [])]  # type: ignore[misc]
         return pulumi.ResourceOptions(parent=self, depends_on=depends_on, **options)  # type: ignore[arg-type]
@@ -143,7 +148,7 @@ class ModelDeployment(pulumi.ComponentResource):
         name = self._plan.hf_token_secret
         if name is None or hf_token is None:
             return None
-        return objects.create(
+        return self._create(
             secrets.hf_token_secret(self._plan, name, pulumi.Output.secret(hf_token)),
             self._options(protect=self._plan.environment.protect_secrets),
         )
@@ -152,7 +157,7 @@ class ModelDeployment(pulumi.ComponentResource):
         name = self._plan.api_key_secret
         if name is None or api_key is None:
             return None
-        return objects.create(
+        return self._create(
             secrets.credential_secret(
                 self._plan, name, API_KEY_SECRET_KEY, pulumi.Output.secret(api_key)
             ),
@@ -164,7 +169,7 @@ class ModelDeployment(pulumi.ComponentResource):
         if plan_cache is None:
             return
         # Weights take hours to fetch again: keep the claim when the deployment goes away.
-        objects.create(
+        self._create(
             cache.cache_claim(self._plan, plan_cache),
             self._options(protect=plan_cache.protect, retain_on_delete=True),
         )
@@ -175,7 +180,7 @@ class ModelDeployment(pulumi.ComponentResource):
         for slot in plan.slots:
             if slot.autoscaling is None:
                 continue
-            objects.create(autoscaler.autoscaler(plan, slot), self._options())
+            self._create(autoscaler.autoscaler(plan, slot), self._options())
             holding = slot.autoscaling.request_holding
             if holding is not None:
-                objects.create(autoscaler.request_interceptor_route(plan, holding), self._options())
+                self._create(autoscaler.request_interceptor_route(plan, holding), self._options())

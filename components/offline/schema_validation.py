@@ -33,6 +33,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 
+from components.identity import PATCHED_ANNOTATION
 from components.offline.schema_fast_check import compile_fast_check
 
 # The strict core schemas refer to this document by URI; custom resources reuse its ObjectMeta.
@@ -134,6 +135,9 @@ class SchemaValidator:
         if fast_check is None or not fast_check(obj):
             for error in kind_schema.validator.iter_errors(obj):
                 found.update(_describe(error))
+        if found and _patched(obj):
+            # Not modelstack's rendering at fault: point at the stack file's `patches:`.
+            ref += " (changed by the stack file's `patches:`)"
         return [SchemaViolation(ref, field, message) for field, message in sorted(found)]
 
     def validate_all(self, objs: Iterable[dict]) -> list[SchemaViolation]:
@@ -369,6 +373,12 @@ def _object_ref(obj: dict) -> str:
     kind_text = kind if isinstance(kind, str) and kind else "<unknown kind>"
     name_text = name if isinstance(name, str) and name else "<unnamed>"
     return f"{kind_text}/{name_text}"
+
+
+def _patched(obj: dict) -> bool:
+    metadata = obj.get("metadata")
+    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+    return isinstance(annotations, dict) and PATCHED_ANNOTATION in annotations
 
 
 def _is_custom_group(api_version: str) -> bool:

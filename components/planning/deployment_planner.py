@@ -154,4 +154,5 @@ def _plan(ctx: PlanningContext, issues: IssueCollector) -> DeploymentPlan | None
         monitoring=plan_monitoring(ctx, engine),
         wait_image=WAIT.pinned(ctx.environment.pin_helper_digests),
         api_key_secret=api_key.secret if api_key else None,
+        patches=tuple(spec.patches),
     )

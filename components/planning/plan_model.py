@@ -15,6 +15,7 @@ from components.planning.model_location import ModelLocation
 from components.planning.placement import Placement
 from components.planning.resources import ResourceProfile
 from components.spec import MonitoringSettings
+from components.spec_patches import PatchSpec
 
 
 @dataclass(frozen=True)
@@ -218,6 +219,8 @@ class DeploymentPlan:
     wait_image: str = WAIT.reference
     # Kubernetes only: the Secret the engine's API key is read from (engineApiKeys).
     api_key_secret: str | None = None
+    # Kubernetes only: the stack file's RFC 6902 patches, applied to the rendered objects.
+    patches: tuple[PatchSpec, ...] = ()
 
     @property
     def serving(self) -> SlotPlan:

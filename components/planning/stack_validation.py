@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from components.errors import ConfigIssue, StackConfigError
+from components.kubernetes.patch_validation import patch_issues
 from components.plan import StackPlan, build_plan
 from components.spec import StackSpec
 from components.stack_config import SpecError, parse_stack_spec
@@ -30,14 +31,14 @@ def validated_plan(
         if error.partial is not None:
             issues += _plan_issues(error.partial, error.partial_indexes, stack_file)
         raise StackConfigError(stack_file, issues, error.deployment_names) from None
-    return build_plan(spec, stack_file), spec
+    return build_plan(spec, stack_file, patch_issues), spec
 
 
 def _plan_issues(
     partial: StackSpec, indexes: tuple[int, ...], stack_file: str
 ) -> list[ConfigIssue]:
     try:
-        build_plan(partial, stack_file)
+        build_plan(partial, stack_file, patch_issues)
     except StackConfigError as error:
         return [_at_stack_index(issue, indexes) for issue in error.issues]
     return []

@@ -26,6 +26,12 @@ def check_target_support(ctx: PlanningContext, issues: IssueCollector) -> None:
                     message="Secret and ConfigMap references need Kubernetes: on the "
                     "docker target give a literal value",
                 )
+    if spec.patches:
+        issues.report(
+            "patches",
+            message="patches are JSON patches of Kubernetes objects, and docker containers "
+            "are not: remove them on the docker target",
+        )
     if spec.placement != PlacementSpec():
         issues.report("placement", message="placement applies to Kubernetes nodes only")
     _refuse_kubernetes_only(ctx, issues)
