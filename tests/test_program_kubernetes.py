@@ -258,7 +258,7 @@ def test_bad_stack_file_registers_nothing(tmp_path: Path) -> None:
     assert f"{path}: modelstack:deployments[1].gpu.type: unknown GPU type 'H1000'" in message
     # Deployments are named by index and by name.
     assert "did you mean 'H100'?" in message
-    assert "MI300X) [deployment llama-70b]\n" in message
+    assert "MI300X, MI325X) [deployment llama-70b]\n" in message
     assert f"{path}: modelstack:deployments[2].replicas: prod runs at least 2" in message
     assert record.resources == []
 

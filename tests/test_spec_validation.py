@@ -674,7 +674,7 @@ PLAN_CASES = [
     pytest.param(
         stack(gguf(gpu={"type": "H10", "count": 1})),
         f"{DEP}.gpu.type",
-        "unknown GPU type 'H10'; did you mean 'H100'? (known: T4, L4,",
+        "unknown GPU type 'H10'; did you mean 'H100'? (known: T4, V100-16GB, V100-32GB, L4,",
         id="gpu-type-unknown",
     ),
     pytest.param(

@@ -8,6 +8,14 @@ Sources, per fact:
   (https://github.com/NVIDIA/k8s-device-plugin/blob/main/docs/gpu-feature-discovery/README.md).
 - MI300X: rocm-smi `VRAM Total Memory (B): 205822885888` = 196288 MiB
   (https://rocm.docs.amd.com/en/latest/reference/gpu-arch-specs.html lists 192 GB).
+- V100: nvidia-smi reports 16160 MiB for 16 GB (newer drivers also 16384: the smaller is the
+  safe side) and 32510 MiB for 32 GB (R410 drivers: 32480,
+  https://blog.cachecha.com/csdn/kunhe0512/126265050.html); GFD product names
+  `Tesla-V100-SXM2-16GB` etc. are nvidia-smi's names with `-` for spaces (GFD README above).
+- MI325X: 256 GB HBM3E (https://rocm.docs.amd.com/en/latest/reference/gpu-arch-specs.html;
+  rocm-smi on MI325X: https://docs.vultr.com/inference-cookbook/rocm/benchmarks/gpu-memory-profiling).
+  No rocm-smi total was found published: 256 GiB is used, the 0.9 usable fraction covers
+  a driver reserve like the MI300X's 320 MiB.
 - GKE accelerator labels: https://cloud.google.com/kubernetes-engine/docs/how-to/gpus
 - Karpenter labels (self-managed Karpenter on EKS):
   https://karpenter.sh/docs/reference/instance-types/
@@ -17,10 +25,19 @@ Sources, per fact:
   (`node.kubernetes.io/instance-type`, https://kubernetes.io/docs/reference/labels-annotations-taints/);
   instance families per GPU: https://aws.amazon.com/ec2/instance-types/#Accelerated_Computing
 - AKS: only `kubernetes.azure.com/accelerator=nvidia`, so the VM size selects the model
-  (https://learn.microsoft.com/azure/aks/use-labels).
+  (https://learn.microsoft.com/azure/aks/use-labels). V100: NDv2 (Standard_ND40rs_v2, 8 x
+  V100 32 GB, https://learn.microsoft.com/azure/virtual-machines/sizes/gpu-accelerated/nd-family);
+  the 16 GB NCv3 sizes were retired on 2025-09-30, so AKS cannot select a V100-16GB:
+  https://learn.microsoft.com/azure/virtual-machines/ncv3-nc6s-nc12s-nc24s-retirement
 - GPU Feature Discovery `nvidia.com/gpu.product` (any cloud where GFD or the GPU Operator
   runs) and the ROCm node labeller's `amd.com/gpu.device-id`
-  (https://github.com/ROCm/k8s-device-plugin/blob/master/cmd/k8s-node-labeller/main.go).
+  (https://github.com/ROCm/k8s-device-plugin/blob/master/cmd/k8s-node-labeller/main.go),
+  the sysfs PCI id without `0x`; ids per product in the labeller's own table
+  (https://github.com/ROCm/k8s-device-plugin/blob/master/cmd/k8s-node-labeller/amdgpu.ids).
+- Karpenter's `v100` instance-gpu-memory (16384 p3, 32768 p3dn) is only in its v1.12 docs
+  (https://karpenter.sh/v1.12/reference/instance-types/); GKE offers the 16 GB V100 on N1
+  (https://cloud.google.com/kubernetes-engine/docs/how-to/gpus). EKS Auto Mode is left out
+  for V100: its docs do not show it launching p3 (Xen-based) instances.
 """
 
 from __future__ import annotations
@@ -85,19 +102,21 @@ def _aks(*vm_sizes: str) -> tuple[NodeRequirement, ...]:
 
 
 def _eks(
-    name: str, memory_mib: str | None, *instance_types: str
+    name: str, memory_mib: str | None, *instance_types: str, auto_mode: bool = True
 ) -> dict[LabelScheme, tuple[NodeRequirement, ...]]:
     """Karpenter, Auto Mode (same values, EKS's own prefix) and managed node groups."""
     karpenter = [_req(KARPENTER_GPU_NAME, name)]
-    auto_mode = [_req(AUTO_MODE_GPU_NAME, name)]
-    if memory_mib:  # `a100` names both sizes: the memory label tells them apart
+    auto_mode_labels = [_req(AUTO_MODE_GPU_NAME, name)]
+    if memory_mib:  # `a100` and `v100` name both sizes: the memory label tells them apart
         karpenter.append(_req(KARPENTER_GPU_MEMORY, memory_mib))
-        auto_mode.append(_req(AUTO_MODE_GPU_MEMORY, memory_mib))
-    return {
+        auto_mode_labels.append(_req(AUTO_MODE_GPU_MEMORY, memory_mib))
+    schemes: dict[LabelScheme, tuple[NodeRequirement, ...]] = {
         "eks": tuple(karpenter),
-        "eks-auto-mode": tuple(auto_mode),
         "eks-instance-type": (_req(INSTANCE_TYPE, *instance_types),),
     }
+    if auto_mode:
+        schemes["eks-auto-mode"] = tuple(auto_mode_labels)
+    return schemes
 
 
 def _sizes(family: str, *sizes: str) -> tuple[str, ...]:
@@ -126,6 +145,36 @@ GPUS: dict[str, GpuType] = {
                     "Standard_NC64as_T4_v3",
                 ),
                 "generic": (_req(NVIDIA_PRODUCT, "Tesla-T4"),),
+            },
+        ),
+        GpuType(
+            "V100-16GB",
+            "nvidia",
+            16160,
+            bf16=False,
+            fp8=False,
+            placement={
+                # GKE's V100 (N1) is the 16 GB one; no AKS size is left (NCv3 retired).
+                "gke": (_req(GKE_ACCELERATOR, "nvidia-tesla-v100"),),
+                **_eks(
+                    "v100",
+                    "16384",
+                    *_sizes("p3", "2xlarge", "8xlarge", "16xlarge"),
+                    auto_mode=False,
+                ),
+                "generic": (_req(NVIDIA_PRODUCT, "Tesla-V100-SXM2-16GB", "Tesla-V100-PCIE-16GB"),),
+            },
+        ),
+        GpuType(
+            "V100-32GB",
+            "nvidia",
+            32510,
+            bf16=False,
+            fp8=False,
+            placement={
+                **_eks("v100", "32768", "p3dn.24xlarge", auto_mode=False),
+                "aks": _aks("Standard_ND40rs_v2"),
+                "generic": (_req(NVIDIA_PRODUCT, "Tesla-V100-SXM2-32GB", "Tesla-V100-PCIE-32GB"),),
             },
         ),
         GpuType(
@@ -262,6 +311,18 @@ GPUS: dict[str, GpuType] = {
                 "aks": (_req(INSTANCE_TYPE, "Standard_ND96isr_MI300X_v5"),),
                 # 74a1 is the MI300X; 74b5 is its virtual function (cloud VMs).
                 "generic": (_req(AMD_DEVICE_ID, "74a1", "74b5"),),
+            },
+        ),
+        GpuType(
+            "MI325X",
+            "amd",
+            262144,
+            bf16=True,
+            fp8=True,
+            placement={
+                # No GKE, EKS or AKS size offers it: only the ROCm labeller selects it.
+                # 74a5 is the MI325X; 74b9 is its virtual function.
+                "generic": (_req(AMD_DEVICE_ID, "74a5", "74b9"),),
             },
         ),
     )

@@ -83,6 +83,7 @@ def _alternatives(
             for other in sorted(GPUS.values(), key=lambda g: g.memory_gib)
             if other.memory_gib > gpu.memory_gib
             and other.vendor == gpu.vendor
+            and _computes_in(other, precision)
             and _fits(parameters_b, precision, other, count)
         ),
         None,
@@ -90,6 +91,11 @@ def _alternatives(
     if bigger_gpu:
         options.append(f"gpu.type: {bigger_gpu}")
     return options
+
+
+def _computes_in(gpu: GpuType, precision: str) -> bool:
+    # A bigger V100 is no way out for a bf16 model: it has no bf16 (nor fp8).
+    return (precision != "bf16" or gpu.bf16) and (precision != "fp8" or gpu.fp8)
 
 
 def _fits(parameters_b: float, precision: str, gpu: GpuType, count: int) -> bool:

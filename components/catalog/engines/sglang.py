@@ -39,7 +39,7 @@ class Sglang(Engine):
     formats: ClassVar[frozenset[ModelFormat]] = frozenset({"safetensors"})
     images: ClassVar[dict[Hardware, str]] = {
         "nvidia": "lmsysorg/sglang:v0.5.21",
-        # Built for gfx942 (MI300X, MI325X), the only AMD GPU in the catalog.
+        # Built for gfx942: MI300X and MI325X, the catalog's AMD GPUs.
         "amd": "lmsysorg/sglang:v0.5.21-rocm10-mi30x",
     }
     # The image's entrypoint is undocumented; the project's own examples use this.
