@@ -10,7 +10,7 @@ from components.spec_identifiers import shown
 
 # Kubernetes' grammar: a decimal number, then a binary or decimal suffix OR an exponent.
 _QUANTITY = re.compile(
-    r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)|([eE][+-]?\d+))?$"
+    r"([+-]?(?:\d+(?:\.\d*)?|\.\d+))(?:(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)|([eE][+-]?\d+))?"
 )
 _SUFFIX = {
     None: Decimal(1),
@@ -31,7 +31,7 @@ _SUFFIX = {
     "Ei": Decimal(2) ** 60,
 }
 GIB = Decimal(2) ** 30
-_PARAMETERS = re.compile(r"^(\d+(?:\.\d+)?)\s*([MBT]?)$", re.IGNORECASE)
+_PARAMETERS = re.compile(r"(\d+(?:\.\d+)?)\s*([MBT]?)", re.IGNORECASE)
 _PARAMETER_SCALE = {"": 1.0, "B": 1.0, "M": 1e-3, "T": 1e3}
 
 

@@ -13,7 +13,7 @@ MIN_SECONDS = 60
 READ_TIMEOUT = "nginx.ingress.kubernetes.io/proxy-read-timeout"
 _INGRESS_CLASS_ANNOTATION = "kubernetes.io/ingress.class"
 # Gateway API Duration: 1h, 30m, 300s, 500ms, 1m30s (Go duration units it allows).
-_DURATION = re.compile(r"^(?:\d+(?:h|m|s|ms))+$")
+_DURATION = re.compile(r"(?:\d+(?:h|m|s|ms))+")
 _DURATION_PART = re.compile(r"(\d+)(ms|h|m|s)")
 _UNIT_SECONDS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 

@@ -15,7 +15,7 @@ from typing import Any
 from components.offline.strict_yaml import MAX_BYTES, YamlProblem, load_document
 
 PLACEHOLDER_PREFIX = "offline-placeholder-for-"
-_STACK_FILE_NAME = re.compile(r"^Pulumi\.(?P<stack>[^/]+)\.ya?ml$")
+_STACK_FILE_NAME = re.compile(r"Pulumi\.(?P<stack>[^/]+)\.ya?ml")
 
 
 class StackFileError(Exception):
@@ -40,7 +40,7 @@ def placeholder(key: str) -> str:
 
 
 def stack_name_from_file(path: Path) -> str:
-    match = _STACK_FILE_NAME.match(path.name)
+    match = _STACK_FILE_NAME.fullmatch(path.name)
     return match.group("stack") if match else path.stem
 
 

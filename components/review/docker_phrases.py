@@ -25,7 +25,7 @@ from components.review.value_text import show_value
 CONTAINER = "docker:index/container:Container"
 DYNAMIC = "pulumi-python:dynamic:Resource"
 # `<workload>-<replica>-<hash of what it runs>` (components/docker/containers.py).
-_ENGINE_NAME = re.compile(r"^(?P<workload>.+)-(?P<replica>\d+)-[0-9a-f]+$")
+_ENGINE_NAME = re.compile(r"(?P<workload>.+)-(?P<replica>\d+)-[0-9a-f]+")
 RELOAD = "the gateway config changes, reloaded in place"
 # nginx's balancing directive -> the stack file's loadBalancer.algorithm.
 _ALGORITHMS = {None: "round_robin", "least_conn": "least_connections", "ip_hash": "ip_hash"}
@@ -116,7 +116,7 @@ def _workloads(entries: dict[str, Entry]) -> dict[tuple[str, str], dict[int, Ent
     """Engine containers by (deployment, workload), each by its replica number."""
     found: dict[tuple[str, str], dict[int, Entry]] = defaultdict(dict)
     for entry in entries.values():
-        match = _ENGINE_NAME.match(entry.name)
+        match = _ENGINE_NAME.fullmatch(entry.name)
         if is_engine_container(entry) and entry.deployment and match:
             key = (entry.deployment, match["workload"])
             found[key][int(match["replica"])] = entry
@@ -272,7 +272,7 @@ def _shares(route: NginxRoute, engines: dict[str, Entry]) -> list[_Share]:
         if server.backup:
             continue
         entry = _engine_of(server.address, engines)
-        match = _ENGINE_NAME.match(entry.name) if entry else None
+        match = _ENGINE_NAME.fullmatch(entry.name) if entry else None
         workload = match["workload"] if match else server.address
         weights[workload] += server.weight
         slots[workload] = slot_of(entry.body or {}) if entry else None

@@ -40,7 +40,7 @@ SLOT = "modelstack.io/slot"
 POOL = "modelstack.io/pool"
 ENGINE = "modelstack.io/engine"
 # `<workload>-<replica>-<hash of what it runs>` (docker/containers.py).
-REPLICA_SUFFIX = re.compile(r"-\d+-[0-9a-f]+$")
+REPLICA_SUFFIX = re.compile(r"-\d+-[0-9a-f]+\Z")
 BALANCING_NAMES = {None: "round robin", "least_conn": "least connections", "ip_hash": "ip hash"}
 
 

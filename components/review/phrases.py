@@ -27,7 +27,7 @@ CLAIM = "core/PersistentVolumeClaim"
 HPA = "autoscaling/HorizontalPodAutoscaler"
 CONTAINERS = ("spec", "template", "spec", "containers", None)
 ANNOTATIONS = ("spec", "template", "metadata", "annotations")
-_HEX = re.compile(r"^[0-9a-f]{13,}$")
+_HEX = re.compile(r"[0-9a-f]{13,}")
 
 Show = Callable[[Any, Any], tuple[str, str]]
 
@@ -43,7 +43,7 @@ def _revision(old: Any, new: Any) -> tuple[str, str]:
 
 
 def _short_hash(text: str) -> str:
-    return text[:12] if _HEX.match(text) else text
+    return text[:12] if _HEX.fullmatch(text) else text
 
 
 @dataclass(frozen=True)

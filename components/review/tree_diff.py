@@ -15,7 +15,7 @@ from typing import Any
 
 from components.review.diff_model import ABSENT, FieldPath, Named
 
-_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
 def tree_changes(old: Any, new: Any, path: FieldPath = ()) -> Iterator[tuple[FieldPath, Any, Any]]:
@@ -73,7 +73,7 @@ def format_path(path: FieldPath) -> str:
             text += f"[{segment.name}]"
         elif isinstance(segment, int):
             text += f"[{segment}]"
-        elif _PLAIN_KEY.match(segment):
+        elif _PLAIN_KEY.fullmatch(segment):
             text += f".{segment}" if text else segment
         else:
             text += f'["{segment}"]'

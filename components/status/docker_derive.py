@@ -129,7 +129,7 @@ def _time(text: str | None) -> datetime | None:
     # Docker writes nanoseconds and "0001-01-01T00:00:00Z" for "never".
     if not text or text.startswith("0001-"):
         return None
-    match = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$", text)
+    match = re.fullmatch(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)", text)
     if match is None:
         return None
     fraction = (match.group(2) or ".0")[:7]
