@@ -82,7 +82,7 @@ class LocalCluster:
             self._start(
                 "kube-controller-manager",
                 "--kubeconfig",
-                str(self._component_kubeconfig),
+                str(self.kubeconfig),
                 "--leader-elect=false",
                 "--bind-address=127.0.0.1",
                 f"--secure-port={free_port()}",
@@ -99,7 +99,7 @@ class LocalCluster:
             self._start(
                 "kube-scheduler",
                 "--kubeconfig",
-                str(self._component_kubeconfig),
+                str(self.kubeconfig),
                 "--leader-elect=false",
                 "--bind-address=127.0.0.1",
                 f"--secure-port={free_port()}",
@@ -107,7 +107,7 @@ class LocalCluster:
             self._start(
                 "kwok",
                 "--kubeconfig",
-                str(self._component_kubeconfig),
+                str(self.kubeconfig),
                 "--manage-all-nodes=false",
                 "--manage-nodes-with-annotation-selector="
                 f"{KWOK_NODE_ANNOTATION[0]}={KWOK_NODE_ANNOTATION[1]}",
@@ -299,7 +299,6 @@ class LocalCluster:
             "current-context": "e2e",
         }
         self.kubeconfig.write_text(json.dumps(document, indent=2))
-        self._component_kubeconfig = self.kubeconfig
 
     def _wait_for_default_service_account(self) -> None:
         """Pods are admitted once the controller manager has made `default` accounts."""

@@ -49,11 +49,7 @@ def _operations(resource: ResourceDiff) -> list[tuple[str, str]]:
 
 def engine_operations(changed: dict[str, list[str]]) -> dict[str, list[str]]:
     """The engine's changes without components (see the module docstring)."""
-    return {
-        op: names
-        for op, names in (
-            (op, [n for n in names if not n.startswith("modelstack:")])
-            for op, names in changed.items()
-        )
-        if names
+    kept = {
+        op: [n for n in names if not n.startswith("modelstack:")] for op, names in changed.items()
     }
+    return {op: names for op, names in kept.items() if names}

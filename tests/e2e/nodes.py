@@ -42,7 +42,8 @@ def node_groups(plans: Iterable[StackPlan], spare_nodes: int = 1) -> list[NodeGr
     asks: dict[tuple[Any, ...], tuple[int, int]] = {}
     slots = [slot for plan in plans for deployment in plan.deployments for slot in deployment.slots]
     for slot in slots:
-        replicas = max(slot.replicas, _autoscaling_floor(slot), 1)
+        floor = slot.autoscaling.min_replicas if slot.autoscaling else 0
+        replicas = max(slot.replicas, floor, 1)
         key = (
             _labels_for(slot.placement),
             _taints_for(slot.placement),
@@ -111,11 +112,6 @@ def describe(groups: list[NodeGroup]) -> list[dict[str, Any]]:
         }
         for group in groups
     ]
-
-
-def _autoscaling_floor(slot: Any) -> int:
-    autoscaling = getattr(slot, "autoscaling", None)
-    return int(getattr(autoscaling, "min_replicas", 0) or 0) if autoscaling else 0
 
 
 def _labels_for(placement: Placement | None) -> tuple[tuple[str, str], ...]:

@@ -46,10 +46,6 @@ def first_line(lines: list[str], *words: str) -> int:
     raise LookupError(f"no line with {words} in:\n" + "\n".join(lines[-40:]))
 
 
-def api_object(cluster: LocalCluster, path: str) -> dict[str, Any]:
-    return cluster.get(path)
-
-
 def test_up_waits_for_loaders_before_engines_and_ends_with_available_deployments(
     project: PulumiProject, cluster: LocalCluster, staging: dict[str, Any]
 ) -> None:
@@ -64,7 +60,7 @@ def test_up_waits_for_loaders_before_engines_and_ends_with_available_deployments
     engine_starts = first_line(lines, "kubernetes:apps/v1:Deployment", "llama-chat ", "creating")
     assert job_done < engine_starts, "the engine Deployment was created before its loader finished"
 
-    workload = api_object(cluster, "/apis/apps/v1/namespaces/ml-staging/deployments/llama-chat")
+    workload = cluster.get("/apis/apps/v1/namespaces/ml-staging/deployments/llama-chat")
     assert workload["status"].get("availableReplicas", 0) >= workload["spec"]["replicas"] >= 1
 
 
