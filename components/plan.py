@@ -31,6 +31,7 @@ from components.planning.plan_model import (
     StackPlan,
 )
 from components.planning.route_collisions import route_collisions
+from components.planning.target_profiles import target_profile
 from components.spec import StackSpec
 
 __all__ = [
@@ -58,6 +59,7 @@ def build_plan(
     spec: StackSpec, stack_file: str, rendered_check: RenderedCheck | None = None
 ) -> StackPlan:
     """Plan every deployment; raise StackConfigError with every problem found."""
+    profile = target_profile(spec.target)
     issues: list[ConfigIssue] = []
     deployments = []
     planned_indexes = []
@@ -67,7 +69,7 @@ def build_plan(
         if planned is not None:
             deployments.append(planned)
             planned_indexes.append(index)
-            if rendered_check is not None and spec.target == "kubernetes":
+            if rendered_check is not None and profile.kubernetes_objects:
                 issues += rendered_check(planned, index)
     registries = tuple(
         RegistryPlan(
@@ -79,16 +81,12 @@ def build_plan(
         )
         for registry in spec.registries
     )
-    if spec.target == "docker":
-        issues += [
-            ConfigIssue(
-                key_path("registries", index, "existingSecret"),
-                "a Kubernetes Secret means nothing to Docker: give username and server "
-                "(Docker also uses your own `docker login`)",
-            )
-            for index, registry in enumerate(spec.registries)
-            if registry.existing_secret
-        ]
+    refusal = profile.existing_pull_secrets.refusal
+    issues += [
+        ConfigIssue(key_path("registries", index, "existingSecret"), refusal)
+        for index, registry in enumerate(spec.registries)
+        if registry.existing_secret and refusal is not None
+    ]
     issues += route_collisions(list(zip(planned_indexes, deployments, strict=True)))
     issues += unknown_deployments(spec.engine_api_keys, [d.name for d in spec.deployments])
     if issues:
@@ -102,15 +100,14 @@ def build_plan(
                 dict.fromkeys((*pull_secrets, *spec.deployments[i].image_pull_secrets))
             ),
         )
-        if spec.target == "kubernetes"
+        if profile.pull_secrets
         else deployment
         for i, deployment in zip(planned_indexes, deployments, strict=True)
     ]
-    docker = spec.target == "docker"
     return StackPlan(
         environment=ENVIRONMENTS[spec.environment],
         target=spec.target,
-        namespace=spec.docker.namespace if docker else spec.kubernetes.namespace,
+        namespace=profile.namespace_of(spec),
         create_namespace=spec.kubernetes.create_namespace,
         cloud=spec.kubernetes.cloud,
         kube_context=spec.kubernetes.context,

@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from components.catalog.gpu_label_schemes import GpuLabels, gpu_labels_problem
+from components.planning.target_profiles import target_profile
 from components.quantities import parse_parameter_count, parse_quantity
 from components.spec_affinity import check_affinity
 from components.spec_autoscaling import AutoscalingSpec
@@ -570,12 +571,9 @@ class StackSpec(SpecModel):
 
     @model_validator(mode="after")
     def _hf_token_ref(self) -> StackSpec:
-        if isinstance(self.hf_token, HfTokenRef) and self.target == "docker":
-            raise FieldError(
-                "hfToken",
-                "secretKeyRef reads a Kubernetes Secret: on docker set the token with "
-                "`pulumi config set --secret hfToken <token>`",
-            )
+        refusal = target_profile(self.target).secret_references.refusal
+        if isinstance(self.hf_token, HfTokenRef) and refusal is not None:
+            raise FieldError("hfToken", refusal)
         return self
 
     @model_validator(mode="after")

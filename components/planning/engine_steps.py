@@ -52,9 +52,7 @@ def api_key_delivery(
     name = ctx.spec.name
     if name not in ctx.stack.engine_api_keys:
         return None
-    problem = api_key_problem(engine.name)
-    if ctx.target == "docker":
-        problem = "engine API keys is not supported yet on docker"
+    problem = ctx.profile.engine_api_keys.refusal or api_key_problem(engine.name)
     if problem:
         issues.report_stack_key(STACK_KEY, name, message=problem)
         return None

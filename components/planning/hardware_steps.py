@@ -52,7 +52,7 @@ def plan_placement(
     ctx: PlanningContext, issues: IssueCollector, gpu: GpuType | None, pool: Pool
 ) -> Placement | None:
     """Which nodes the pool's pods may run on (Kubernetes): GPU labels plus the stack's rules."""
-    if ctx.target != "kubernetes":
+    if not ctx.profile.placement:
         return None
     cloud = ctx.stack.kubernetes.cloud
     scheme = label_scheme(cloud, ctx.stack.kubernetes.gpu_labels)

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from components.environments import ENVIRONMENTS, EnvironmentDefaults
 from components.errors import ConfigIssue, key_path
+from components.planning.target_profiles import TargetProfile, target_profile
 from components.spec import DeploymentSpec, GpuSpec, ResourcesSpec, StackSpec
 
 SERVICE_PORT = 80
@@ -36,18 +37,18 @@ class PlanningContext:
 
     @classmethod
     def of(cls, stack: StackSpec, spec: DeploymentSpec, index: int) -> PlanningContext:
-        docker = stack.target == "docker"
         return cls(
             stack=stack,
             spec=spec,
             index=index,
             environment=ENVIRONMENTS[stack.environment],
-            namespace=stack.docker.namespace if docker else stack.kubernetes.namespace,
+            namespace=target_profile(stack.target).namespace_of(stack),
         )
 
     @property
-    def target(self) -> str:
-        return self.stack.target
+    def profile(self) -> TargetProfile:
+        """What the stack's target can do: steps ask this, never the target's name."""
+        return target_profile(self.stack.target)
 
     def model_key_path(self, slot: str, key: str) -> tuple[str, ...]:
         """Where the user wrote a model key: in the slot's override if it sets it, else `model`."""

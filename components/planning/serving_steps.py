@@ -57,7 +57,7 @@ def plan_load_balancer(
 
 def plan_route(ctx: PlanningContext, issues: IssueCollector) -> RoutePlan | None:
     route = ctx.spec.route
-    if route is None and ctx.target == "kubernetes":
+    if route is None and not ctx.profile.own_gateway:
         return None
     template = route.path if route else "/{name}"
     try:
@@ -81,7 +81,7 @@ def plan_deployment_traffic(
     route: RoutePlan | None,
 ) -> TrafficPlan | None:
     rollout = ctx.spec.rollout
-    if ctx.target == "docker":
+    if ctx.profile.own_gateway:
         planned = plan_gateway_traffic(slots, balancer, ctx.spec.load_balancer.health_check)
     else:
         planned = plan_traffic(
@@ -98,7 +98,7 @@ def plan_deployment_traffic(
 
 def plan_monitoring(ctx: PlanningContext, engine: Engine) -> MonitoringSettings | None:
     settings = ctx.stack.kubernetes.monitoring
-    if ctx.target != "kubernetes" or not settings.enabled:
+    if not ctx.profile.monitoring_objects or not settings.enabled:
         return None
     # Ollama exports no metrics: nothing to scrape or chart.
     return settings if engine.metrics_path else None
@@ -107,7 +107,7 @@ def plan_monitoring(ctx: PlanningContext, engine: Engine) -> MonitoringSettings 
 def network_peers(ctx: PlanningContext) -> tuple[str, ...] | None:
     """Namespaces allowed to reach the engines, when the stack turns network policies on."""
     settings = ctx.stack.kubernetes
-    if ctx.target != "kubernetes" or not settings.network_policies:
+    if not ctx.profile.network_policies or not settings.network_policies:
         return None
     peers = [settings.monitoring_namespace, *settings.allowed_namespaces]
     if settings.gateway is not None:
@@ -121,7 +121,7 @@ def network_peers(ctx: PlanningContext) -> tuple[str, ...] | None:
 
 def endpoint(ctx: PlanningContext, route: RoutePlan | None) -> str:
     """The URL clients call."""
-    if ctx.target == "docker":
+    if ctx.profile.own_gateway:
         docker = ctx.stack.docker
         prefix = route.path.rstrip("/") if route else ""
         return f"http://{docker.bind_address}:{docker.port}{prefix}/v1"

@@ -152,7 +152,7 @@ def with_autoscalers(
 ) -> list[SlotPlan]:
     """The slots with their autoscalers (components/planning/autoscaling.py decides)."""
     spec = ctx.spec
-    if spec.autoscaling is None or ctx.target != "kubernetes":
+    if spec.autoscaling is None or not ctx.profile.autoscaling:
         return slots
     planned = issues.accept(
         plan_autoscaling(
