@@ -53,6 +53,9 @@ AUTOSCALER = "autoscaler"
 REQUEST_INTERCEPTOR = "request-interceptor"
 DASHBOARD = "dashboard"
 NETWORK_POLICY = "network-policy"
+# loadBalancer.algorithm inference_aware: a slot's InferencePool and its endpoint picker.
+INFERENCE_POOL = "inference-pool"
+ENDPOINT_PICKER = "endpoint-picker"
 
 # -- annotation keys ----------------------------------------------------------------------
 
@@ -61,6 +64,8 @@ MODEL_REVISION = "modelstack.io/model-revision"
 DESCRIPTION = "modelstack.io/description"
 # On objects the stack file's `patches:` changed.
 PATCHED_ANNOTATION = "modelstack.io/patched"
+# On an endpoint picker's pods: its config file's hash, so a new config restarts the picker.
+CONFIG_HASH = "modelstack.io/config-hash"
 
 # -- names --------------------------------------------------------------------------------
 
@@ -102,6 +107,17 @@ def request_interceptor_route(deployment: str) -> str:
     """The HTTPScaledObject of a deployment that scales to zero. The add-on's docs ask for
     a name other than the ScaledObject's (the slot workload's name)."""
     return f"{deployment}-interceptor"
+
+
+def inference_pool(deployment: str, slot: str, strategy: str) -> str:
+    """A slot's InferencePool: `llama` (rolling), `llama-blue`, `llama-green`."""
+    return deployment if strategy == "rolling" else f"{deployment}-{slot}"
+
+
+def endpoint_picker(pool: str) -> str:
+    """The picker of a pool: its Deployment, Service, ServiceAccount, Role, RoleBinding and
+    ConfigMap (the upstream chart's `<pool>-epp`)."""
+    return f"{pool}-epp"
 
 
 def loader_job(deployment: str, content: object) -> str:

@@ -102,6 +102,27 @@ def find_crd_schema_dir(explicit: Path | None = None) -> Path | None:
     return None
 
 
+# Schema sets kept beside the shared `crds/` set, each with its own SOURCES.md: InferencePool
+# (inference_aware) and LeaderWorkerSet. Searched after the chosen directory, for the kinds
+# it lacks, beside it or next to the repository.
+COMPANION_SETS = ("crds-inference",)
+
+
+def with_companion_sets(directory: Path | None) -> tuple[Path, ...]:
+    """The schema directories to search, in order: `directory`, then the companion sets."""
+    if directory is None:
+        return ()
+    root = _repo_root()
+    places = [directory.parent, *([root.parent / "shared" / "schemas"] if root else [])]
+    found = [directory]
+    for name in COMPANION_SETS:
+        for place in places:
+            candidate = place / name
+            if candidate.is_dir() and candidate not in found:
+                found.append(candidate)
+    return tuple(found)
+
+
 def _existing_dir(path: Path, origin: str) -> Path:
     if not path.is_dir():
         raise FileNotFoundError(

@@ -34,6 +34,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 
 from components.identity import PATCHED_ANNOTATION
+from components.offline.crd_schemas import with_companion_sets
 from components.offline.schema_fast_check import compile_fast_check
 
 # The strict core schemas refer to this document by URI; custom resources reuse its ObjectMeta.
@@ -93,7 +94,8 @@ class SchemaValidator:
         self, kubernetes_version: str = "1.33", crd_schema_dir: Path | None = None
     ) -> None:
         self._core_dir = _core_schema_dir(kubernetes_version)
-        self._crd_schema_dir = crd_schema_dir
+        # The directory given, then the companion sets (InferencePool...) it lacks.
+        self._crd_schema_dirs = with_companion_sets(crd_schema_dir)
         definitions = _read_json(self._core_dir.joinpath("_definitions.json"))
         self._registry: Registry = Resource.from_contents(definitions) @ Registry()
         # None caches "no schema", so a missing kind is looked up once too.
@@ -150,7 +152,7 @@ class SchemaValidator:
         if not _is_custom_group(api_version):
             return False
         group = api_version.rpartition("/")[0]
-        return self._crd_schema_dir is None or not (self._crd_schema_dir / group).is_dir()
+        return not any((directory / group).is_dir() for directory in self._crd_schema_dirs)
 
     def _kind_schema(self, api_version: str, kind: str) -> _KindSchema | None:
         key = (api_version, kind)
@@ -188,12 +190,13 @@ class SchemaValidator:
 
     def _crd_schema(self, api_version: str, kind: str) -> dict | None:
         group, version = _split_api_version(api_version)
-        if self._crd_schema_dir is None or not group or not _KIND.fullmatch(kind):
+        if not group or not _KIND.fullmatch(kind):
             return None
-        path = self._crd_schema_dir / group / f"{kind.lower()}_{version}.json"
-        if not path.is_file():
-            return None
-        return _closed_root(_read_json(path))
+        for directory in self._crd_schema_dirs:
+            path = directory / group / f"{kind.lower()}_{version}.json"
+            if path.is_file():
+                return _closed_root(_read_json(path))
+        return None
 
 
 def _core_schema_dir(kubernetes_version: str) -> Traversable:
