@@ -16,10 +16,8 @@ from components.kubernetes.manifests import endpoint_picker as manifests
 from components.kubernetes.manifests import services
 from components.offline.schema_validation import SchemaValidator
 from components.plan import DeploymentPlan
-from components.planning.inference_routing import (
-    InferenceRoutingPlan,
-    plan_inference_routing,
-)
+from components.planning.inference_routing import plan_inference_routing
+from components.planning.inference_routing_plan import InferenceRoutingPlan
 from components.spec import KubernetesSettings
 from tests.support.planned_stacks import plan_stack
 

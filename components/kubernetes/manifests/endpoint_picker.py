@@ -17,7 +17,7 @@ from components.catalog import endpoint_picker as epp
 from components.kubernetes.manifests import labels
 from components.kubernetes.manifests.security import container_security, pod_security
 from components.plan import DeploymentPlan
-from components.planning.inference_routing import InferencePoolPlan, InferenceRoutingPlan
+from components.planning.inference_routing_plan import InferencePoolPlan, InferenceRoutingPlan
 
 _CONTAINER = "epp"
 _CONFIG_VOLUME = "plugins-config"
