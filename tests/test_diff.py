@@ -12,12 +12,12 @@ import pytest
 import yaml
 
 from components.cli import EXIT_BAD_INPUT, main
+from components.diff.compare import compare
+from components.diff.diff_digest import EXIT_CHANGES, EXIT_NO_CHANGES, EXIT_REPLACES, exit_code
+from components.diff.diff_model import Consequence, Diff, ResourceDiff, Status
+from components.diff.format_markdown import format_markdown
+from components.diff.format_text import format_text
 from components.offline.render import Render
-from components.review.compare import compare
-from components.review.diff_digest import EXIT_CHANGES, EXIT_NO_CHANGES, EXIT_REPLACES, exit_code
-from components.review.diff_model import Consequence, Diff, ResourceDiff, Status
-from components.review.format_markdown import format_markdown
-from components.review.format_text import format_text
 from tests.conftest import (
     deployments_of,
     render_document,

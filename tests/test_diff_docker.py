@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 
 from components.cli import main
+from components.diff.compare import compare
+from components.diff.diff_digest import EXIT_CHANGES
+from components.diff.diff_model import Diff, FieldChange
+from components.diff.format_json import format_json
+from components.diff.format_markdown import format_markdown
+from components.diff.format_text import format_text
+from components.diff.text_diff import text_diff
 from components.offline.render import Render
-from components.review.compare import compare
-from components.review.diff_digest import EXIT_CHANGES
-from components.review.diff_model import Diff, FieldChange
-from components.review.format_json import format_json
-from components.review.format_markdown import format_markdown
-from components.review.format_text import format_text
-from components.review.text_diff import text_diff
 from tests.conftest import deployments_of, render_document, stack_document, write_stack
 
 RELOAD = "the gateway config changes, reloaded in place"

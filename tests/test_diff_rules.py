@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from components.review.compare import compare
-from components.review.diff_model import Consequence, Named, Status
-from components.review.tree_diff import format_path, tree_changes
+from components.diff.compare import compare
+from components.diff.diff_model import Consequence, Named, Status
+from components.diff.tree_diff import format_path, tree_changes
 
 
 @dataclass

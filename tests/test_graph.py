@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 
 from components.cli import EXIT_OK, main
+from components.graph.mermaid import mermaid_id, render_mermaid
+from components.graph.model import EdgeKind, Role, State, Topology
+from components.graph.svg_picture import IDLE, SERVING, render_svg
+from components.graph.topology import build_topology
 from components.offline.render import Render
-from components.review.mermaid import mermaid_id, render_mermaid
-from components.review.nginx_routes import UpstreamServer, parse_routes
-from components.review.svg_picture import IDLE, SERVING, render_svg
-from components.review.topology import EdgeKind, Role, State, Topology, build_topology
+from components.rendered.nginx_routes import UpstreamServer, parse_routes
 from tests.conftest import deployments_of, render_document, stack_document, with_changes
 
 SVG = "{http://www.w3.org/2000/svg}"

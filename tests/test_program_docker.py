@@ -13,7 +13,7 @@ from components.docker.gateway_config import GatewayConfig, route_for
 from components.offline.render import Render
 from components.offline.stack_file import PLACEHOLDER_PREFIX
 from components.plan import build_plan
-from components.review.nginx_routes import parse_routes
+from components.rendered.nginx_routes import parse_routes
 from components.stack_config import parse_stack_spec
 from tests.conftest import deployments_of, render_document, stack_document, with_changes
 from tests.support.nginx_process import NGINX, nginx_available

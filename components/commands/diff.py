@@ -20,9 +20,9 @@ from components.commands.arguments import (
     stack_file_path,
     stack_name,
 )
+from components.diff.git_revision import RevisionError, file_at_revision
 from components.offline.render_model import Render
 from components.offline.stack_file import StackFileError
-from components.review.git_revision import RevisionError, file_at_revision
 
 EPILOG = """\
 examples:
@@ -66,11 +66,11 @@ def register(subcommands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Imported here: `diff --help` should not pay for Pulumi and the program.
-    from components.review.compare import compare
-    from components.review.diff_digest import exit_code
-    from components.review.format_json import format_json
-    from components.review.format_markdown import format_markdown
-    from components.review.format_text import format_text
+    from components.diff.compare import compare
+    from components.diff.diff_digest import exit_code
+    from components.diff.format_json import format_json
+    from components.diff.format_markdown import format_markdown
+    from components.diff.format_text import format_text
 
     try:
         current = stack_file_path(args)

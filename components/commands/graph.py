@@ -41,9 +41,9 @@ def register(subcommands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     # Imported here: `graph --help` should not pay for Pulumi and the program.
     from components.commands.render_loading import load_render
-    from components.review.mermaid import render_mermaid
-    from components.review.svg_picture import render_svg
-    from components.review.topology import build_topology
+    from components.graph.mermaid import render_mermaid
+    from components.graph.svg_picture import render_svg
+    from components.graph.topology import build_topology
 
     render = load_render(args)
     if render is None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.review.compare import compare
-from components.review.diff_model import Consequence, ResourceDiff, Status
+from components.diff.compare import compare
+from components.diff.diff_model import Consequence, ResourceDiff, Status
 
 # What `modelstack diff` predicts for resources the engine would refuse to touch.
 REFUSED = "refused"

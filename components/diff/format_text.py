@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from components.review.diff_digest import SIGNS, blocking_lines, counts, headline
-from components.review.diff_model import Consequence, Diff, FieldChange, ResourceDiff, Verdict
-from components.review.text_diff import text_diff
-from components.review.tree_diff import format_path
-from components.review.value_text import show_pair
+from components.diff.diff_digest import SIGNS, blocking_lines, counts, headline
+from components.diff.diff_model import Consequence, Diff, FieldChange, ResourceDiff, Verdict
+from components.diff.text_diff import text_diff
+from components.diff.tree_diff import format_path
+from components.diff.value_text import show_pair
 
 _COLORS = {"red": "\033[31m", "green": "\033[32m", "yellow": "\033[33m", "bold": "\033[1m"}
 _RESET = "\033[0m"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from components.review.identity import (
+from components.rendered.objects import (
     RenderLike,
     deployment_of,
     kind_key,

@@ -1,4 +1,5 @@
-"""A render as a picture's content: who sends traffic where, what mounts what, what scales what.
+"""A Kubernetes render as a picture's content: who sends traffic where, what mounts what,
+what scales what.
 
 Nodes are the objects a reviewer reasons about (routes, Services, workloads, loader Jobs,
 caches, autoscalers); edges come from the manifests' own references (backendRefs, Service
@@ -11,12 +12,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
+from components.graph.model import (
+    Edge,
+    EdgeKind,
+    Group,
+    Node,
+    Role,
+    State,
+    Topology,
+    add_resource_notes,
+)
+from components.graph.node_text import describe, pod_spec
 from components.identity import METRICS_ENDPOINT, SLOT_ENDPOINT
-from components.review.identity import (
+from components.rendered.objects import (
     RenderLike,
     component_of,
     deployment_of,
@@ -25,33 +35,6 @@ from components.review.identity import (
     namespace_of,
     object_id,
 )
-from components.review.node_text import describe, pod_spec
-
-
-class Role(StrEnum):
-    ROUTE = "route"
-    BALANCER = "balancer"
-    WORKLOAD = "workload"
-    LOADER = "loader"
-    CACHE = "cache"
-    AUTOSCALER = "autoscaler"
-    POLICY = "policy"
-
-
-class State(StrEnum):
-    SERVING = "serving"
-    IDLE = "idle"
-    PLAIN = "plain"
-
-
-class EdgeKind(StrEnum):
-    TRAFFIC = "traffic"
-    MOUNTS = "mounts"
-    FILLS = "fills"
-    AFTER = "after"
-    SCALES = "scales"
-    ATTACHES = "attaches"
-
 
 ROLES: dict[str, Role] = {
     "gateway.networking.k8s.io/HTTPRoute": Role.ROUTE,
@@ -66,69 +49,9 @@ ROLES: dict[str, Role] = {
     "keda.sh/ScaledObject": Role.AUTOSCALER,
     "gateway.envoyproxy.io/BackendTrafficPolicy": Role.POLICY,
 }
-# Top to bottom; autoscalers and policies sit beside what they act on instead.
-LAYERS: dict[Role, int] = {
-    Role.ROUTE: 0,
-    Role.BALANCER: 1,
-    Role.WORKLOAD: 2,
-    Role.LOADER: 3,
-    Role.CACHE: 3,
-}
 
 
-@dataclass
-class Node:
-    id: str
-    kind: str
-    name: str
-    role: Role
-    group: str  # the modelstack deployment ("" for shared objects)
-    component: str | None  # app.kubernetes.io/component
-    lines: list[str]
-    state: State = State.PLAIN
-    replicas: int | None = None  # workloads: pods to draw
-    beside: str | None = None  # the node this one sits next to
-    notes: list[str] = field(default_factory=list)  # "protected", "retained"
-
-    @property
-    def layer(self) -> int:
-        return LAYERS.get(self.role, 0)
-
-
-@dataclass(frozen=True)
-class Edge:
-    source: str
-    target: str
-    kind: EdgeKind
-    label: str | None = None
-    weight: int | None = None  # traffic share in percent where a route splits
-
-
-@dataclass(frozen=True)
-class Group:
-    name: str
-    title: str
-    subtitle: str | None
-    nodes: tuple[str, ...]
-
-
-@dataclass
-class Topology:
-    title: str
-    groups: list[Group]
-    nodes: dict[str, Node]
-    edges: list[Edge]
-
-    def nodes_of(self, role: Role) -> list[Node]:
-        return [node for node in self.nodes.values() if node.role is role]
-
-
-def build_topology(render: RenderLike, title: str) -> Topology:
-    # Imported here: docker_topology builds on this module's types.
-    from components.review.docker_topology import build_docker_topology, is_docker_render
-
-    if is_docker_render(render):
-        return build_docker_topology(render, title)
+def build_kubernetes_topology(render: RenderLike, title: str) -> Topology:
     objects = {object_id(obj): obj for obj in render.objects if kind_key(obj) in ROLES}
     nodes = {node_id: _node(node_id, obj) for node_id, obj in objects.items()}
     index = _Index(objects)
@@ -354,18 +277,6 @@ def _mark_states(nodes: dict[str, Node], edges: list[Edge]) -> None:
             node.state = State.SERVING
         elif node.group in serving_groups:
             node.state = State.IDLE
-
-
-def add_resource_notes(resources: list[dict[str, Any]], nodes: dict[str, Node]) -> None:
-    """Pulumi options a reviewer must not miss (shared with docker_topology.py)."""
-    for record in resources:
-        node = nodes.get(record["id"])
-        if node is None:
-            continue
-        if record.get("protect"):
-            node.notes.append("protected")
-        if record.get("retainOnDelete"):
-            node.notes.append("kept on delete")
 
 
 def _add_replica_lines(nodes: dict[str, Node], edges: list[Edge]) -> None:

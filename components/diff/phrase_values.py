@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.review.value_text import show_value
+from components.diff.value_text import show_value
 
 _NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 

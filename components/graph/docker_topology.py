@@ -17,10 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from components.review.identity import RenderLike, other_documents
-from components.review.nginx_routes import NginxRoute, parse_routes
-from components.review.node_text import short_image
-from components.review.topology import (
+from components.graph.model import (
     Edge,
     EdgeKind,
     Group,
@@ -30,6 +27,9 @@ from components.review.topology import (
     Topology,
     add_resource_notes,
 )
+from components.graph.node_text import short_image
+from components.rendered.nginx_routes import NginxRoute, parse_routes
+from components.rendered.objects import RenderLike, other_documents
 
 CONTAINER = "docker:index/container:Container"
 DYNAMIC = "pulumi-python:dynamic:Resource"

@@ -14,13 +14,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from components.diff.entries import Entry
+from components.diff.phrase_values import count_of, shares, show_image, show_weights
+from components.diff.tree_diff import tree_changes
+from components.diff.value_text import show_value
 from components.identity import ENGINE_COMPONENT, POOL
-from components.review.entries import Entry
-from components.review.identity import component_of, labels_of, slot_of
-from components.review.nginx_routes import NginxRoute, parse_routes
-from components.review.phrase_values import count_of, shares, show_image, show_weights
-from components.review.tree_diff import tree_changes
-from components.review.value_text import show_value
+from components.rendered.nginx_routes import NginxRoute, parse_routes
+from components.rendered.objects import component_of, labels_of, slot_of
 
 CONTAINER = "docker:index/container:Container"
 DYNAMIC = "pulumi-python:dynamic:Resource"

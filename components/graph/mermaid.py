@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from components.review.topology import Edge, EdgeKind, Node, Role, State, Topology
+from components.graph.model import Edge, EdgeKind, Node, Role, State, Topology
 
 _SHAPES: dict[Role, tuple[str, str]] = {
     Role.ROUTE: ("([", "])"),

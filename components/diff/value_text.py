@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from components.review.diff_model import ABSENT
+from components.diff.diff_model import ABSENT
 
 NONE_TEXT = "(none)"
 WIDTH = 72  # longest value shown in full; beyond it, the part that differs is kept

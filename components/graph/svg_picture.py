@@ -11,8 +11,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
-from components.review.layered_layout import Box, Layout, Placed, layered_layout
-from components.review.topology import Edge, EdgeKind, Node, Role, State, Topology
+from components.graph.layered_layout import Box, Layout, Placed, layered_layout
+from components.graph.model import Edge, EdgeKind, Node, Role, State, Topology
 
 PAD = 12.0  # inside a node
 GROUP_PAD = 22.0

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import re
 
-from components.review.diff_digest import (
+from components.diff.diff_digest import (
     SIGNS,
     blocking_lines,
     counts,
     exit_code,
     headline,
 )
-from components.review.diff_model import Consequence, Diff, FieldChange, ResourceDiff
-from components.review.text_diff import text_diff
-from components.review.tree_diff import format_path
-from components.review.value_text import show_pair
+from components.diff.diff_model import Consequence, Diff, FieldChange, ResourceDiff
+from components.diff.text_diff import text_diff
+from components.diff.tree_diff import format_path
+from components.diff.value_text import show_pair
 
 _MARKS = {Consequence.REFUSED: "⛔", Consequence.REPLACE: "⚠️"}
 

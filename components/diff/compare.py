@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.review.diff_model import (
+from components.diff.diff_model import (
     Consequence,
     Diff,
     FieldChange,
@@ -12,17 +12,17 @@ from components.review.diff_model import (
     Status,
     Verdict,
 )
-from components.review.entries import Entry, entries_of, records_of
-from components.review.identity import RenderLike, namespace_of
-from components.review.immutable_fields import judge_field
-from components.review.phrases import describe
-from components.review.renames import pair_renames
-from components.review.resource_options import (
+from components.diff.entries import Entry, entries_of, records_of
+from components.diff.immutable_fields import judge_field
+from components.diff.phrases import describe
+from components.diff.renames import pair_renames
+from components.diff.resource_options import (
     option_changes,
     removal_notes,
     replacement_notes,
 )
-from components.review.tree_diff import tree_changes
+from components.diff.tree_diff import tree_changes
+from components.rendered.objects import RenderLike, namespace_of
 
 Records = dict[str, dict[str, Any]]
 _STATUS_ORDER = {Status.CHANGED: 0, Status.RENAMED: 1, Status.ADDED: 2, Status.REMOVED: 3}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from components.review.diff_model import ABSENT, Diff, FieldChange, Named, Verdict
-from components.review.text_diff import TextDiff, text_diff
+from components.diff.diff_model import ABSENT, Diff, FieldChange, Named, Verdict
+from components.diff.text_diff import TextDiff, text_diff
 
 
 def format_json(diff: Diff, title: str) -> str:

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from components.review.diff_model import ABSENT, FieldPath, Named
+from components.diff.diff_model import ABSENT, FieldPath, Named
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 

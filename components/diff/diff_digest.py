@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from components.review.diff_model import Consequence, Diff, ResourceDiff, Status, Verdict
+from components.diff.diff_model import Consequence, Diff, ResourceDiff, Status, Verdict
 
 # `modelstack diff` exit codes; 2 (bad input) is shared with every subcommand.
 EXIT_NO_CHANGES = 0

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from components.diff.entries import Entry
 from components.identity import COMPONENT, POOL, SLOT
-from components.review.entries import Entry
-from components.review.identity import labels_of
+from components.rendered.objects import labels_of
 
 Pair = tuple[Entry, Entry]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.review.diff_model import ABSENT, Consequence, FieldChange, Verdict
+from components.diff.diff_model import ABSENT, Consequence, FieldChange, Verdict
 
 # Options compared as plain values; parent and provider are judged separately below.
 OPTIONS = ("protect", "retainOnDelete", "deleteBeforeReplace", "customTimeouts", "dependsOn")

@@ -13,14 +13,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from components.diff.diff_model import ResourceDiff, Status
+from components.diff.docker_phrases import describe_docker, is_engine_container
+from components.diff.entries import Entry
+from components.diff.phrase_values import shares, show_image, show_weights
+from components.diff.tree_diff import keys_of
+from components.diff.value_text import show_value
 from components.identity import MODEL_REVISION, MODEL_SOURCE, SLOT
-from components.review.diff_model import ResourceDiff, Status
-from components.review.docker_phrases import describe_docker, is_engine_container
-from components.review.entries import Entry
-from components.review.identity import component_of, slot_of
-from components.review.phrase_values import shares, show_image, show_weights
-from components.review.tree_diff import keys_of
-from components.review.value_text import show_value
+from components.rendered.objects import component_of, slot_of
 
 WORKLOADS = ("apps/Deployment", "apps/StatefulSet")
 CLAIM = "core/PersistentVolumeClaim"

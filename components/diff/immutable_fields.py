@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from components.diff.diff_model import Consequence, FieldPath, Verdict
+from components.diff.tree_diff import keys_of
 from components.quantities import parse_quantity
-from components.review.diff_model import Consequence, FieldPath, Verdict
-from components.review.tree_diff import keys_of
 
 EVERY_KIND = "*"
 Keys = tuple[str, ...]

@@ -15,7 +15,7 @@ from components.catalog.gpus import (
     NVIDIA_PRODUCT,
 )
 from components.identity import COMPONENT, ENGINE, MODEL_REVISION, MODEL_SOURCE, STABLE_ENDPOINT
-from components.review.identity import labels_of
+from components.rendered.objects import labels_of
 
 GPU_RESOURCES = ("nvidia.com/gpu", "amd.com/gpu")
 GPU_NODE_LABELS = (KARPENTER_GPU_NAME, GKE_ACCELERATOR, AKS_ACCELERATOR, NVIDIA_PRODUCT)
