@@ -1,21 +1,28 @@
-"""What modelstack calls things on Kubernetes, and how to read it back: one home.
+"""What modelstack calls things, and how to read it back: one home for both targets.
 
 Object names (deterministic: the same stack file always yields the same names), the label
 and annotation keys modelstack writes, the values of `app.kubernetes.io/component` that say
-what an object is for, and the readers that take them apart again. The Kubernetes target
-writes them, status, review and the guardrails read them; none of them spells a key itself.
+what an object is for, and the readers that take them apart again. The targets write them,
+status, review and the guardrails read them; none of them spells a key itself.
 
-Routine edits (scale, version bump, blue-green switch) never change a name, so nothing is
-replaced. Only loader Jobs carry a content hash: a Job's template is immutable, so a new
-model revision gets a new Job instead of a failed update.
-(Docker container names are still parsed in the docker status and review modules.)
+Kubernetes: routine edits (scale, version bump, blue-green switch) never change a name, so
+nothing is replaced. Only loader Jobs carry a content hash: a Job's template is immutable,
+so a new model revision gets a new Job instead of a failed update.
+
+Docker (the last section): a daemon has no namespaces, so every container and volume name
+starts with the stack's namespace, and the network is the namespace. Engine containers
+carry a hash of what they run, `<namespace>-<workload>-<replica>-<hash>`: a new hash is a
+new container, started before the old one goes. `parse_engine_name` and
+`parse_engine_container` read those names back (whole-name matches, never a prefix).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 # -- label keys ---------------------------------------------------------------------------
 
@@ -149,3 +156,85 @@ def slot_of(labels: Mapping[str, str]) -> str | None:
 def component_of(labels: Mapping[str, str]) -> str | None:
     """What the object is for (ENGINE_COMPONENT, SLOT_ENDPOINT...)."""
     return labels.get(COMPONENT)
+
+
+# -- the docker target --------------------------------------------------------------------
+
+# What only the docker target writes: the gateway container's COMPONENT, and on engine
+# containers whether their model's cache was complete when they were created.
+GATEWAY_COMPONENT = "gateway"
+CACHE_STATE = "modelstack.io/cache"
+CACHE_COMPLETE = "ready"
+CACHE_PARTIAL = "partial"
+# How many hex digits of the content hash an engine container's name carries.
+ENGINE_FINGERPRINT_LENGTH = 6
+_ENGINE_NAME = re.compile(r"(?P<workload>.+)-(?P<replica>\d+)-(?P<fingerprint>[0-9a-f]+)")
+
+
+def docker_name(namespace: str, name: str) -> str:
+    """A container or volume of the stack: its name under the stack's namespace."""
+    return f"{namespace}-{name}"
+
+
+def of_stack(namespace: str, docker_object_name: str) -> bool:
+    """Whether a container or volume name belongs to the stack of that namespace."""
+    return docker_object_name.startswith(f"{namespace}-")
+
+
+def docker_network(namespace: str) -> str:
+    """The stack's network: every container of the stack is on it, reached by name."""
+    return namespace
+
+
+def gateway_container(namespace: str) -> str:
+    """nginx, in front of every deployment of the stack."""
+    return docker_name(namespace, "gateway")
+
+
+def loader_container(namespace: str, loader_job: str) -> str:
+    """The container that fills a cache: named after the loader the plan calls `loader_job`."""
+    return docker_name(namespace, loader_job)
+
+
+def cache_volume(namespace: str, claim: str) -> str:
+    """The volume that holds a deployment's cache (`claim`: the plan's cache claim name)."""
+    return docker_name(namespace, claim)
+
+
+def engine_fingerprint(settings: object) -> str:
+    """The hash of what an engine container runs (image, command, env, resources...)."""
+    return content_hash(settings)[:ENGINE_FINGERPRINT_LENGTH]
+
+
+def engine_name(workload: str, replica: int, fingerprint: str) -> str:
+    """An engine container without its namespace: also its Pulumi resource name."""
+    return f"{workload}-{replica}-{fingerprint}"
+
+
+def engine_container(namespace: str, workload: str, replica: int, fingerprint: str) -> str:
+    return docker_name(namespace, engine_name(workload, replica, fingerprint))
+
+
+@dataclass(frozen=True)
+class EngineName:
+    """An engine container's name taken apart."""
+
+    workload: str
+    replica: int
+    fingerprint: str
+
+
+def parse_engine_name(name: str) -> EngineName | None:
+    """`<workload>-<replica>-<hash>` (engine_name) taken apart; None for any other name."""
+    match = _ENGINE_NAME.fullmatch(name)
+    if match is None:
+        return None
+    return EngineName(match["workload"], int(match["replica"]), match["fingerprint"])
+
+
+def parse_engine_container(namespace: str, container: str) -> EngineName | None:
+    """`<namespace>-<workload>-<replica>-<hash>` (engine_container) taken apart; None for a
+    container of another stack or that is no engine's."""
+    if not of_stack(namespace, container):
+        return None
+    return parse_engine_name(container.removeprefix(f"{namespace}-"))

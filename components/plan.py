@@ -10,9 +10,7 @@ planning/deployment_planner.py chains (planning/*_steps.py).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 
-from components import identity
 from components.environments import ENVIRONMENTS
 from components.errors import ConfigIssue, StackConfigError, key_path
 from components.planning.deployment_planner import plan_deployment
@@ -31,7 +29,9 @@ from components.planning.plan_model import (
     StackPlan,
 )
 from components.planning.route_collisions import route_collisions
+from components.planning.target_part_steps import pull_secret_name
 from components.planning.target_profiles import target_profile
+from components.planning.timeouts import gateway_start_seconds
 from components.spec import StackSpec
 
 __all__ = [
@@ -60,6 +60,7 @@ def build_plan(
 ) -> StackPlan:
     """Plan every deployment; raise StackConfigError with every problem found."""
     profile = target_profile(spec.target)
+    environment = ENVIRONMENTS[spec.environment]
     issues: list[ConfigIssue] = []
     deployments = []
     planned_indexes = []
@@ -76,8 +77,9 @@ def build_plan(
             name=registry.name,
             server=registry.server,
             username=registry.username,
-            secret_name=registry.existing_secret or identity.registry_secret(registry.name),
+            secret_name=pull_secret_name(registry),
             created=registry.existing_secret is None,
+            protect=environment.protect_secrets,
         )
         for registry in spec.registries
     )
@@ -92,20 +94,8 @@ def build_plan(
     if issues:
         by_index = {index: deployment.name for index, deployment in enumerate(spec.deployments)}
         raise StackConfigError(stack_file, issues, by_index)
-    pull_secrets = tuple(registry.secret_name for registry in registries)
-    deployments = [
-        replace(
-            deployment,
-            image_pull_secrets=tuple(
-                dict.fromkeys((*pull_secrets, *spec.deployments[i].image_pull_secrets))
-            ),
-        )
-        if profile.pull_secrets
-        else deployment
-        for i, deployment in zip(planned_indexes, deployments, strict=True)
-    ]
     return StackPlan(
-        environment=ENVIRONMENTS[spec.environment],
+        environment=environment,
         target=spec.target,
         namespace=profile.namespace_of(spec),
         create_namespace=spec.kubernetes.create_namespace,
@@ -115,4 +105,5 @@ def build_plan(
         registries=registries,
         gateway_address=spec.docker.bind_address,
         gateway_port=spec.docker.port,
+        gateway_start_seconds=gateway_start_seconds([d.timeouts for d in deployments]),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from components.spec_base import SpecModel
 from components.spec_identifiers import HEALTH_PATH, HOSTNAME, ROUTE_TEMPLATE
@@ -19,10 +19,23 @@ class HealthCheckSpec(SpecModel):
     healthy_threshold: Annotated[int, Field(ge=1, le=20)] = 1
 
 
+def _snake_case(value: object) -> object:
+    """`inference-aware` (issue 14's spelling) is `inference_aware`: one rule for every value."""
+    return value.replace("-", "_") if isinstance(value, str) else value
+
+
+Algorithm = Annotated[
+    Literal[
+        "round_robin", "least_connections", "ip_hash", "weighted", "failover", "inference_aware"
+    ],
+    BeforeValidator(_snake_case),
+]
+
+
 class LoadBalancerSpec(SpecModel):
-    algorithm: Literal["round_robin", "least_connections", "ip_hash", "weighted", "failover"] = (
-        "round_robin"
-    )
+    # inference_aware (Kubernetes): an InferencePool per slot and its endpoint picker choose
+    # the pod per request (components/planning/inference_routing.py).
+    algorithm: Algorithm = "round_robin"
     # true or source-ip: a client stays on one server by its address; cookie: by a cookie
     # the gateway sets (Envoy Gateway only).
     sticky_sessions: bool | Literal["source-ip", "cookie"] = False

@@ -9,12 +9,13 @@ import os
 import types
 import typing
 from collections import Counter
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from components.errors import ConfigIssue, StackConfigError, key_path
-from components.offline.stack_file import placeholder
+from components.offline.stack_file import StackConfig, placeholder
 from components.spec import DeploymentSpec, FieldError, StackSpec
 from components.spec_credentials import credential_in
 from components.spec_identifiers import shown
@@ -36,15 +37,27 @@ def read_runtime_config() -> tuple[dict[str, Any], set[str]]:
     """Every `modelstack:` key the Pulumi runtime holds, JSON-decoded, and which are secret."""
     from components import pulumi_internals as sdk
 
-    merged = sdk.runtime_config()
+    return modelstack_config(sdk.runtime_config(), sdk.is_config_secret)
+
+
+def read_stack_file_config(stack: StackConfig) -> tuple[dict[str, Any], set[str]]:
+    """The same, read offline from a stack file (`secure:` values are placeholders)."""
+    return modelstack_config(stack.values, set(stack.secret_keys).__contains__)
+
+
+def modelstack_config(
+    config: Mapping[str, Any], is_secret: Callable[[str], bool]
+) -> tuple[dict[str, Any], set[str]]:
+    """The `modelstack:` keys of config as the CLI hands it to a program (`namespace:key` ->
+    text, JSON for structured values), decoded the one way, and which of them are secret."""
     values: dict[str, Any] = {}
     secret: set[str] = set()
     prefix = f"{NAMESPACE}:"
-    for full_key, text in merged.items():
+    for full_key, text in config.items():
         if not full_key.startswith(prefix):
             continue
         key = full_key[len(prefix) :]
-        if sdk.is_config_secret(full_key):
+        if is_secret(full_key):
             secret.add(key)
         values[key] = text if key in SECRET_KEYS else _decode(text)
     return values, secret

@@ -75,6 +75,24 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
+def test_an_import_inside_a_function_counts() -> None:
+    source = "import a\n\ndef build():\n    from b.c import d\n"
+    assert _imported(source, {"a", "b.c", "e"}) == {"a", "b.c"}
+
+
+def test_diff_and_graph_share_only_the_render_readers() -> None:
+    graph = _import_graph()
+
+    def imports_of(package: str) -> set[str]:
+        return {other for name in graph if name.startswith(package) for other in graph[name]}
+
+    assert not any(m.startswith("components.graph") for m in imports_of("components.diff"))
+    assert not any(m.startswith("components.diff") for m in imports_of("components.graph"))
+    # Each topology builder reads the kind-neutral model, not the other builder.
+    for builder in ("docker_topology", "kubernetes_topology"):
+        assert "components.graph.model" in graph[f"components.graph.{builder}"]
+
+
 def test_no_import_cycle_between_modules() -> None:
     assert _cycles(_import_graph()) == []
 

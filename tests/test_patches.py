@@ -67,7 +67,7 @@ def test_identity_may_be_tested_and_fields_below_metadata_changed() -> None:
     ]
     plan, _ = validated_plan(stack(deployment(patches=[patch("Deployment", "chat", *ops)])),
                              set(), STACK_FILE)  # fmt: skip
-    assert plan.deployments[0].patches[0].ops == ops
+    assert plan.deployments[0].on_kubernetes.patches[0].ops == ops
 
 
 @pytest.mark.parametrize(
@@ -216,4 +216,4 @@ def test_the_readme_example_plans_on_the_staging_stack() -> None:
     raw, secret = read_stack("staging")
     raw["deployments"][0]["patches"] = example["patches"]
     plan, _ = validated_plan(raw, secret, "stacks/Pulumi.staging.yaml")
-    assert len(plan.deployments[0].patches) == 2
+    assert len(plan.deployments[0].on_kubernetes.patches) == 2

@@ -232,11 +232,11 @@ def test_cpu_memory_default_comes_from_the_model() -> None:
 
 def test_rolling_defaults_depend_on_gpus_and_can_be_overridden() -> None:
     gpu = _plan(_gpu_deployment())
-    assert (gpu.max_surge, gpu.max_unavailable) == (0, 1)
+    assert (gpu.on_kubernetes.max_surge, gpu.on_kubernetes.max_unavailable) == (0, 1)
     cpu = _plan({"name": "tiny", "model": {"source": "hf://org/repo/m-Q8_0.gguf"}})
-    assert (cpu.max_surge, cpu.max_unavailable) == (1, 0)
+    assert (cpu.on_kubernetes.max_surge, cpu.on_kubernetes.max_unavailable) == (1, 0)
     custom = _plan(_gpu_deployment(rollout={"maxSurge": "25%", "maxUnavailable": 0}))
-    assert (custom.max_surge, custom.max_unavailable) == ("25%", 0)
+    assert (custom.on_kubernetes.max_surge, custom.on_kubernetes.max_unavailable) == ("25%", 0)
 
 
 def test_environment_defaults_apply() -> None:

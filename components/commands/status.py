@@ -36,9 +36,9 @@ from components.commands.arguments import (
     stack_file_path,
 )
 from components.errors import StackConfigError
-from components.offline.stack_file import StackConfig, StackFileError, read_stack_file
+from components.offline.stack_file import StackFileError, read_stack_file
 from components.plan import build_plan
-from components.stack_config import NAMESPACE, SECRET_KEYS, parse_stack_spec
+from components.stack_config import parse_stack_spec, read_stack_file_config
 from components.status.model import (
     DeploymentReport,
     Outcome,
@@ -164,30 +164,10 @@ def fail(
 def load_expectation(args: argparse.Namespace) -> StackExpectation:
     """The stack file -> spec -> plan, as `pulumi up` would see it; raises on bad input."""
     stack = read_stack_file(stack_file_path(args), args.stack)
-    raw, secret_keys = _modelstack_config(stack)
+    raw, secret_keys = read_stack_file_config(stack)
     spec = parse_stack_spec(raw, secret_keys, str(stack.stack_file))
     plan = build_plan(spec, str(stack.stack_file))
     return StackExpectation.from_plan(stack.stack_name, plan)
-
-
-def _modelstack_config(stack: StackConfig) -> tuple[dict[str, Any], set[str]]:
-    """The `modelstack:` keys decoded the way the program decodes the CLI's config."""
-    prefix = f"{NAMESPACE}:"
-    raw: dict[str, Any] = {}
-    for full_key, text in stack.values.items():
-        if not full_key.startswith(prefix):
-            continue
-        key = full_key.removeprefix(prefix)
-        raw[key] = text if key in SECRET_KEYS else _decode(text)
-    secret_keys = {key.removeprefix(prefix) for key in stack.secret_keys}
-    return raw, secret_keys
-
-
-def _decode(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
 
 
 def reader_for(expectation: StackExpectation, kubeconfig: Path | None) -> StatusReader:

@@ -10,8 +10,6 @@ from components.plan import DeploymentPlan, SlotPlan
 from components.quantities import parse_quantity
 
 MIB = 2**20
-# Like terminationGracePeriodSeconds: in-flight generations finish before the engine stops.
-STOP_GRACE_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -59,7 +57,7 @@ def engine_settings(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, Any
             "interval": f"{deployment.probes.period_seconds}s",
             "timeout": "5s",
             "retries": deployment.probes.readiness_failure_threshold,
-            "start_period": f"{deployment.startup_timeout_seconds}s",
+            "start_period": f"{deployment.timeouts.startup_seconds}s",
         },
     }
     if engine.command:

@@ -17,7 +17,6 @@ from components.docker.gateway_config import (
     GATEWAY_HEALTH_PATH,
     gateway_config,
 )
-from components.docker.loader import LOADER_TIMEOUT_SECONDS
 from components.docker.nginx_reload import NginxConfig
 from components.identity import content_hash
 from components.plan import StackPlan
@@ -86,7 +85,7 @@ class DockerGateway(pulumi.ComponentResource):
                 timeout="3s",
                 retries=3,
                 # nginx starts once its config is written, after loaders and engines.
-                start_period=f"{_start_seconds(plan)}s",
+                start_period=f"{plan.gateway_start_seconds}s",
             ),
             labels=[
                 docker.ContainerLabelArgs(label="app.kubernetes.io/part-of", value="modelstack"),
@@ -119,16 +118,10 @@ class DockerGateway(pulumi.ComponentResource):
                 expect_model=deployment.serving.engine.model_id,
                 # Any change to what serves this route checks the endpoint again.
                 trigger=content_hash(text),
-                timeout_seconds=deployment.startup_timeout_seconds,
+                timeout_seconds=deployment.timeouts.startup_seconds,
                 opts=self._child(depends_on=[config]),
             )
         self.register_outputs({"config": pulumi.Output.secret(text).apply(lambda _: "written")})
 
     def _child(self, **options: object) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, **options)  # type: ignore[arg-type]
-
-
-def _start_seconds(plan: StackPlan) -> int:
-    """How long the gateway may wait for its config: loaders, then engines starting."""
-    loading = max((d.startup_timeout_seconds for d in plan.deployments), default=0)
-    return loading + LOADER_TIMEOUT_SECONDS

@@ -16,8 +16,6 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ResourceProvider
 
-# How long a model may take to download (like the Kubernetes loader Job's wait).
-LOADER_TIMEOUT_SECONDS = 7200
 LOG_LINES = 20
 
 
@@ -54,7 +52,8 @@ def run_loader(props: dict[str, Any]) -> None:
     )
     if started.returncode != 0:
         raise LoaderFailed(f"{name} could not start: {started.stderr.strip()[-500:]}")
-    timeout = float(props.get("timeout_seconds") or LOADER_TIMEOUT_SECONDS)
+    # The plan's deadline for a download (timeouts.loader_seconds).
+    timeout = float(props["timeout_seconds"])
     try:
         waited = subprocess.run(
             [*docker, "wait", name], capture_output=True, text=True, timeout=timeout, check=False
@@ -115,6 +114,7 @@ class ModelLoader(pulumi.dynamic.Resource):
         secret_env: pulumi.Input[dict[str, str]] | None,
         mounts: list[dict[str, Any]],
         labels: dict[str, str],
+        timeout_seconds: int,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(
@@ -130,7 +130,7 @@ class ModelLoader(pulumi.dynamic.Resource):
                 "mounts": mounts,
                 # The shape pulumi-docker containers have: one reader for both.
                 "labels": [{"label": key, "value": value} for key, value in sorted(labels.items())],
-                "timeout_seconds": LOADER_TIMEOUT_SECONDS,
+                "timeout_seconds": timeout_seconds,
                 "docker": ["docker"],
             },
             pulumi.ResourceOptions.merge(

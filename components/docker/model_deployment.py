@@ -11,10 +11,11 @@ import pulumi
 import pulumi_docker as docker
 
 from components.docker import containers
-from components.docker.loader import LOADER_TIMEOUT_SECONDS, ModelLoader
+from components.docker.loader import ModelLoader
 from components.plan import DeploymentPlan
 from components.planning.loaders import LoaderPlan
 from components.planning.model_location import CACHE_MOUNT
+from components.planning.timeouts import in_minutes
 
 TYPE = "modelstack:docker:ModelDeployment"
 
@@ -33,6 +34,7 @@ class DockerModelDeployment(pulumi.ComponentResource):
     ) -> None:
         super().__init__(TYPE, plan.name, None, opts)
         self._plan = plan
+        self._part = plan.on_docker
         self._namespace = plan.namespace
         self._images: dict[str, docker.RemoteImage] = {}
         volume = self._cache_volume()
@@ -103,10 +105,11 @@ class DockerModelDeployment(pulumi.ComponentResource):
             secret_env=secret_env,
             mounts=mounts,
             labels=containers.labels(self._plan, None, "model-loader"),
+            timeout_seconds=self._plan.timeouts.loader_seconds,
             opts=self._child(
                 depends_on=[volume] if volume is not None else [],
                 custom_timeouts=pulumi.CustomTimeouts(
-                    create=f"{LOADER_TIMEOUT_SECONDS // 60 + 10}m"
+                    create=in_minutes(self._part.loader_wait_seconds)
                 ),
             ),
         )
@@ -155,13 +158,13 @@ class DockerModelDeployment(pulumi.ComponentResource):
             ],
             restart="unless-stopped",
             wait=True,
-            wait_timeout=self._plan.startup_timeout_seconds,
-            destroy_grace_seconds=containers.STOP_GRACE_SECONDS,
-            stop_timeout=containers.STOP_GRACE_SECONDS,
+            wait_timeout=self._plan.timeouts.startup_seconds,
+            destroy_grace_seconds=self._part.stop_grace_seconds,
+            stop_timeout=self._part.stop_grace_seconds,
             **{key: value for key, value in settings.items() if key != "image"},
             opts=self._child(
                 custom_timeouts=pulumi.CustomTimeouts(
-                    create=f"{self._plan.startup_timeout_seconds // 60 + 10}m"
+                    create=in_minutes(self._plan.timeouts.rollout_seconds)
                 )
             ),
         )

@@ -26,13 +26,14 @@ _SECRET_PLACEHOLDER = "<secret>"
 
 
 def deployment_objects(plan: DeploymentPlan) -> list[dict[str, Any]]:
+    part = plan.on_kubernetes
     bodies: list[dict[str, Any]] = []
     if plan.hf_token_secret is not None:
         bodies.append(secrets.hf_token_secret(plan, plan.hf_token_secret, _SECRET_PLACEHOLDER))
-    if plan.api_key_secret is not None:
+    if part.api_key_secret is not None:
         bodies.append(
             secrets.credential_secret(
-                plan, plan.api_key_secret, API_KEY_SECRET_KEY, _SECRET_PLACEHOLDER
+                plan, part.api_key_secret, API_KEY_SECRET_KEY, _SECRET_PLACEHOLDER
             )
         )
     if plan.cache is not None:
@@ -40,11 +41,10 @@ def deployment_objects(plan: DeploymentPlan) -> list[dict[str, Any]]:
     bodies += [cache.loader_job(plan, loader) for loader in plan.loaders]
     for slot in plan.slots:
         bodies.append(workloads.engine_deployment(plan, slot))
-        if plan.environment.pod_disruption_budget:
+        if part.disruption_budget is not None:
             bodies.append(workloads.disruption_budget(plan, slot))
-    if plan.strategy != "rolling":
-        for slot_name in dict.fromkeys(slot.slot for slot in plan.slots):
-            bodies.append(services.slot_service(plan, slot_name))
+    for slot_name in part.slot_services:
+        bodies.append(services.slot_service(plan, slot_name))
     bodies.append(services.stable_service(plan))
     for slot in plan.slots:
         if slot.autoscaling is not None:
@@ -53,13 +53,13 @@ def deployment_objects(plan: DeploymentPlan) -> list[dict[str, Any]]:
             if holding is not None:
                 bodies.append(autoscaler.request_interceptor_route(plan, holding))
     bodies += _traffic_objects(plan)
-    if plan.monitoring is not None:
+    if part.monitoring is not None:
         bodies += [
             monitoring.metrics_service(plan),
             monitoring.service_monitor(plan),
             monitoring.dashboard_config_map(plan),
         ]
-    if plan.network_peers is not None:
+    if part.network_peers is not None:
         bodies.append(network_policy.engine_policy(plan))
         if plan.loaders:
             bodies.append(network_policy.loader_policy(plan))

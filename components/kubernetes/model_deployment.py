@@ -28,9 +28,9 @@ from components.kubernetes.patch_validation import patched
 from components.outputs import deployment_summary
 from components.plan import DeploymentPlan
 from components.planning.engine_api_keys import SECRET_KEY as API_KEY_SECRET_KEY
+from components.planning.timeouts import in_minutes
 
 TYPE = "modelstack:kubernetes:ModelDeployment"
-LOADER_TIMEOUT = "120m"
 
 
 class ModelDeployment(pulumi.ComponentResource):
@@ -47,24 +47,27 @@ class ModelDeployment(pulumi.ComponentResource):
     ) -> None:
         super().__init__(TYPE, plan.name, None, opts)
         self._plan = plan
+        self._part = plan.on_kubernetes
         self._depends_on = list(depends_on or [])
 
         secret = self._hf_token_secret(hf_token)
         api_key_secret = self._api_key_secret(api_key)
         self._add_cache()
+        # Pulumi waits for the Job as long as a download may take; the Job has no deadline.
+        loader_timeout = in_minutes(plan.timeouts.loader_seconds)
         jobs = {
             loader.job_name: self._create(
                 cache.loader_job(plan, loader),
                 self._options(
                     depends_on=[secret] if secret else [],
                     custom_timeouts=pulumi.CustomTimeouts(
-                        create=LOADER_TIMEOUT, update=LOADER_TIMEOUT
+                        create=loader_timeout, update=loader_timeout
                     ),
                 ),
             )
             for loader in plan.loaders
         }
-        rollout_timeout = f"{plan.startup_timeout_seconds // 60 + 10}m"
+        rollout_timeout = in_minutes(plan.timeouts.rollout_seconds)
         self._engines: list[pulumi.Resource] = []
         for slot in plan.slots:
             # Engines start only after the Job that fills their cache has completed.
@@ -85,19 +88,18 @@ class ModelDeployment(pulumi.ComponentResource):
                 ),
             )
             self._engines.append(engine)
-            if plan.environment.pod_disruption_budget:
+            if self._part.disruption_budget is not None:
                 self._create(workloads.disruption_budget(plan, slot), self._options())
-        if plan.strategy != "rolling":
-            for slot_name in dict.fromkeys(slot.slot for slot in plan.slots):
-                self._create(services.slot_service(plan, slot_name), self._options())
+        for slot_name in self._part.slot_services:
+            self._create(services.slot_service(plan, slot_name), self._options())
         self._create(services.stable_service(plan), self._options())
         self._add_autoscalers()
         self._add_traffic()
-        if plan.monitoring is not None:
+        if self._part.monitoring is not None:
             self._create(monitoring.metrics_service(plan), self._options())
             self._create(monitoring.service_monitor(plan), self._options())
             self._create(monitoring.dashboard_config_map(plan), self._options())
-        if plan.network_peers is not None:
+        if self._part.network_peers is not None:
             self._create(network_policy.engine_policy(plan), self._options())
             if plan.loaders:
                 self._create(network_policy.loader_policy(plan), self._options())
@@ -130,15 +132,15 @@ class ModelDeployment(pulumi.ComponentResource):
                 url=f"{traffic.public_url}/models",
                 expect_model=plan.serving.engine.model_id,
                 # A guarded engine answers 401 without the key: that too shows it serves.
-                guarded=plan.api_key_secret is not None,
+                guarded=self._part.api_key_secret is not None,
                 trigger=plan.serving.engine.image + plan.serving_slot,
-                timeout_seconds=plan.startup_timeout_seconds,
+                timeout_seconds=plan.timeouts.startup_seconds,
                 opts=self._options(depends_on=list(self._engines)),
             )
 
     def _create(self, body: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.Resource:
         # The stack file's patches, checked before planning ended, apply to every child.
-        return objects.create(patched(body, self._plan.patches), opts)
+        return objects.create(patched(body, self._part.patches), opts)
 
     def _options(self, **options: object) -> pulumi.ResourceOptions:
         depends_on = [*self._depends_on, *options.pop("depends_on", [])]  # type: ignore[misc]
@@ -150,18 +152,18 @@ class ModelDeployment(pulumi.ComponentResource):
             return None
         return self._create(
             secrets.hf_token_secret(self._plan, name, pulumi.Output.secret(hf_token)),
-            self._options(protect=self._plan.environment.protect_secrets),
+            self._options(protect=self._part.protect_secrets),
         )
 
     def _api_key_secret(self, api_key: pulumi.Input[str] | None) -> pulumi.Resource | None:
-        name = self._plan.api_key_secret
+        name = self._part.api_key_secret
         if name is None or api_key is None:
             return None
         return self._create(
             secrets.credential_secret(
                 self._plan, name, API_KEY_SECRET_KEY, pulumi.Output.secret(api_key)
             ),
-            self._options(protect=self._plan.environment.protect_secrets),
+            self._options(protect=self._part.protect_secrets),
         )
 
     def _add_cache(self) -> None:

@@ -34,11 +34,12 @@ def patched(body: dict[str, Any], patches: tuple[PatchSpec, ...]) -> dict[str, A
 
 def patch_issues(plan: DeploymentPlan, index: int) -> list[ConfigIssue]:
     """Stack-file errors for patches whose target is unknown or whose operations fail."""
-    if not plan.patches:
+    patches = plan.on_kubernetes.patches
+    if not patches:
         return []
     bodies = {_target(body): body for body in deployment_objects(plan)}
     issues = []
-    for number, patch in enumerate(plan.patches):
+    for number, patch in enumerate(patches):
         where = ("deployments", index, "patches", number)
         body = bodies.get((patch.target.kind, patch.target.name))
         if body is None:

@@ -40,7 +40,7 @@ def deploy(plan: StackPlan, secrets: StackSecrets) -> dict[str, dict[str, Any]]:
                     pulumi.ResourceOptions(
                         provider=provider,
                         depends_on=list(depends_on),
-                        protect=plan.environment.protect_secrets,
+                        protect=registry.protect,
                     ),
                 )
             )
@@ -51,7 +51,11 @@ def deploy(plan: StackPlan, secrets: StackSecrets) -> dict[str, dict[str, Any]]:
             secrets.hf_token,
             opts=opts,
             depends_on=depends_on,
-            api_key=secrets.engine_api_key(deployment.name) if deployment.api_key_secret else None,
+            api_key=(
+                secrets.engine_api_key(deployment.name)
+                if deployment.on_kubernetes.api_key_secret
+                else None
+            ),
         )
         summaries[deployment.name] = deployment_summary(deployment)
     return summaries

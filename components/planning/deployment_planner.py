@@ -19,17 +19,14 @@ from components.planning.engine_steps import (
     choose_deployment_engine,
 )
 from components.planning.hardware_steps import pool_gpu
-from components.planning.helper_images import WAIT
 from components.planning.image_steps import check_pinned_images
 from components.planning.model_steps import adapter_locations, as_served_by, plan_model
 from components.planning.plan_model import DeploymentPlan, ProbePlan
 from components.planning.planning_context import SERVICE_PORT, IssueCollector, PlanningContext
 from components.planning.serving_steps import (
     endpoint,
-    network_peers,
     plan_deployment_traffic,
     plan_load_balancer,
-    plan_monitoring,
     plan_route,
 )
 from components.planning.slot_steps import (
@@ -40,7 +37,9 @@ from components.planning.slot_steps import (
     traffic_split,
     with_autoscalers,
 )
+from components.planning.target_part_steps import plan_docker_part, plan_kubernetes_part
 from components.planning.target_support import check_target_support
+from components.planning.timeouts import plan_timeouts
 from components.spec import DeploymentSpec, StackSpec
 
 PROBE_PERIOD_SECONDS = 10
@@ -114,6 +113,8 @@ def _plan(ctx: PlanningContext, issues: IssueCollector) -> DeploymentPlan | None
         return None
     any_gpu = any(slot.gpu_count for slot in slots)
     rollout = spec.rollout
+    timeouts = plan_timeouts(spec.startup_timeout_seconds)
+    on_kubernetes = ctx.profile.kubernetes_objects
     return DeploymentPlan(
         name=spec.name,
         description=spec.description,
@@ -138,21 +139,13 @@ def _plan(ctx: PlanningContext, issues: IssueCollector) -> DeploymentPlan | None
         hf_token_secret=token.created_secret,
         stable_service=identity.stable_service(spec.name),
         service_port=SERVICE_PORT,
-        # A surge pod on a full GPU node stays Pending forever: replace in place instead.
-        max_surge=rollout.max_surge if rollout.max_surge is not None else int(not any_gpu),
-        max_unavailable=(
-            rollout.max_unavailable if rollout.max_unavailable is not None else int(any_gpu)
-        ),
-        startup_timeout_seconds=spec.startup_timeout_seconds,
+        timeouts=timeouts,
         load_balancer=load_balancer,
         route=route,
         endpoint=endpoint(ctx, route),
         state=spec.state,
         tags=dict(spec.tags),
         traffic=traffic,
-        network_peers=network_peers(ctx),
-        monitoring=plan_monitoring(ctx, engine),
-        wait_image=WAIT.pinned(ctx.environment.pin_helper_digests),
-        api_key_secret=api_key.secret if api_key else None,
-        patches=tuple(spec.patches),
+        kubernetes=plan_kubernetes_part(ctx, engine, api_key, any_gpu) if on_kubernetes else None,
+        docker=None if on_kubernetes else plan_docker_part(timeouts),
     )

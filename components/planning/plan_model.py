@@ -9,13 +9,12 @@ from components.catalog.engines.request_metrics import RequestMetrics
 from components.catalog.gpus import GpuType
 from components.environments import EnvironmentDefaults
 from components.planning.autoscaling_plan import AutoscalingPlan
-from components.planning.helper_images import WAIT
 from components.planning.loaders import LoaderPlan
 from components.planning.model_location import ModelLocation
 from components.planning.placement import Placement
 from components.planning.resources import ResourceProfile
-from components.spec import MonitoringSettings
-from components.spec_patches import PatchSpec
+from components.planning.target_parts import DockerPart, KubernetesPart
+from components.planning.timeouts import TimeoutPlan
 
 
 @dataclass(frozen=True)
@@ -196,9 +195,7 @@ class DeploymentPlan:
     hf_token_secret: str | None
     stable_service: str
     service_port: int
-    max_surge: int | str
-    max_unavailable: int | str
-    startup_timeout_seconds: int
+    timeouts: TimeoutPlan
     load_balancer: LoadBalancerPlan
     route: RoutePlan | None
     endpoint: str
@@ -209,18 +206,21 @@ class DeploymentPlan:
     traffic: TrafficPlan | None = None
     # LoRA adapters served with the model (every slot); the engine waits for them too.
     adapters: tuple[AdapterPlan, ...] = ()
-    # Kubernetes only: pull Secrets for engine and loader pods.
-    image_pull_secrets: tuple[str, ...] = ()
-    # Kubernetes only: ServiceMonitor and dashboard settings (None: no monitoring objects).
-    monitoring: MonitoringSettings | None = None
-    # Kubernetes only: namespaces whose pods may call the engines (None: no NetworkPolicies).
-    network_peers: tuple[str, ...] | None = None
-    # Kubernetes only: the image that holds engine pods until the cache is complete.
-    wait_image: str = WAIT.reference
-    # Kubernetes only: the Secret the engine's API key is read from (engineApiKeys).
-    api_key_secret: str | None = None
-    # Kubernetes only: the stack file's RFC 6902 patches, applied to the rendered objects.
-    patches: tuple[PatchSpec, ...] = ()
+    # What only one target reads: exactly one of the two is set, by the stack's target.
+    kubernetes: KubernetesPart | None = None
+    docker: DockerPart | None = None
+
+    @property
+    def on_kubernetes(self) -> KubernetesPart:
+        """The Kubernetes part; the Kubernetes target only ever receives plans with one."""
+        assert self.kubernetes is not None, f"{self.name} was planned for docker"
+        return self.kubernetes
+
+    @property
+    def on_docker(self) -> DockerPart:
+        """The docker part; the docker target only ever receives plans with one."""
+        assert self.docker is not None, f"{self.name} was planned for Kubernetes"
+        return self.docker
 
     @property
     def serving(self) -> SlotPlan:
@@ -245,6 +245,8 @@ class RegistryPlan:
     # The pull Secret pods reference: created by modelstack, or existing in the namespace.
     secret_name: str
     created: bool
+    # `pulumi destroy` refuses the pull Secret modelstack created.
+    protect: bool = False
 
 
 @dataclass(frozen=True)
@@ -261,3 +263,5 @@ class StackPlan:
     # docker target: where the load balancer listens on the host.
     gateway_address: str = "127.0.0.1"
     gateway_port: int = 8080
+    # docker target: how long the gateway may wait for its config (loaders, then engines).
+    gateway_start_seconds: int = 0

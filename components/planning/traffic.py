@@ -10,11 +10,14 @@ Which Services receive traffic:
   pool's weight (weighted) or as fallback (failover), so a switch changes only selectors.
 - `<name>-blue`, `<name>-green` select a slot: canary routes to both with its weights, so
   moving the weight changes only the route.
+- inference_aware routes to an InferencePool per slot instead (inference_routing.py): a
+  switch or a canary weight moves the route's backendRefs only.
 """
 
 from __future__ import annotations
 
 from components import identity as names
+from components.planning.inference_routing_plan import InferenceRoutingPlan
 from components.planning.plan_model import (
     BackendRef,
     LoadBalancerPlan,
@@ -36,6 +39,7 @@ def plan_traffic(
     balancer: LoadBalancerPlan,
     route: RoutePlan | None,
     settings: KubernetesSettings,
+    inference: InferenceRoutingPlan | None = None,
 ) -> TrafficPlan | list[tuple[tuple[str, ...], str]]:
     """The traffic plan, or (key path, message) problems."""
     problems: list[tuple[tuple[str, ...], str]] = []
@@ -79,7 +83,11 @@ def plan_traffic(
 
     pool_services: dict[str, str] = {}
     serving = [slot for slot in slots if slot.slot == serving_slot]
-    if strategy == "canary":
+    if inference is not None:
+        backends = tuple(
+            BackendRef(pool.name, pool.weight, inference_pool=True) for pool in inference.routed
+        )
+    elif strategy == "canary":
         backends = tuple(
             BackendRef(names.slot_service(deployment, slot.slot), slot.traffic_percent)
             for slot in slots
@@ -142,6 +150,7 @@ def plan_traffic(
         ingress_class=ingress.class_name if ingress else None,
         public_url=public_url,
         host_rewrite=host_rewrite,
+        inference=inference,
     )
 
 

@@ -14,17 +14,14 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from components.identity import PART_OF, PART_OF_KEY, of_stack
 from components.status.docker_api import DockerClient, DockerEndpoint
-from components.status.docker_derive import (
-    DockerSnapshot,
-    container_name,
-    derive_docker_stack,
-    logs_wanted,
-)
+from components.status.docker_containers import DockerSnapshot, container_name, logs_wanted
+from components.status.docker_derive import derive_docker_stack
 from components.status.docker_log_stream import log_text
 from components.status.model import StackExpectation, StackReport, StatusUnavailable
 
-SELECTOR = "app.kubernetes.io/part-of=modelstack"
+SELECTOR = f"{PART_OF_KEY}={PART_OF}"
 LOG_TAIL_LINES = 80
 # Replicas that crash usually crash alike: a few logs tell the cause.
 MAX_LOGS_PER_READ = 12
@@ -65,12 +62,15 @@ class DockerStatusReader:
         listed = self._client.get_json(f"/containers/json?{query}")
         if not isinstance(listed, list):
             raise StatusUnavailable("Docker answered the container list with something else")
-        # Other stacks on the same daemon carry the same label: keep this namespace's.
-        prefix = f"/{self.namespace}-"
+        # Other stacks on the same daemon carry the same label: keep this namespace's. The
+        # list names containers by path ("/name").
         return [
             summary
             for summary in listed
-            if any(str(name).startswith(prefix) for name in summary.get("Names") or [])
+            if any(
+                str(name).startswith("/") and of_stack(self.namespace, str(name)[1:])
+                for name in summary.get("Names") or []
+            )
         ]
 
     def _inspect(self, container_id: str) -> dict[str, Any] | None:

@@ -1,15 +1,16 @@
-"""Kubernetes objects -> slot and stack reports. Pure and deterministic.
+"""Kubernetes objects -> the facts of each slot. Pure and deterministic.
 
 Input: what the API returns, as plain camelCase dicts (Deployments, Pods, Jobs, Events,
-Services, PersistentVolumeClaims) plus log tails of containers that crashed. Output: the
-vocabulary of model.py. Nothing here talks to a cluster, so every rule is testable on
-fixtures. Pods and Jobs: kubernetes_pod_facts.py; per slot here: the cache, the engine
-Deployment's rollout, routing, and the statuses built from them.
+Services, PersistentVolumeClaims) plus log tails of containers that crashed. Output: per
+slot, what Kubernetes shows of its cache, engine Deployment and routing (`SlotFacts`);
+slot_rules.py decides the conditions and statuses from them, as for every target. Nothing
+here talks to a cluster, so every rule is testable on fixtures. Pods and Jobs:
+kubernetes_pod_facts.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from components.identity import (
     COMPONENT,
@@ -35,6 +36,7 @@ from components.status.kubernetes_objects import (
 from components.status.kubernetes_pod_facts import (
     engine_instance,
     job_complete,
+    job_failed,
     loader_instances,
     loader_problems,
     logs_wanted,
@@ -42,23 +44,21 @@ from components.status.kubernetes_pod_facts import (
 )
 from components.status.log_classifiers import shorten
 from components.status.model import (
-    Condition,
-    ConditionType,
-    DeploymentStatus,
     ErrorCode,
     ExpectedDeployment,
     ExpectedSlot,
     Problem,
-    SlotReport,
     StackExpectation,
     StackReport,
-    problem_status,
 )
-from components.status.report_rollup import (
-    deployment_report,
-    distinct_problems,
-    ready_condition,
-    stack_report,
+from components.status.report_rollup import report_from_facts
+from components.status.slot_rules import (
+    CacheFacts,
+    LoaderState,
+    RouteFacts,
+    RouteState,
+    RuntimeFacts,
+    SlotFacts,
 )
 
 # A reader needs these four: what to fetch (`logs_wanted`), then `derive_stack` over it.
@@ -82,33 +82,33 @@ def _claim_trouble(deployment: str, index: SnapshotIndex) -> str:
     return ""
 
 
-def cache_condition(
+def cache_facts(
     deployment: ExpectedDeployment,
     slot: ExpectedSlot,
     engine_pods: Sequence[Obj],
-    cache_problems: tuple[Problem, ...],
+    problems: tuple[Problem, ...],
     index: SnapshotIndex,
-) -> Condition:
-    ready = ConditionType.CACHE_READY
+) -> CacheFacts:
     if slot.loader_job is None:
-        return Condition(ready, True, "NoDownload", "the model is read where it is; no cache")
+        return CacheFacts(None)
+    what = f"loader Job {slot.loader_job}"
     job = index.jobs.get(slot.loader_job)
     if job is not None and job_complete(job):
-        return Condition(ready, True, "CacheWarm", f"loader Job {slot.loader_job} completed")
-    if cache_problems:
-        first = cache_problems[0]
-        return Condition(ready, False, "CacheFailed", f"{first.code.value}: {first.message}")
+        return CacheFacts(LoaderState.COMPLETE, f"{what} completed", problems)
+    trouble = _claim_trouble(deployment.name, index)
     if job is None:
-        if any(model_files_present(pod) for pod in engine_pods):
-            return Condition(ready, True, "CacheWarm", "engine pods found the model in the cache")
-        message = f"loader Job {slot.loader_job} does not exist yet"
-        message += _claim_trouble(deployment.name, index)
-        return Condition(ready, False, "WaitingForCache", shorten(message))
+        found = any(model_files_present(pod) for pod in engine_pods)
+        return CacheFacts(
+            LoaderState.ABSENT,
+            shorten(f"{what} does not exist yet{trouble}"),
+            problems,
+            found_by_engines="engine pods found the model in the cache" if found else None,
+        )
+    if job_failed(job):
+        return CacheFacts(LoaderState.FAILED, f"{what} failed", problems)
     active = int(dig(job, "status", "active") or 0)
-    message = f"loader Job {slot.loader_job} is copying the model ({active} pod(s) active)"
-    return Condition(
-        ready, False, "CacheWarming", shorten(message + _claim_trouble(deployment.name, index))
-    )
+    message = f"{what} is copying the model ({active} pod(s) active){trouble}"
+    return CacheFacts(LoaderState.COPYING, shorten(message), problems)
 
 
 # -- the engine Deployment -----------------------------------------------------------------
@@ -177,35 +177,46 @@ def slot_pods(
     return sorted(pods, key=name_of)
 
 
-def runtime_condition(
-    workload: Obj | None, slot: ExpectedSlot, problems: tuple[Problem, ...], ready: int
-) -> Condition:
-    kind = ConditionType.RUNTIME_READY
-    if workload is None:
-        return Condition(
-            kind, False, "CreatingRuntime", f"Deployment {slot.workload} does not exist yet"
-        )
+def runtime_facts(
+    workload: Obj | None,
+    slot: ExpectedSlot,
+    problems: tuple[Problem, ...],
+    pods: Sequence[Obj],
+) -> RuntimeFacts:
     desired = desired_replicas(workload, slot)
+    if workload is None:
+        message = f"Deployment {slot.workload} does not exist yet"
+        return RuntimeFacts(desired, 0, message, problems, missing=True)
+    ready = int(dig(workload, "status", "readyReplicas") or 0)
+    complete = rollout_complete(workload)
     if desired == 0:
-        return Condition(kind, False, "Stopped", "scaled to zero replicas")
-    if problems:
-        first = problems[0]
-        return Condition(kind, False, "RuntimeFailed", f"{first.code.value}: {first.message}")
-    if rollout_complete(workload):
-        return Condition(kind, True, "RuntimeReady", f"{ready}/{desired} replicas ready")
-    updated = int(dig(workload, "status", "updatedReplicas") or 0)
-    message = f"{ready}/{desired} replicas ready, {updated}/{desired} on the new version"
-    return Condition(kind, False, "CreatingRuntime", message)
+        message = "scaled to zero replicas"
+    elif complete:
+        message = f"{ready}/{desired} replicas ready"
+    else:
+        updated = int(dig(workload, "status", "updatedReplicas") or 0)
+        message = f"{ready}/{desired} replicas ready, {updated}/{desired} on the new version"
+    loading = any(
+        dig(engine_status(pod), "state", "running") for pod in pods if not is_terminating(pod)
+    )
+    return RuntimeFacts(
+        desired,
+        ready,
+        message,
+        problems,
+        stopped=desired == 0,
+        complete=complete,
+        loading=loading,
+    )
 
 
 # -- routing -------------------------------------------------------------------------------
 
 
-def routing_condition(
+def route_facts(
     deployment: ExpectedDeployment, slot: ExpectedSlot, workload: Obj | None, index: SnapshotIndex
-) -> Condition:
+) -> RouteFacts:
     """The serving slot behind the stable Service; any other slot behind its own only."""
-    kind = ConditionType.ROUTING_READY
     pod_labels = dig(workload, "spec", "template", "metadata", "labels") or {
         DEPLOYMENT: deployment.name,
         SLOT: slot.slot,
@@ -216,15 +227,15 @@ def routing_condition(
     name = deployment.stable_service
     if slot.serving:
         if stable is None:
-            return Condition(kind, False, "ConfiguringRoute", f"Service {name} does not exist yet")
+            return RouteFacts(RouteState.CONFIGURING, f"Service {name} does not exist yet")
         if selected:
-            return Condition(kind, True, "RouteReady", f"Service {name} selects this slot")
+            return RouteFacts(RouteState.SERVING, f"Service {name} selects this slot")
         other = selector.get(SLOT, "other pods")
         message = f"Service {name} still selects {other}; the stack file makes this slot serve"
-        return Condition(kind, False, "Switching", message)
+        return RouteFacts(RouteState.SWITCHING, message)
     if selected:
         message = f"Service {name} still sends traffic here; the stack file serves another slot"
-        return Condition(kind, False, "Switching", message)
+        return RouteFacts(RouteState.SWITCHING, message)
     for service in index.snapshot.services:
         labels = labels_of(service)
         if (
@@ -233,46 +244,16 @@ def routing_condition(
             and labels.get(SLOT) == slot.slot
         ):
             message = f"not serving; reachable for tests through Service {name_of(service)}"
-            return Condition(kind, True, "SlotRoute", message)
-    return Condition(kind, False, "ConfiguringRoute", "the slot's Service does not exist yet")
+            return RouteFacts(RouteState.SLOT_ROUTE, message)
+    return RouteFacts(RouteState.CONFIGURING, "the slot's Service does not exist yet")
 
 
-# -- statuses ------------------------------------------------------------------------------
+# -- the slot ------------------------------------------------------------------------------
 
 
-def slot_status(
-    workload: Obj | None,
-    slot: ExpectedSlot,
-    conditions: Mapping[ConditionType, Condition],
-    problems: tuple[Problem, ...],
-    pods: Sequence[Obj],
-    job: Obj | None,
-) -> DeploymentStatus:
-    failing = problem_status(problems)
-    if workload is None:
-        if failing is not None:
-            return failing
-        if job is not None and not conditions[ConditionType.CACHE_READY].status:
-            return DeploymentStatus.DEPLOYING
-        return DeploymentStatus.REQUESTED
-    if desired_replicas(workload, slot) == 0:
-        return DeploymentStatus.STOPPED
-    if failing is not None:
-        return failing
-    if conditions[ConditionType.READY].status:
-        return DeploymentStatus.DEPLOYED
-    if conditions[ConditionType.RUNTIME_READY].status:
-        return DeploymentStatus.DEPLOYING  # engines ready, route not there yet
-    if not conditions[ConditionType.CACHE_READY].status:
-        return DeploymentStatus.DEPLOYING
-    if any(dig(engine_status(pod), "state", "running") for pod in pods if not is_terminating(pod)):
-        return DeploymentStatus.INITIALIZING
-    return DeploymentStatus.DEPLOYING
-
-
-def derive_slot(
+def slot_facts(
     deployment: ExpectedDeployment, slot: ExpectedSlot, index: SnapshotIndex
-) -> SlotReport:
+) -> SlotFacts:
     workload = index.deployments.get(slot.workload)
     pods = slot_pods(workload, deployment.name, slot, index)
     job = index.jobs.get(slot.loader_job) if slot.loader_job else None
@@ -285,34 +266,19 @@ def derive_slot(
     runtime_problems = tuple(p for i in engines for p in i.problems)
     if workload is not None and not runtime_problems:
         runtime_problems = rollout_problems(workload)
-    ready = int(dig(workload, "status", "readyReplicas") or 0) if workload else 0
-
-    cache = cache_condition(deployment, slot, pods, cache_problems, index)
-    runtime = runtime_condition(workload, slot, runtime_problems, ready)
-    routing = routing_condition(deployment, slot, workload, index)
-    conditions = {
-        c.type: c for c in (cache, runtime, routing, ready_condition(cache, runtime, routing))
-    }
-    problems = distinct_problems(cache_problems + runtime_problems)
-    return SlotReport(
-        slot=slot.slot,
-        workload=slot.workload,
-        serving=slot.serving,
-        status=slot_status(workload, slot, conditions, problems, pods, job),
-        desired_replicas=desired_replicas(workload, slot),
-        ready_replicas=ready,
-        conditions=tuple(conditions.values()),
+    # A Job still at work is under way; a finished one without its Deployment is not.
+    loader_at_work = job is not None and not job_complete(job)
+    return SlotFacts(
+        cache=cache_facts(deployment, slot, pods, cache_problems, index),
+        runtime=runtime_facts(workload, slot, runtime_problems, pods),
+        route=route_facts(deployment, slot, workload, index),
         instances=loaders + engines,
-        problems=problems,
+        underway=workload is not None or loader_at_work,
     )
 
 
 def derive_stack(expectation: StackExpectation, snapshot: ClusterSnapshot) -> StackReport:
     index = SnapshotIndex(snapshot)
-    deployments = tuple(
-        deployment_report(d, tuple(derive_slot(d, slot, index) for slot in d.slots))
-        for d in expectation.deployments
-    )
     # Objects left in the namespace (e.g. a retained cache) of deployments no longer declared.
     left = (
         snapshot.deployments,
@@ -322,4 +288,6 @@ def derive_stack(expectation: StackExpectation, snapshot: ClusterSnapshot) -> St
         snapshot.claims,
     )
     labelled = (labels_of(obj).get(DEPLOYMENT) for objects in left for obj in objects)
-    return stack_report(expectation, deployments, labelled)
+    return report_from_facts(
+        expectation, lambda deployment, slot: slot_facts(deployment, slot, index), labelled
+    )

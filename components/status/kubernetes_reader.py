@@ -1,8 +1,8 @@
 """Read a stack's objects from its Kubernetes cluster with the official client.
 
-Only reading happens here; derive.py decides what the objects mean. Objects are converted
-to the API's own camelCase dicts, so derivation sees what fixtures (and `kubectl get -o
-json`) show. Every call has a timeout: a status command must never hang a pipeline.
+Only reading happens here; kubernetes_facts.py decides what the objects mean. Objects are
+converted to the API's own camelCase dicts, so derivation sees what fixtures (and `kubectl
+get -o json`) show. Every call has a timeout: a status command must never hang a pipeline.
 """
 
 from __future__ import annotations

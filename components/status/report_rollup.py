@@ -1,37 +1,27 @@
-"""Slot reports -> deployment and stack reports, the same for both targets."""
+"""Slot facts -> slot, deployment and stack reports, the same for both targets.
+
+A target hands over a function that finds the facts of one slot (kubernetes_facts.py,
+docker_facts.py); slot_rules.py turns each into a slot report, and this module rolls them
+up: a deployment's status from its slots', the stack's report with what is left over.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from components.status.model import (
-    Condition,
-    ConditionType,
     DeploymentReport,
     DeploymentStatus,
-    ErrorCode,
     ExpectedDeployment,
-    Problem,
+    ExpectedSlot,
     SlotReport,
     StackExpectation,
     StackReport,
 )
+from components.status.slot_rules import SlotFacts, slot_report
 
-
-def ready_condition(*conditions: Condition) -> Condition:
-    failing = [condition for condition in conditions if not condition.status]
-    if not failing:
-        return Condition(ConditionType.READY, True, "Ready", "cache, runtime and routing ready")
-    return Condition(ConditionType.READY, False, failing[0].reason, failing[0].message)
-
-
-def distinct_problems(problems: tuple[Problem, ...]) -> tuple[Problem, ...]:
-    """Each cause once: replicas of a slot usually fail the same way."""
-    seen: dict[tuple[ErrorCode, str], Problem] = {}
-    for problem in problems:
-        seen.setdefault((problem.code, problem.message), problem)
-    return tuple(seen.values())
-
+# What a target found for one slot of one deployment.
+FactsOfSlot = Callable[[ExpectedDeployment, ExpectedSlot], SlotFacts]
 
 _PROGRESS = (
     DeploymentStatus.REQUESTED,
@@ -84,3 +74,17 @@ def stack_report(
         deployments=deployments,
         unmanaged=tuple(sorted({name for name in labelled if name and name not in declared})),
     )
+
+
+def report_from_facts(
+    expectation: StackExpectation, facts_of: FactsOfSlot, labelled: Iterable[str | None]
+) -> StackReport:
+    """The stack's report: every slot the stack file expects, from what the target found."""
+    deployments = tuple(
+        deployment_report(
+            deployment,
+            tuple(slot_report(slot, facts_of(deployment, slot)) for slot in deployment.slots),
+        )
+        for deployment in expectation.deployments
+    )
+    return stack_report(expectation, deployments, labelled)

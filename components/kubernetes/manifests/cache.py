@@ -6,6 +6,7 @@ from typing import Any
 
 from components import identity
 from components.kubernetes.manifests import labels, security
+from components.kubernetes.manifests.pod import pull_secrets
 from components.kubernetes.manifests.secrets import HF_TOKEN_KEY
 from components.plan import CachePlan, DeploymentPlan
 from components.planning.loaders import LoaderPlan
@@ -70,11 +71,7 @@ def loader_job(deployment: DeploymentPlan, loader: LoaderPlan) -> dict[str, Any]
                     "automountServiceAccountToken": False,
                     "securityContext": security.pod_security(),
                     # Model images (oci://) may come from the same private registries.
-                    **(
-                        {"imagePullSecrets": [{"name": n} for n in deployment.image_pull_secrets]}
-                        if deployment.image_pull_secrets
-                        else {}
-                    ),
+                    **pull_secrets(deployment),
                     "containers": [
                         {
                             "name": "loader",

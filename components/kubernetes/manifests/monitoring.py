@@ -47,7 +47,7 @@ def metrics_service(deployment: DeploymentPlan) -> dict[str, Any]:
 
 
 def service_monitor(deployment: DeploymentPlan) -> dict[str, Any]:
-    settings = deployment.monitoring
+    settings = deployment.on_kubernetes.monitoring
     assert settings is not None
     engine = deployment.serving.engine
     return {
@@ -82,7 +82,7 @@ def service_monitor(deployment: DeploymentPlan) -> dict[str, Any]:
 
 def dashboard_config_map(deployment: DeploymentPlan) -> dict[str, Any]:
     """A ConfigMap the Grafana sidecar picks up by its label."""
-    settings = deployment.monitoring
+    settings = deployment.on_kubernetes.monitoring
     assert settings is not None
     return {
         "apiVersion": "v1",

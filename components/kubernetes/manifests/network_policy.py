@@ -16,7 +16,8 @@ _SOURCE_PORTS = [{"protocol": "TCP", "port": 443}, {"protocol": "TCP", "port": 8
 
 
 def engine_policy(deployment: DeploymentPlan) -> dict[str, Any]:
-    assert deployment.network_peers is not None
+    peers = deployment.on_kubernetes.network_peers
+    assert peers is not None
     ports = sorted({slot.engine.port for slot in deployment.slots})
     return _policy(
         deployment,
@@ -26,7 +27,7 @@ def engine_policy(deployment: DeploymentPlan) -> dict[str, Any]:
             {
                 "from": [
                     {"namespaceSelector": {"matchLabels": {NAMESPACE_NAME: namespace}}}
-                    for namespace in deployment.network_peers
+                    for namespace in peers
                 ],
                 "ports": [{"protocol": "TCP", "port": port} for port in ports],
             }

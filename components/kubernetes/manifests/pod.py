@@ -52,14 +52,14 @@ def _pod_spec(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, Any]:
         # Engines never call the Kubernetes API.
         "automountServiceAccountToken": False,
         "securityContext": security.pod_security(),
-        **_pull_secrets(deployment),
+        **pull_secrets(deployment),
         "terminationGracePeriodSeconds": TERMINATION_GRACE_SECONDS,
         "containers": [_engine_container(deployment, slot)],
         "volumes": _volumes(deployment, slot),
     }
     markers = cache_markers(deployment, slot)
     if markers:
-        spec["initContainers"] = [_wait_for_model(deployment.wait_image, markers)]
+        spec["initContainers"] = [_wait_for_model(deployment.on_kubernetes.wait_image, markers)]
     placement = slot.placement
     if placement:
         if placement.node_selector:
@@ -71,23 +71,22 @@ def _pod_spec(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, Any]:
             spec["tolerations"] = [dict(t) for t in placement.tolerations]
         if placement.runtime_class:
             spec["runtimeClassName"] = placement.runtime_class
-    if deployment.environment.spread_across_nodes:
-        # Best effort: spread replicas over nodes, but never leave a pod Pending for it.
+    spread = deployment.on_kubernetes.spread
+    if spread is not None:
         spec["topologySpreadConstraints"] = [
             {
-                "maxSkew": 1,
-                "topologyKey": "kubernetes.io/hostname",
-                "whenUnsatisfiable": "ScheduleAnyway",
+                "maxSkew": spread.max_skew,
+                "topologyKey": spread.topology_key,
+                "whenUnsatisfiable": "DoNotSchedule" if spread.required else "ScheduleAnyway",
                 "labelSelector": {"matchLabels": labels.workload_selector(deployment, slot)},
             }
         ]
     return spec
 
 
-def _pull_secrets(deployment: DeploymentPlan) -> dict[str, Any]:
-    if not deployment.image_pull_secrets:
-        return {}
-    return {"imagePullSecrets": [{"name": name} for name in deployment.image_pull_secrets]}
+def pull_secrets(deployment: DeploymentPlan) -> dict[str, Any]:
+    names = deployment.on_kubernetes.image_pull_secrets
+    return {"imagePullSecrets": [{"name": name} for name in names]} if names else {}
 
 
 def _affinity(placement: Placement) -> dict[str, Any]:

@@ -24,7 +24,7 @@ def slot_service(deployment: DeploymentPlan, slot: str) -> dict[str, Any]:
     """Reaches one slot (all its pools) whether or not it serves: for tests before a switch."""
     return _service(
         deployment,
-        identity.slot_service(deployment.name, slot),
+        deployment.on_kubernetes.slot_services[slot],
         {**labels.common(deployment, identity.SLOT_ENDPOINT), identity.SLOT: slot},
         labels.slot_selector(deployment, slot),
     )

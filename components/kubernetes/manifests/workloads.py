@@ -8,9 +8,6 @@ from components.kubernetes.manifests import labels
 from components.kubernetes.manifests.pod import engine_pod_template
 from components.plan import DeploymentPlan, SlotPlan
 
-# Kubernetes marks a rollout failed after this long without progress; loading is slow.
-PROGRESS_MARGIN_SECONDS = 600
-
 
 def engine_deployment(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, Any]:
     return {
@@ -28,19 +25,20 @@ def engine_deployment(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, A
             "strategy": {
                 "type": "RollingUpdate",
                 "rollingUpdate": {
-                    "maxSurge": deployment.max_surge,
-                    "maxUnavailable": deployment.max_unavailable,
+                    "maxSurge": deployment.on_kubernetes.max_surge,
+                    "maxUnavailable": deployment.on_kubernetes.max_unavailable,
                 },
             },
             "revisionHistoryLimit": 5,
-            "progressDeadlineSeconds": deployment.startup_timeout_seconds + PROGRESS_MARGIN_SECONDS,
+            # Kubernetes marks the rollout failed after this long without progress.
+            "progressDeadlineSeconds": deployment.timeouts.rollout_seconds,
             "template": engine_pod_template(deployment, slot),
         },
     }
 
 
 def disruption_budget(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, Any]:
-    """At most one pod of a slot down at a time for node drains and upgrades."""
+    """How many pods of a slot node drains and upgrades may take down at a time."""
     return {
         "apiVersion": "policy/v1",
         "kind": "PodDisruptionBudget",
@@ -50,7 +48,7 @@ def disruption_budget(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, A
             "labels": labels.for_slot(deployment, slot),
         },
         "spec": {
-            "maxUnavailable": 1,
+            "maxUnavailable": deployment.on_kubernetes.disruption_budget,
             "selector": {"matchLabels": labels.workload_selector(deployment, slot)},
         },
     }

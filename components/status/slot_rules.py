@@ -1,0 +1,243 @@
+"""A slot's facts -> its conditions, status and report: the same rules for every target.
+
+A target's status module reads what runs (Kubernetes objects, Docker containers) and says
+what it found, per slot, as `SlotFacts`: where the cache loader stands, how many engine
+replicas are ready and what keeps the others from serving, what the route does, and each
+in the target's own words (a condition's message names a Job or a container). Everything
+decided from there is decided here, once: which condition holds and with what reason,
+which problem counts first, each cause reported once, and the slot's status.
+
+The ladder, in order: the cache (CacheReady), then the engines (RuntimeReady), then the
+route (RoutingReady); Ready is the first of them that is not ready. The slot's status
+reads them with its problems: a slot scaled to zero is STOPPED, a problem makes it ERROR or
+FAILED, nothing under way is REQUESTED, and the rest is DEPLOYED, DEPLOYING or
+INITIALIZING by how far the ladder got.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from components.status.model import (
+    Condition,
+    ConditionType,
+    DeploymentStatus,
+    ErrorCode,
+    ExpectedSlot,
+    Instance,
+    Problem,
+    SlotReport,
+    problem_status,
+)
+
+# -- what a target found --------------------------------------------------------------------
+
+
+class LoaderState(StrEnum):
+    """Where the loader that fills the slot's cache stands."""
+
+    ABSENT = "absent"  # not there: not created yet, or removed since
+    WAITING = "waiting"  # created, not started
+    COPYING = "copying"  # at work (its problems say when an attempt cannot start)
+    FAILED = "failed"  # gave up (its problems say why)
+    COMPLETE = "complete"  # finished: the cache holds the model
+
+
+@dataclass(frozen=True)
+class CacheFacts:
+    # None: the model is read where it is; nothing fills a cache.
+    loader: LoaderState | None
+    # The loader's state in the target's words ("loader Job x is copying the model").
+    message: str = ""
+    # Why filling the cache fails: a loader that gave up, attempts that cannot start.
+    problems: tuple[Problem, ...] = ()
+    # No loader left, but the engines show the cache was complete: the evidence, else None.
+    found_by_engines: str | None = None
+
+
+@dataclass(frozen=True)
+class RuntimeFacts:
+    # Replicas the target aims for (an autoscaler may have changed the plan's count).
+    desired: int
+    ready: int
+    # What the engines do, in the target's words ("1/2 replicas ready, ...").
+    message: str
+    # Why engines do not serve, most specific first.
+    problems: tuple[Problem, ...] = ()
+    # The workload object does not exist yet (Kubernetes: the Deployment). Targets whose
+    # replicas are the workload (Docker containers) never say so.
+    missing: bool = False
+    # Scaled to zero on purpose (a missing workload is not stopped, it is not there yet).
+    stopped: bool = False
+    # Every replica ready on the current configuration, nothing else left.
+    complete: bool = False
+    # Some engine runs and loads the model, not answering yet.
+    loading: bool = False
+    # Scaled to zero, but engines still run until the target removes them.
+    winding_down: bool = False
+
+
+class RouteState(StrEnum):
+    """What the route does for the slot; `ROUTE_CONDITIONS` says what each state means."""
+
+    CONFIGURING = "configuring"  # not in place yet (missing, or starting)
+    SWITCHING = "switching"  # still points where the stack file no longer says
+    DOWN = "down"  # the proxy that routes (the docker gateway) does not run
+    UNHEALTHY = "unhealthy"  # it runs and fails its health check
+    SERVING = "serving"  # the serving slot, reached through the stable route
+    SLOT_ROUTE = "slot-route"  # not serving; reachable through a route of its own
+    IDLE = "idle"  # not serving, and nothing routes to it by design
+
+
+ROUTE_CONDITIONS: dict[RouteState, tuple[bool, str]] = {
+    RouteState.CONFIGURING: (False, "ConfiguringRoute"),
+    RouteState.SWITCHING: (False, "Switching"),
+    RouteState.DOWN: (False, "GatewayDown"),
+    RouteState.UNHEALTHY: (False, "GatewayUnhealthy"),
+    RouteState.SERVING: (True, "RouteReady"),
+    RouteState.SLOT_ROUTE: (True, "SlotRoute"),
+    RouteState.IDLE: (True, "Idle"),
+}
+
+
+@dataclass(frozen=True)
+class RouteFacts:
+    state: RouteState
+    # The route in the target's words ("Service llama selects this slot").
+    message: str
+    # Why nothing reaches the slot (a gateway that stopped).
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class SlotFacts:
+    """Everything a target found for one slot of the plan."""
+
+    cache: CacheFacts
+    runtime: RuntimeFacts
+    route: RouteFacts
+    # Loaders and engines, as the target shows them.
+    instances: tuple[Instance, ...] = ()
+    # Something of the slot is on the target: engines, or a loader with work left (the
+    # target says which count). False: the slot is REQUESTED.
+    underway: bool = True
+
+
+# -- conditions -----------------------------------------------------------------------------
+
+
+def _failed(kind: ConditionType, reason: str, problems: tuple[Problem, ...]) -> Condition:
+    first = problems[0]
+    return Condition(kind, False, reason, f"{first.code.value}: {first.message}")
+
+
+def cache_condition(facts: CacheFacts) -> Condition:
+    kind = ConditionType.CACHE_READY
+    if facts.loader is None:
+        return Condition(kind, True, "NoDownload", "the model is read where it is; no cache")
+    if facts.loader is LoaderState.COMPLETE:
+        return Condition(kind, True, "CacheWarm", facts.message)
+    if facts.problems:
+        return _failed(kind, "CacheFailed", facts.problems)
+    if facts.loader is LoaderState.ABSENT and facts.found_by_engines:
+        return Condition(kind, True, "CacheWarm", facts.found_by_engines)
+    return Condition(kind, False, _WAITING_REASONS[facts.loader], facts.message)
+
+
+_WAITING_REASONS = {
+    LoaderState.ABSENT: "WaitingForCache",
+    LoaderState.WAITING: "WaitingForCache",
+    LoaderState.COPYING: "CacheWarming",
+    LoaderState.FAILED: "CacheFailed",  # without a problem to show: the target's words
+}
+
+
+def runtime_condition(facts: RuntimeFacts) -> Condition:
+    kind = ConditionType.RUNTIME_READY
+    if facts.missing:
+        return Condition(kind, False, "CreatingRuntime", facts.message)
+    if facts.stopped:
+        return Condition(kind, False, "Stopped", facts.message)
+    if facts.problems:
+        return _failed(kind, "RuntimeFailed", facts.problems)
+    if facts.complete:
+        return Condition(kind, True, "RuntimeReady", facts.message)
+    return Condition(kind, False, "CreatingRuntime", facts.message)
+
+
+def routing_condition(facts: RouteFacts) -> Condition:
+    status, reason = ROUTE_CONDITIONS[facts.state]
+    return Condition(ConditionType.ROUTING_READY, status, reason, facts.message)
+
+
+def ready_condition(*conditions: Condition) -> Condition:
+    """Ready: every condition is; else the first that is not, with its reason."""
+    failing = [condition for condition in conditions if not condition.status]
+    if not failing:
+        return Condition(ConditionType.READY, True, "Ready", "cache, runtime and routing ready")
+    return Condition(ConditionType.READY, False, failing[0].reason, failing[0].message)
+
+
+def distinct_problems(problems: tuple[Problem, ...]) -> tuple[Problem, ...]:
+    """Each cause once: replicas of a slot usually fail alike (the first source is kept)."""
+    seen: dict[tuple[ErrorCode, str], Problem] = {}
+    for problem in problems:
+        seen.setdefault((problem.code, problem.message), problem)
+    return tuple(seen.values())
+
+
+# -- the slot -------------------------------------------------------------------------------
+
+
+def slot_status(
+    facts: SlotFacts,
+    conditions: Mapping[ConditionType, Condition],
+    problems: tuple[Problem, ...],
+) -> DeploymentStatus:
+    runtime = facts.runtime
+    if runtime.stopped and not runtime.missing:
+        # Stopped in the stack file, engines still up: the target has not removed them yet.
+        return DeploymentStatus.DEPLOYING if runtime.winding_down else DeploymentStatus.STOPPED
+    failing = problem_status(problems)
+    if failing is not None:
+        return failing
+    if not facts.underway:
+        return DeploymentStatus.REQUESTED
+    if conditions[ConditionType.READY].status:
+        return DeploymentStatus.DEPLOYED
+    if conditions[ConditionType.RUNTIME_READY].status:
+        return DeploymentStatus.DEPLOYING  # engines ready, the route not there yet
+    if not conditions[ConditionType.CACHE_READY].status:
+        return DeploymentStatus.DEPLOYING
+    if runtime.loading:
+        return DeploymentStatus.INITIALIZING
+    return DeploymentStatus.DEPLOYING
+
+
+def slot_conditions(facts: SlotFacts) -> dict[ConditionType, Condition]:
+    """CacheReady, RuntimeReady, RoutingReady and Ready, in that order."""
+    cache = cache_condition(facts.cache)
+    runtime = runtime_condition(facts.runtime)
+    routing = routing_condition(facts.route)
+    ready = ready_condition(cache, runtime, routing)
+    return {condition.type: condition for condition in (cache, runtime, routing, ready)}
+
+
+def slot_report(slot: ExpectedSlot, facts: SlotFacts) -> SlotReport:
+    conditions = slot_conditions(facts)
+    problems = distinct_problems(
+        facts.cache.problems + facts.runtime.problems + facts.route.problems
+    )
+    return SlotReport(
+        slot=slot.slot,
+        workload=slot.workload,
+        serving=slot.serving,
+        status=slot_status(facts, conditions, problems),
+        desired_replicas=facts.runtime.desired,
+        ready_replicas=facts.runtime.ready,
+        conditions=tuple(conditions.values()),
+        instances=facts.instances,
+        problems=problems,
+    )
