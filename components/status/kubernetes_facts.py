@@ -95,6 +95,8 @@ def cache_facts(
     job = index.jobs.get(slot.loader_job)
     if job is not None and job_complete(job):
         return CacheFacts(LoaderState.COMPLETE, f"{what} completed", problems)
+    if job is not None and job_failed(job):
+        return CacheFacts(LoaderState.FAILED, f"{what} failed", problems)
     trouble = _claim_trouble(deployment.name, index)
     if job is None:
         found = any(model_files_present(pod) for pod in engine_pods)
@@ -104,8 +106,6 @@ def cache_facts(
             problems,
             found_by_engines="engine pods found the model in the cache" if found else None,
         )
-    if job_failed(job):
-        return CacheFacts(LoaderState.FAILED, f"{what} failed", problems)
     active = int(dig(job, "status", "active") or 0)
     message = f"{what} is copying the model ({active} pod(s) active){trouble}"
     return CacheFacts(LoaderState.COPYING, shorten(message), problems)
