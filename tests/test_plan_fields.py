@@ -186,3 +186,17 @@ def test_the_plan_lists_slot_services_and_kubernetes_creates_exactly_those(prod:
     for slot, name in chat.on_kubernetes.slot_services.items():
         assert services[name]["spec"]["selector"]["modelstack.io/slot"] == slot
     assert "llama-70b-main" not in services
+
+
+def test_both_targets_give_a_health_check_the_time_the_plan_gives_it(
+    prod: Planned, dev: Planned
+) -> None:
+    probes = _first(prod[0]).probes
+    workload = _first(prod[0]).slots[0].workload_name
+    pod = _objects(prod[1], "Deployment")[workload]["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["startupProbe"]["timeoutSeconds"] == probes.timeout_seconds
+    assert container["readinessProbe"]["timeoutSeconds"] == probes.timeout_seconds
+    assert container["livenessProbe"]["timeoutSeconds"] == probes.liveness_timeout_seconds
+    engine = next(v for k, v in _inputs(dev[1], "docker/container-").items() if k != "gateway")
+    assert engine["healthcheck"]["timeout"] == f"{_first(dev[0]).probes.timeout_seconds}s"

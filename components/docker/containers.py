@@ -55,7 +55,7 @@ def engine_settings(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, Any
         "healthcheck": {
             "tests": list(engine.health_command),
             "interval": f"{deployment.probes.period_seconds}s",
-            "timeout": "5s",
+            "timeout": f"{deployment.probes.timeout_seconds}s",
             "retries": deployment.probes.readiness_failure_threshold,
             "start_period": f"{deployment.timeouts.startup_seconds}s",
         },

@@ -98,9 +98,12 @@ class ProbePlan:
     path: str
     startup_failure_threshold: int
     period_seconds: int = 10
+    # How long one check may take (startup and readiness probes, Docker's health check).
+    timeout_seconds: int = 5
     readiness_failure_threshold: int = 3
     liveness_period_seconds: int = 30
     liveness_failure_threshold: int = 3
+    liveness_timeout_seconds: int = 10
 
 
 @dataclass(frozen=True)

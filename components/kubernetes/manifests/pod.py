@@ -140,19 +140,19 @@ def _engine_container(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, A
             "startupProbe": {
                 "httpGet": http_get,
                 "periodSeconds": probes.period_seconds,
-                "timeoutSeconds": 5,
+                "timeoutSeconds": probes.timeout_seconds,
                 "failureThreshold": probes.startup_failure_threshold,
             },
             "readinessProbe": {
                 "httpGet": http_get,
                 "periodSeconds": probes.period_seconds,
-                "timeoutSeconds": 5,
+                "timeoutSeconds": probes.timeout_seconds,
                 "failureThreshold": probes.readiness_failure_threshold,
             },
             "livenessProbe": {
                 "httpGet": http_get,
                 "periodSeconds": probes.liveness_period_seconds,
-                "timeoutSeconds": 10,
+                "timeoutSeconds": probes.liveness_timeout_seconds,
                 "failureThreshold": probes.liveness_failure_threshold,
             },
             "lifecycle": {"preStop": {"sleep": {"seconds": PRE_STOP_SLEEP_SECONDS}}},
