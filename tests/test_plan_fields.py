@@ -116,11 +116,17 @@ def test_docker_translates_the_timeouts(dev: Planned) -> None:
     assert plan.gateway_start_seconds == timeouts.startup_seconds + timeouts.loader_seconds
 
 
-def test_docker_translates_the_stop_grace(dev: Planned) -> None:
+def test_both_targets_stop_engines_with_the_grace_the_plan_gives(
+    prod: Planned, dev: Planned
+) -> None:
     plan, render = dev
     grace = _first(plan).on_docker.stop_grace_seconds
     engine = next(v for k, v in _inputs(render, "docker/container-").items() if k != "gateway")
     assert engine["destroyGraceSeconds"] == engine["stopTimeout"] == grace
+    plan, render = prod
+    grace = _first(plan).on_kubernetes.termination_grace_seconds
+    for deployment in _objects(render, "Deployment").values():
+        assert deployment["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == grace
 
 
 def test_disruption_budgets_spread_and_secret_protection_follow_the_environment() -> None:

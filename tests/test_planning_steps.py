@@ -50,7 +50,9 @@ from components.planning.slot_steps import (
     traffic_split,
     with_autoscalers,
 )
+from components.planning.target_part_steps import plan_docker_part, plan_kubernetes_part
 from components.planning.target_support import check_target_support
+from components.planning.timeouts import WAIT_MARGIN_SECONDS, in_minutes, plan_timeouts
 from components.spec import SlotSpec, StackSpec
 from components.stack_config import SpecError, parse_stack_spec
 
@@ -452,6 +454,39 @@ def test_network_peers_and_monitoring_are_kubernetes_settings() -> None:
     assert plan_monitoring(ctx, ENGINES["ollama"]) is None  # no metrics to scrape
     docker = _context({}, target="docker")
     assert network_peers(docker) is None and plan_monitoring(docker, ENGINES["llamacpp"]) is None
+
+
+def test_the_kubernetes_part_lists_pull_secrets_registries_first_once_each() -> None:
+    registries = [
+        {"name": "corp", "existingSecret": "corp-regcred"},
+        {"name": "ghcr", "server": "ghcr.io", "username": "bot"},
+    ]
+    ctx = _context(
+        {"imagePullSecrets": ["team", "corp-regcred"]},
+        registries=registries,
+        registryPasswords=["ghcr"],
+    )
+    part = plan_kubernetes_part(ctx, ENGINES["llamacpp"], None, any_gpu=False)
+    assert part.image_pull_secrets == ("corp-regcred", "modelstack-registry-ghcr", "team")
+    # A CPU deployment surges one pod at a time; rolling has no slot Services.
+    assert (part.max_surge, part.max_unavailable) == (1, 0)
+    assert part.slot_services == {}
+    assert (part.disruption_budget, part.spread, part.protect_secrets) == (None, None, False)
+
+
+def test_the_kubernetes_part_replaces_gpu_pods_in_place_and_names_slot_services() -> None:
+    ctx = _context({"rollout": {"strategy": "blue-green", "active": "green"}})
+    part = plan_kubernetes_part(ctx, ENGINES["llamacpp"], None, any_gpu=True)
+    assert (part.max_surge, part.max_unavailable) == (0, 1)
+    assert part.slot_services == {"blue": "chat-blue", "green": "chat-green"}
+
+
+def test_the_docker_part_waits_past_the_loaders_own_deadline() -> None:
+    timeouts = plan_timeouts(600)
+    assert (timeouts.rollout_seconds, timeouts.loader_seconds) == (1200, 7200)
+    part = plan_docker_part(timeouts)
+    assert part.loader_wait_seconds == timeouts.loader_seconds + WAIT_MARGIN_SECONDS
+    assert in_minutes(part.loader_wait_seconds) == "130m"
 
 
 def test_autoscaling_leaves_docker_slots_alone() -> None:

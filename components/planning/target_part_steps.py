@@ -17,7 +17,9 @@ from components.spec import RegistrySpec
 NODE_SPREAD = SpreadPlan(topology_key="kubernetes.io/hostname", max_skew=1, required=False)
 # Node drains and upgrades take at most one pod of a slot down at a time.
 DISRUPTION_BUDGET = 1
-# Like the engine pod's terminationGracePeriodSeconds: in-flight generations finish.
+# How long in-flight generations may take to finish when an engine stops. A pod's grace also
+# covers its preStop pause (kubernetes/manifests/pod.py), while endpoints drop it.
+KUBERNETES_TERMINATION_GRACE_SECONDS = 60
 DOCKER_STOP_GRACE_SECONDS = 30
 
 
@@ -46,6 +48,7 @@ def plan_kubernetes_part(
         disruption_budget=DISRUPTION_BUDGET if environment.pod_disruption_budget else None,
         spread=NODE_SPREAD if environment.spread_across_nodes else None,
         protect_secrets=environment.protect_secrets,
+        termination_grace_seconds=KUBERNETES_TERMINATION_GRACE_SECONDS,
         wait_image=WAIT.pinned(environment.pin_helper_digests),
         image_pull_secrets=tuple(
             dict.fromkeys((*map(pull_secret_name, ctx.stack.registries), *spec.image_pull_secrets))

@@ -33,6 +33,8 @@ class KubernetesPart:
     spread: SpreadPlan | None
     # `pulumi destroy` refuses the credential Secrets (HF token, engine API key).
     protect_secrets: bool
+    # In-flight generations finish before an engine pod stops (its preStop pause included).
+    termination_grace_seconds: int
     # The image that holds engine pods until the cache is complete.
     wait_image: str
     # Pull Secrets for engine and loader pods.
@@ -52,5 +54,5 @@ class DockerPart:
     # Pulumi's wait for a loader container, which enforces its own deadline (the plan's
     # timeouts.loader_seconds): past it, so the loader's error and log tail are what shows.
     loader_wait_seconds: int
-    # Like terminationGracePeriodSeconds: in-flight generations finish before an engine stops.
+    # In-flight generations finish before an engine container stops.
     stop_grace_seconds: int

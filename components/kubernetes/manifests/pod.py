@@ -22,7 +22,6 @@ WAIT_SCRIPT = (
 )
 # Endpoints controllers need a moment to drop a terminating pod: keep serving meanwhile.
 PRE_STOP_SLEEP_SECONDS = 15
-TERMINATION_GRACE_SECONDS = 60
 
 
 def engine_pod_template(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, Any]:
@@ -53,7 +52,7 @@ def _pod_spec(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, Any]:
         "automountServiceAccountToken": False,
         "securityContext": security.pod_security(),
         **pull_secrets(deployment),
-        "terminationGracePeriodSeconds": TERMINATION_GRACE_SECONDS,
+        "terminationGracePeriodSeconds": deployment.on_kubernetes.termination_grace_seconds,
         "containers": [_engine_container(deployment, slot)],
         "volumes": _volumes(deployment, slot),
     }
