@@ -29,7 +29,8 @@ CAPABILITIES = [
 
 
 def target_comparisons(source: str) -> list[int]:
-    """Lines comparing something named `target` (a name or an attribute) to a string literal."""
+    """Lines comparing something named `target` (a name or an attribute) to a string literal,
+    or anything to a target's name (`profile.name == "docker"` is the same test in disguise)."""
 
     def is_target(node: ast.expr) -> bool:
         return (isinstance(node, ast.Name) and node.id == "target") or (
@@ -41,11 +42,18 @@ def target_comparisons(source: str) -> list[int]:
             return any(map(is_text, node.elts))
         return isinstance(node, ast.Constant) and isinstance(node.value, str)
 
+    def is_target_name(node: ast.expr) -> bool:
+        if isinstance(node, ast.Tuple | ast.List | ast.Set):
+            return any(map(is_target_name, node.elts))
+        return isinstance(node, ast.Constant) and node.value in TARGET_PROFILES
+
     lines = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Compare):
             operands = [node.left, *node.comparators]
-            if any(map(is_target, operands)) and any(map(is_text, operands)):
+            if (any(map(is_target, operands)) and any(map(is_text, operands))) or any(
+                map(is_target_name, operands)
+            ):
                 lines.append(node.lineno)
     return lines
 
@@ -55,6 +63,7 @@ def test_the_scan_finds_a_target_comparison_and_nothing_else() -> None:
     assert target_comparisons('x = "kubernetes" != target\n') == [1]
     assert target_comparisons('x = stack.target in ("docker",)\n') == [1]
     assert target_comparisons("x = metric.target == 70\n") == []
+    assert target_comparisons('x = ctx.profile.name != "kubernetes"\n') == [1]
     assert target_comparisons('x = ctx.profile.autoscaling\ny = "docker"\n') == []
 
 
