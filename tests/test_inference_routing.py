@@ -97,7 +97,7 @@ def test_blue_green_gets_one_pool_and_picker_per_slot_and_routes_to_the_serving_
         ("blue", "chat-blue", "chat-blue-epp", 100),
         ("green", "chat-green", "chat-green-epp", 0),
     ]
-    assert [manifests.route_backend(p) for p in routing.routed] == [
+    assert [manifests.route_backend(p.name, p.weight) for p in routing.routed] == [
         {
             "group": "inference.networking.k8s.io",
             "kind": "InferencePool",

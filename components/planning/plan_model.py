@@ -9,6 +9,7 @@ from components.catalog.engines.request_metrics import RequestMetrics
 from components.catalog.gpus import GpuType
 from components.environments import EnvironmentDefaults
 from components.planning.autoscaling_plan import AutoscalingPlan
+from components.planning.inference_routing_plan import InferenceRoutingPlan
 from components.planning.loaders import LoaderPlan
 from components.planning.model_location import ModelLocation
 from components.planning.placement import Placement
@@ -146,6 +147,8 @@ class BackendRef:
     # Another namespace's Service (the KEDA HTTP add-on's interceptor), and its port.
     namespace: str | None = None
     port: int | None = None
+    # An InferencePool of that name instead of a Service (loadBalancer inference_aware).
+    inference_pool: bool = False
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,8 @@ class TrafficPlan:
     host_rewrite: str | None = None
     # Docker: how nginx picks a server (round_robin | least_connections | ip_hash).
     balancing: str | None = None
+    # inference_aware: the InferencePools and endpoint pickers the route sends through.
+    inference: InferenceRoutingPlan | None = None
 
 
 @dataclass(frozen=True)

@@ -49,14 +49,9 @@ def inference_pool(
     }
 
 
-def route_backend(pool: InferencePoolPlan) -> dict[str, Any]:
-    """An HTTPRoute backendRef on the pool (no port: the pool's targetPorts say it)."""
-    return {
-        "group": epp.POOL_API_GROUP,
-        "kind": "InferencePool",
-        "name": pool.name,
-        "weight": pool.weight,
-    }
+def route_backend(pool: str, weight: int) -> dict[str, Any]:
+    """An HTTPRoute backendRef on a pool (no port: the pool's targetPorts say it)."""
+    return {"group": epp.POOL_API_GROUP, "kind": "InferencePool", "name": pool, "weight": weight}
 
 
 def picker_objects(

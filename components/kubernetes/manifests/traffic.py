@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from components.kubernetes.manifests import labels
+from components.kubernetes.manifests.endpoint_picker import route_backend
 from components.plan import DeploymentPlan
 from components.planning.plan_model import BackendRef, RoutePlan, TrafficPlan
 
@@ -72,6 +73,8 @@ def _rewrite(traffic: TrafficPlan) -> dict[str, Any]:
 
 
 def _backend_ref(deployment: DeploymentPlan, ref: BackendRef) -> dict[str, Any]:
+    if ref.inference_pool:
+        return route_backend(ref.service, ref.weight)
     if ref.fallback:
         return {
             "group": ENVOY_GATEWAY,
@@ -122,32 +125,13 @@ def fallback_backends(deployment: DeploymentPlan) -> list[dict[str, Any]]:
 
 def backend_traffic_policy(deployment: DeploymentPlan) -> dict[str, Any]:
     """Algorithm, stickiness, active and passive health checks and retries for the route."""
-    balancer = deployment.load_balancer
-    health = balancer.health_check
-    interval = f"{health.interval_seconds}s"
     return {
         "apiVersion": f"{ENVOY_GATEWAY}/v1alpha1",
         "kind": "BackendTrafficPolicy",
         "metadata": _metadata(deployment, deployment.name, "traffic-policy"),
         "spec": {
             "targetRefs": [{"group": GATEWAY_API, "kind": "HTTPRoute", "name": deployment.name}],
-            "loadBalancer": _load_balancer(balancer.algorithm, balancer.stickiness),
-            "healthCheck": {
-                "active": {
-                    "type": "HTTP",
-                    "http": {"path": health.path, "expectedStatuses": [200]},
-                    "interval": interval,
-                    "timeout": f"{health.timeout_seconds}s",
-                    "unhealthyThreshold": health.unhealthy_threshold,
-                    "healthyThreshold": health.healthy_threshold,
-                },
-                "passive": {
-                    "consecutive5XxErrors": health.unhealthy_threshold,
-                    "interval": interval,
-                    "baseEjectionTime": EJECTION,
-                    "maxEjectionPercent": 100,
-                },
-            },
+            **_balancing(deployment),
             # Only failures before a response started: a generation is never sent twice.
             "retry": {
                 "numRetries": RETRIES,
@@ -158,6 +142,35 @@ def backend_traffic_policy(deployment: DeploymentPlan) -> dict[str, Any]:
                 "perRetry": {"backOff": {"baseInterval": "100ms", "maxInterval": "1s"}},
             },
             **_stopped_response(deployment),
+        },
+    }
+
+
+def _balancing(deployment: DeploymentPlan) -> dict[str, Any]:
+    """How Envoy picks an endpoint and checks them; with an InferencePool the picker picks
+    (among ready pods), so neither applies."""
+    balancer = deployment.load_balancer
+    if deployment.traffic is not None and deployment.traffic.inference is not None:
+        return {}
+    health = balancer.health_check
+    interval = f"{health.interval_seconds}s"
+    return {
+        "loadBalancer": _load_balancer(balancer.algorithm, balancer.stickiness),
+        "healthCheck": {
+            "active": {
+                "type": "HTTP",
+                "http": {"path": health.path, "expectedStatuses": [200]},
+                "interval": interval,
+                "timeout": f"{health.timeout_seconds}s",
+                "unhealthyThreshold": health.unhealthy_threshold,
+                "healthyThreshold": health.healthy_threshold,
+            },
+            "passive": {
+                "consecutive5XxErrors": health.unhealthy_threshold,
+                "interval": interval,
+                "baseEjectionTime": EJECTION,
+                "maxEjectionPercent": 100,
+            },
         },
     }
 
