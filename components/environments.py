@@ -10,6 +10,20 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class AlertDefaults:
+    """Alerts where the stack file says nothing: prod alerts sooner and on less."""
+
+    enabled: bool
+    error_rate_percent: float
+    latency_p95_seconds: float
+    # Prometheus' `for` of the error, latency and no-replica alerts.
+    for_seconds: int
+    # How long an engine pod may stay Pending (a GPU node scaling up, a large image pulling).
+    pending_for_seconds: int
+    severity: str
+
+
+@dataclass(frozen=True)
 class EnvironmentDefaults:
     name: str
     default_replicas: int
@@ -21,6 +35,7 @@ class EnvironmentDefaults:
     spread_across_nodes: bool
     # Floating tags (`latest`, no tag) make two `pulumi up` runs deploy different code.
     require_pinned_images: bool
+    alerts: AlertDefaults
     # The images modelstack chooses (wait container, loaders) by digest too, where known.
     pin_helper_digests: bool = False
 
@@ -35,6 +50,14 @@ ENVIRONMENTS: dict[str, EnvironmentDefaults] = {
         protect_secrets=False,
         spread_across_nodes=False,
         require_pinned_images=False,
+        alerts=AlertDefaults(
+            enabled=False,
+            error_rate_percent=10,
+            latency_p95_seconds=120,
+            for_seconds=900,
+            pending_for_seconds=3600,
+            severity="info",
+        ),
     ),
     "staging": EnvironmentDefaults(
         name="staging",
@@ -45,6 +68,14 @@ ENVIRONMENTS: dict[str, EnvironmentDefaults] = {
         protect_secrets=False,
         spread_across_nodes=True,
         require_pinned_images=True,
+        alerts=AlertDefaults(
+            enabled=True,
+            error_rate_percent=5,
+            latency_p95_seconds=60,
+            for_seconds=600,
+            pending_for_seconds=1800,
+            severity="warning",
+        ),
     ),
     "prod": EnvironmentDefaults(
         name="prod",
@@ -55,6 +86,14 @@ ENVIRONMENTS: dict[str, EnvironmentDefaults] = {
         protect_secrets=True,
         spread_across_nodes=True,
         require_pinned_images=True,
+        alerts=AlertDefaults(
+            enabled=True,
+            error_rate_percent=1,
+            latency_p95_seconds=30,
+            for_seconds=300,
+            pending_for_seconds=900,
+            severity="critical",
+        ),
         pin_helper_digests=True,
     ),
 }

@@ -59,6 +59,8 @@ CREDENTIALS = "credentials"
 AUTOSCALER = "autoscaler"
 REQUEST_INTERCEPTOR = "request-interceptor"
 DASHBOARD = "dashboard"
+# A deployment's PrometheusRule (monitoring.alerts).
+ALERT_RULES = "alert-rules"
 NETWORK_POLICY = "network-policy"
 # loadBalancer.algorithm inference_aware: a slot's InferencePool and its endpoint picker.
 INFERENCE_POOL = "inference-pool"
@@ -108,6 +110,10 @@ def hf_token_secret(deployment: str) -> str:
 
 def api_key_secret(deployment: str) -> str:
     return f"{deployment}-api-key"
+
+
+def alert_rules(deployment: str) -> str:
+    return f"{deployment}-alerts"
 
 
 def request_interceptor_route(deployment: str) -> str:

@@ -20,6 +20,7 @@ from components.catalog.gpu_label_schemes import GpuLabels, gpu_labels_problem
 from components.planning.target_profiles import target_profile
 from components.quantities import parse_parameter_count, parse_quantity
 from components.spec_affinity import check_affinity
+from components.spec_alerts import AlertsSpec
 from components.spec_autoscaling import AutoscalingSpec
 from components.spec_base import FieldError, SpecModel
 from components.spec_credentials import credential_in, looks_secret
@@ -251,6 +252,7 @@ class MonitoringSettings(SpecModel):
     # The label the Grafana sidecar watches ConfigMaps for.
     dashboard_label: Annotated[str, AfterValidator(GRAFANA_LABEL.check)] = "grafana_dashboard"
     scrape_interval_seconds: Annotated[int, Field(ge=5, le=300)] = 15
+    alerts: AlertsSpec = Field(default_factory=AlertsSpec)
 
 
 class IngressSettings(SpecModel):
@@ -504,6 +506,8 @@ class DeploymentSpec(SpecModel):
     adapters: list[AdapterSpec] = Field(default_factory=list)
     # Kubernetes only: the plan rejects it on docker.
     autoscaling: AutoscalingSpec | None = None
+    # Overrides the stack's monitoring.alerts for this deployment.
+    alerts: AlertsSpec = Field(default_factory=AlertsSpec)
     # Kubernetes only: RFC 6902 operations on the rendered objects (spec_patches.py).
     patches: list[PatchSpec] = Field(default_factory=list)
 

@@ -15,9 +15,23 @@ from components.cron_expressions import check_cron
 from components.spec_base import FieldError, SpecModel
 from components.spec_identifiers import CLOCK_TIME
 
-MetricType = Literal["cpu", "memory", "gpu", "concurrency", "queue", "throughput", "latency"]
-# Targets in percent of what a replica has (requests for cpu and memory, the GPU's time).
-UTILIZATION_METRICS = frozenset({"cpu", "memory", "gpu"})
+MetricType = Literal[
+    "cpu",
+    "memory",
+    "gpu",
+    "concurrency",
+    "queue",
+    "throughput",
+    "latency",
+    "kv-cache",
+    "ttft",
+    "itl",
+]
+# Targets in percent of what a replica has (requests for cpu and memory, the GPU's time, the
+# engine's KV cache).
+UTILIZATION_METRICS = frozenset({"cpu", "memory", "gpu", "kv-cache"})
+# Targets in p95 seconds over the workload: end to end, to the first token, between tokens.
+P95_METRICS = frozenset({"latency", "ttft", "itl"})
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 MAX_WINDOW_REPLICAS = 8
 # p95 latency targets above an hour mean a unit mistake (milliseconds), not a goal.
@@ -53,13 +67,14 @@ def target_problem(metric: str, target: float) -> str | None:
     if metric in UTILIZATION_METRICS:
         if target != int(target) or not 1 <= target <= 100:
             return f"a {metric} utilization target is a whole percent, 1 to 100 (got {target:g})"
-    elif metric == "latency" and target > MAX_LATENCY_SECONDS:
-        return f"a p95 latency target in seconds, at most {MAX_LATENCY_SECONDS} (got {target:g})"
+    elif metric in P95_METRICS and target > MAX_LATENCY_SECONDS:
+        return f"a p95 {metric} target in seconds, at most {MAX_LATENCY_SECONDS} (got {target:g})"
     return None
 
 
 class MetricSpec(SpecModel):
-    """One metric and the value per replica to hold it at (latency: p95 seconds overall)."""
+    """One metric and the value per replica to hold it at (latency, ttft, itl: p95 seconds
+    overall; kv-cache: percent averaged over the workload's pods)."""
 
     type: MetricType
     target: Target

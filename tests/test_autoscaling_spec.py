@@ -61,7 +61,10 @@ SPEC_CASES = [
         id="shorthand-and-list",
     ),
     pytest.param(
-        scaling(metric="rps"), "metric", ("cpu, memory", "latency (got 'rps')"), id="unknown-metric"
+        scaling(metric="rps"),
+        "metric",
+        ("cpu, memory", "latency, kv-cache, ttft, itl (got 'rps')"),
+        id="unknown-metric",
     ),
     pytest.param(
         scaling(metric="cpu", target=150), "target", ("whole percent, 1 to 100",), id="cpu-150"

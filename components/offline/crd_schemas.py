@@ -103,9 +103,10 @@ def find_crd_schema_dir(explicit: Path | None = None) -> Path | None:
 
 
 # Schema sets kept beside the shared `crds/` set, each with its own SOURCES.md: InferencePool
-# (inference_aware) and LeaderWorkerSet. Searched after the chosen directory, for the kinds
-# it lacks, beside it or next to the repository.
-COMPANION_SETS = ("crds-inference",)
+# (inference_aware) and LeaderWorkerSet; PrometheusRule (alerts) and Flagger's kinds.
+# Searched after the chosen directory, for the kinds it lacks, beside it or next to the
+# repository.
+COMPANION_SETS = ("crds-inference", "crds-delivery")
 
 
 def with_companion_sets(directory: Path | None) -> tuple[Path, ...]:

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from components import identity
-from components.catalog.engines import Engine
+from components.catalog.engines import ENGINES, Engine
 from components.cron_expressions import guided_window
 from components.environments import EnvironmentDefaults
 from components.planning.autoscaling_plan import (
@@ -46,7 +46,12 @@ from components.spec_autoscaling import AutoscalingSpec, MetricSpec, ScaleUpSpec
 Problem = tuple[tuple[str | int, ...], str]
 
 RESOURCE_METRICS = frozenset({"cpu", "memory"})
-REQUEST_METRICS = frozenset({"concurrency", "queue", "throughput", "latency"})
+REQUEST_METRICS = frozenset(
+    {"concurrency", "queue", "throughput", "latency", "kv-cache", "ttft", "itl"}
+)
+# One figure for the workload (a p95, a mean over the pods), not a sum over replicas: KEDA
+# compares it with the target as is.
+WORKLOAD_VALUE_METRICS = frozenset({"latency", "ttft", "itl", "kv-cache"})
 # Zero outside windows: KEDA's own cooldown before the last replica goes.
 WINDOW_COOLDOWN_SECONDS = 300
 # In-flight requests per replica the HTTP add-on aims for when no concurrency target is set:
@@ -243,7 +248,8 @@ class _Planner:
             self.problem(
                 *path,
                 message=f"{engine.name} exports no request metrics: scale on cpu or memory, "
-                "or set replicas",
+                f"or set replicas ({', '.join(exporters_of(metric.type))} export "
+                f"{metric.type})",
             )
             return None
         query = request_query(
@@ -258,15 +264,15 @@ class _Planner:
             self.problem(
                 *path,
                 message=f"{engine.name} exports no series for {metric.type} "
-                f"(it can scale on {', '.join(available)})",
+                f"(it can scale on {', '.join(available)}); "
+                f"{', '.join(exporters_of(metric.type))} export it",
             )
             return None
         return ScalingMetricPlan(
             metric.type,
             metric.target,
             query=query,
-            # p95 latency is one figure for the workload, not a sum over replicas.
-            metric_type="Value" if metric.type == "latency" else "AverageValue",
+            metric_type="Value" if metric.type in WORKLOAD_VALUE_METRICS else "AverageValue",
         )
 
     def _gpu_metric(
@@ -325,6 +331,15 @@ class _Planner:
             response_header_seconds=context.response_timeout_seconds
             or DEFAULT_RESPONSE_HEADER_SECONDS,
         )
+
+
+def exporters_of(metric: str) -> list[str]:
+    """The engines whose catalog series can feed `metric`."""
+    return [
+        engine.name
+        for engine in ENGINES.values()
+        if engine.request_metrics and request_query(metric, engine.request_metrics, "")
+    ]
 
 
 def _rules(direction: ScaleUpSpec) -> ScalingRulesPlan:

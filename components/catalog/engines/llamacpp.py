@@ -49,6 +49,8 @@ class LlamaCpp(Engine):
         latency_bucket=None,
         generated_tokens="llamacpp:tokens_predicted_total",
         failed=None,
+        # No KV-cache gauge (kv_cache_usage_ratio was removed: https://github.com/ggml-org/
+        # llama.cpp/pull/22879 lists what /metrics serves) and no latency histograms.
     )
 
     def health_command(self) -> tuple[str, ...]:

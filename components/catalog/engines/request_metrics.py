@@ -21,3 +21,9 @@ class RequestMetrics:
     generated_tokens: str | None = None
     # Counter (a series selector) of requests that failed; None where the engine has none.
     failed: str | None = None
+    # Gauge, 0 to 1: the share of the engine's KV cache in use.
+    kv_cache_usage: str | None = None
+    # Histogram buckets (`le` label) of time to first token in seconds.
+    ttft_bucket: str | None = None
+    # Histogram buckets (`le` label) of the time between two generated tokens in seconds.
+    itl_bucket: str | None = None

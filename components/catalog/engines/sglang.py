@@ -55,6 +55,11 @@ class Sglang(Engine):
         latency_bucket="sglang:e2e_request_latency_seconds_bucket",
         generated_tokens="sglang:generation_tokens_total",
         failed=None,
+        # https://docs.sglang.io/docs/references/production_metrics: token_usage is the used
+        # share of the KV token pool; inter_token_latency replaced time_per_output_token.
+        kv_cache_usage="sglang:token_usage",
+        ttft_bucket="sglang:time_to_first_token_seconds_bucket",
+        itl_bucket="sglang:inter_token_latency_seconds_bucket",
     )
 
     def flags(self, inputs: EngineInputs) -> dict[str, object]:

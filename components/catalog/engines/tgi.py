@@ -43,6 +43,10 @@ class Tgi(Engine):
         latency_bucket="tgi_request_duration_bucket",
         generated_tokens="tgi_request_generated_tokens_sum",
         failed="tgi_request_failure",
+        # https://huggingface.co/docs/text-generation-inference/reference/metrics: no KV-cache
+        # gauge and no time-to-first-token histogram; the per-request mean time per token is
+        # the nearest to inter-token latency.
+        itl_bucket="tgi_request_mean_time_per_token_duration_bucket",
     )
 
     def flags(self, inputs: EngineInputs) -> dict[str, object]:

@@ -67,6 +67,12 @@ class Vllm(Engine):
         generated_tokens="vllm:generation_tokens_total",
         # vLLM serves HTTP metrics too (status label 2xx/4xx/5xx).
         failed='http_requests_total{status="5xx"}',
+        # V1 names (https://docs.vllm.ai/en/v0.32.0/usage/metrics/, the nearest release page;
+        # https://github.com/vllm-project/vllm/blob/main/docs/design/metrics.md): they
+        # replaced vllm:gpu_cache_usage_perc and vllm:time_per_output_token_seconds.
+        kv_cache_usage="vllm:kv_cache_usage_perc",
+        ttft_bucket="vllm:time_to_first_token_seconds_bucket",
+        itl_bucket="vllm:inter_token_latency_seconds_bucket",
     )
 
     def flags(self, inputs: EngineInputs) -> dict[str, object]:
