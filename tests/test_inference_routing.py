@@ -4,22 +4,38 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 import yaml
 
 from components import identity
 from components.catalog import endpoint_picker as epp
+from components.diff.compare import compare
 from components.environments import ENVIRONMENTS
+from components.graph.model import EdgeKind, State
+from components.graph.topology import build_topology
+from components.guardrails.offline import check_render
+from components.kubernetes.deployment_objects import deployment_objects
 from components.kubernetes.manifests import endpoint_picker as manifests
 from components.kubernetes.manifests import services
+from components.offline.render import Render
 from components.offline.schema_validation import SchemaValidator
 from components.plan import DeploymentPlan
 from components.planning.inference_routing import plan_inference_routing
 from components.planning.inference_routing_plan import InferenceRoutingPlan
 from components.spec import KubernetesSettings
-from tests.support.planned_stacks import plan_stack
+from components.spec_traffic import LoadBalancerSpec
+from tests.conftest import (
+    deployments_of,
+    find_object,
+    render_document,
+    stack_document,
+    with_changes,
+)
+from tests.support.planned_stacks import plan_stack, stack_problems
 
 GATEWAY = {"name": "inference-gateway", "namespace": "gateways"}
 DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
@@ -67,7 +83,6 @@ def _route(
         deployment.route,
         kubernetes,
         deployment.environment,
-        kubernetes=options.pop("kubernetes", True),
         **options,
     )
 
@@ -345,14 +360,6 @@ def _problems(result: Any) -> dict[tuple[str, ...], str]:
     return dict(result)
 
 
-def test_the_docker_target_is_refused_with_a_suggestion() -> None:
-    deployment = _inference_aware(plan_stack(_stack()).deployments[0])
-    problems = _problems(_route(deployment, kubernetes=False))
-    assert list(problems) == [("loadBalancer", "algorithm")]
-    assert "nginx" in problems[("loadBalancer", "algorithm")]
-    assert "least_connections" in problems[("loadBalancer", "algorithm")]
-
-
 def test_an_ingress_or_no_gateway_is_refused() -> None:
     deployment = _inference_aware(plan_stack(_stack()).deployments[0])
     problems = _problems(_route(deployment, {"namespace": "ml", "ingress": {"className": "nginx"}}))
@@ -435,3 +442,152 @@ def test_the_catalog_names_an_engine_entry_for_each_engine_it_reads() -> None:
         assert picker_engine.queued == engine.request_metrics.waiting
         assert picker_engine.running == engine.request_metrics.running
     assert ENVIRONMENTS["prod"].min_replicas >= 2
+
+
+# -- through the whole program: render, diff, graph, guardrails ---------------------------------
+
+
+def _prod_document(**chat: Any) -> dict[str, Any]:
+    """The prod stack, its chat deployment inference-aware behind a Gateway."""
+    document = stack_document("prod")
+    document["config"]["modelstack:kubernetes"]["gateway"] = dict(GATEWAY)
+    llama_chat = deployments_of(document)[0]
+    llama_chat["route"] = {"path": "/chat", "hosts": ["llm.example.com"]}
+    # The issue's spelling: hyphens read as underscores in every algorithm value.
+    llama_chat["loadBalancer"] = {"algorithm": "inference-aware"}
+    llama_chat.update(chat)
+    return document
+
+
+def _switched(document: dict[str, Any], active: str) -> dict[str, Any]:
+    return with_changes(document, lambda d: deployments_of(d)[0]["rollout"].update(active=active))
+
+
+@pytest.fixture(scope="module")
+def prod_render(tmp_path_factory: pytest.TempPathFactory) -> Render:
+    return render_document(tmp_path_factory.mktemp("prod"), _prod_document())
+
+
+def test_the_render_has_pools_pickers_and_a_route_on_the_serving_pool(
+    prod_render: Render, schema_validator: SchemaValidator
+) -> None:
+    assert schema_validator.validate_all(prod_render.objects) == []
+    pools = [o for o in prod_render.objects if o["kind"] == "InferencePool"]
+    assert [p["metadata"]["name"] for p in pools] == ["llama-chat-blue", "llama-chat-green"]
+    route = find_object(prod_render, "HTTPRoute", "llama-chat")
+    assert route["spec"]["rules"][0]["backendRefs"] == [
+        {
+            "group": "inference.networking.k8s.io",
+            "kind": "InferencePool",
+            "name": "llama-chat-blue",
+            "weight": 100,
+        }
+    ]
+    policy = find_object(prod_render, "BackendTrafficPolicy", "llama-chat")["spec"]
+    assert "loadBalancer" not in policy and "healthCheck" not in policy and "retry" in policy
+    engines = find_object(prod_render, "NetworkPolicy", "llama-chat-engines")
+    (rule,) = engines["spec"]["ingress"]
+    assert {
+        "podSelector": {
+            "matchLabels": {
+                identity.DEPLOYMENT: "llama-chat",
+                identity.COMPONENT: identity.ENDPOINT_PICKER,
+            }
+        }
+    } in rule["from"]
+    for picker in ("llama-chat-blue-epp", "llama-chat-green-epp"):
+        assert find_object(prod_render, "Deployment", picker)["spec"]["replicas"] == 2
+
+
+def test_prod_guardrails_pass_with_the_pickers(prod_render: Render) -> None:
+    report = check_render(prod_render, "prod")
+    assert report.mandatory == [], report.lines()
+
+
+def test_the_target_renders_what_deployment_objects_lists(prod_render: Render) -> None:
+    rendered = {(o["kind"], o["metadata"]["name"]) for o in prod_render.objects}
+    raw = {k.removeprefix("modelstack:"): v for k, v in _prod_document()["config"].items()}
+    raw.pop("hfToken", None)
+    listed = {
+        (b["kind"], b["metadata"]["name"])
+        for d in plan_stack(raw).deployments
+        for b in deployment_objects(d)
+    }
+    assert {("InferencePool", "llama-chat-blue"), ("ConfigMap", "llama-chat-blue-epp")} <= listed
+    assert listed <= rendered
+
+
+def test_a_blue_green_switch_moves_the_route_and_the_in_cluster_service_only(
+    tmp_path: Path, prod_render: Render
+) -> None:
+    after = render_document(tmp_path, _switched(_prod_document(), "green"))
+    old, new = prod_render.object_files(), after.object_files()
+    changed = sorted(n for n in set(old) | set(new) if old.get(n) != new.get(n))
+    assert [n for n in changed if n.startswith("kubernetes/")] == [
+        "kubernetes/httproute-llama-chat.yaml",
+        "kubernetes/service-llama-chat.yaml",
+    ]
+    summary = compare(prod_render, after).summary
+    assert "llama-chat: traffic inference pool llama-chat-blue -> llama-chat-green" in summary
+    assert "llama-chat: traffic blue -> green" in summary
+
+
+def test_turning_it_on_reads_as_new_pools_and_pickers(tmp_path: Path) -> None:
+    before = render_document(tmp_path, _prod_document(loadBalancer={"algorithm": "round_robin"}))
+    summary = compare(before, render_document(tmp_path, _prod_document())).summary
+    assert "llama-chat: new inference pool llama-chat-blue" in summary
+    assert "llama-chat: new endpoint picker Deployment llama-chat-green-epp" in summary
+
+
+def test_the_picture_routes_to_the_pool_and_the_pool_to_its_pods_and_picker(
+    prod_render: Render,
+) -> None:
+    topology = build_topology(prod_render, "prod")
+    names = {node_id: node.name for node_id, node in topology.nodes.items()}
+    edges = {
+        (names[e.source], names[e.target], e.label)
+        for e in topology.edges
+        if e.kind is EdgeKind.TRAFFIC
+    }
+    assert ("llama-chat", "llama-chat-blue", None) in edges  # route -> pool
+    assert ("llama-chat-blue", "llama-chat-blue", None) in edges  # pool -> engine workload
+    assert ("llama-chat-blue", "llama-chat-blue-epp", "picks") in edges
+    served = {n.name for n in topology.nodes.values() if n.state is State.SERVING}
+    assert {"llama-chat-blue", "llama-chat-blue-epp"} <= served
+    assert "llama-chat-green-epp" not in served
+
+
+@pytest.mark.parametrize(
+    ("change", "where"),
+    [
+        ({"stickySessions": True}, "loadBalancer.stickySessions"),
+        ({"healthCheck": {"intervalSeconds": 30}}, "loadBalancer.healthCheck"),
+    ],
+)
+def test_refusals_name_the_stack_file_key(tmp_path: Path, change: dict, where: str) -> None:
+    document = _prod_document()
+    deployments_of(document)[0]["loadBalancer"].update(change)
+    with pytest.raises(pulumi.RunError, match=rf"deployments\[0\]\.{re.escape(where)}: "):
+        render_document(tmp_path, document)
+
+
+def test_docker_refuses_it_with_a_suggestion() -> None:
+    raw = {
+        "environment": "dev",
+        "target": "docker",
+        "deployments": [
+            {
+                "name": "tiny",
+                "model": {"source": "hf://org/repo/model-Q4_K_M.gguf", "parameters": "0.5B"},
+                "loadBalancer": {"algorithm": "inference-aware"},
+            }
+        ],
+    }
+    (problem,) = stack_problems(raw)
+    assert problem.startswith("deployments[0].loadBalancer.algorithm: ")
+    assert "least_connections" in problem
+
+
+def test_hyphens_read_as_underscores_for_every_algorithm() -> None:
+    for spelled, meant in (("least-connections", "least_connections"), ("ip-hash", "ip_hash")):
+        assert LoadBalancerSpec.model_validate({"algorithm": spelled}).algorithm == meant

@@ -19,7 +19,7 @@ from components.diff.entries import Entry
 from components.diff.phrase_values import shares, show_image, show_weights
 from components.diff.tree_diff import keys_of
 from components.diff.value_text import show_value
-from components.identity import MODEL_REVISION, MODEL_SOURCE, SLOT
+from components.identity import ENDPOINT_PICKER, MODEL_REVISION, MODEL_SOURCE, SLOT
 from components.rendered.objects import component_of, slot_of
 
 WORKLOADS = ("apps/Deployment", "apps/StatefulSet")
@@ -89,6 +89,25 @@ def _weights(route: dict[str, Any]) -> list[dict[str, int]]:
     return found
 
 
+def _route_pools(old: dict[str, Any], new: dict[str, Any]) -> str | None:
+    """inference_aware's blue-green switch: 'traffic inference pool chat-blue -> chat-green'."""
+    before, after = _pools(old), _pools(new)
+    if before == after or not before or not after:
+        return None
+    return f"traffic inference pool {before} -> {after}"
+
+
+def _pools(route: dict[str, Any]) -> str:
+    """The InferencePools a route sends to (weight above zero), in order."""
+    names = [
+        str(ref.get("name"))
+        for rule in route.get("spec", {}).get("rules") or []
+        for ref in rule.get("backendRefs") or []
+        if ref.get("kind") == "InferencePool" and int(ref.get("weight", 1)) > 0
+    ]
+    return ", ".join(names)
+
+
 @dataclass(frozen=True)
 class ObjectPhrase:
     kinds: tuple[str, ...]
@@ -100,7 +119,10 @@ OBJECT_PHRASES: tuple[ObjectPhrase, ...] = (
         ("gateway.networking.k8s.io/HTTPRoute", "gateway.networking.k8s.io/GRPCRoute"),
         _route_weights,
     ),
+    ObjectPhrase(("gateway.networking.k8s.io/HTTPRoute",), _route_pools),
 )
+# Kinds whose name says little to a reviewer, in words ("llama-chat: new inference pool ...").
+_KIND_WORDS = {"InferencePool": "inference pool"}
 
 
 @dataclass(frozen=True)
@@ -199,7 +221,7 @@ def _arrivals(
             continue
         if is_engine_container(entry):
             continue  # the docker phrases say it in words (replicas, a new image)
-        key = (entry.deployment, entry.kind or entry.type, component_of(entry.body))
+        key = (entry.deployment, _kind_words(entry), component_of(entry.body))
         moves[key][resource.status].append(entry.name)
     lines = []
     for (deployment, kind, _), by_status in sorted(moves.items(), key=lambda i: str(i[0])):
@@ -211,3 +233,11 @@ def _arrivals(
         lines += [f"{deployment}: new {kind} {name}" for name in new]
         lines += [f"{deployment}: {kind} {name} removed" for name in gone]
     return lines
+
+
+def _kind_words(entry: Entry) -> str:
+    kind = entry.kind or entry.type
+    assert entry.body is not None
+    if component_of(entry.body) == ENDPOINT_PICKER:
+        return f"endpoint picker {kind}"
+    return _KIND_WORDS.get(kind, kind)

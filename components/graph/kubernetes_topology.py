@@ -48,7 +48,12 @@ ROLES: dict[str, Role] = {
     "autoscaling/HorizontalPodAutoscaler": Role.AUTOSCALER,
     "keda.sh/ScaledObject": Role.AUTOSCALER,
     "gateway.envoyproxy.io/BackendTrafficPolicy": Role.POLICY,
+    # inference_aware: the route sends to a slot's pool, the pool to the slot's pods and (per
+    # request) to its endpoint picker's Service.
+    "inference.networking.k8s.io/InferencePool": Role.BALANCER,
 }
+# What a route's backendRef or a pool's endpointPickerRef may name, drawn as traffic.
+_BACKEND_KINDS = ("Service", "InferencePool")
 
 
 def build_kubernetes_topology(render: RenderLike, title: str) -> Topology:
@@ -58,6 +63,7 @@ def build_kubernetes_topology(render: RenderLike, title: str) -> Topology:
     edges = [
         *_route_edges(objects, index),
         *_selector_edges(objects),
+        *_picker_edges(objects, index),
         *_volume_edges(objects, index),
         *_dependency_edges(render.resources, nodes),
         *_beside_edges(objects, index, nodes),
@@ -104,10 +110,10 @@ def _route_edges(objects: dict[str, dict[str, Any]], index: _Index) -> list[Edge
             continue
         namespace = namespace_of(obj)
         for backends in _backend_sets(obj):
-            total = sum(weight for _, _, weight in backends)
+            total = sum(weight for *_, weight in backends)
             split = len(backends) > 1 and total > 0
-            for name, backend_namespace, weight in backends:
-                target = index.find("Service", backend_namespace or namespace, name)
+            for kind, name, backend_namespace, weight in backends:
+                target = index.find(kind, backend_namespace or namespace, name)
                 if target is None:
                     continue
                 share = round(100 * weight / total) if split else None
@@ -116,8 +122,8 @@ def _route_edges(objects: dict[str, dict[str, Any]], index: _Index) -> list[Edge
     return edges
 
 
-def _backend_sets(route: dict[str, Any]) -> list[list[tuple[str, str | None, int]]]:
-    """Per rule: (Service name, namespace, weight); Ingress paths count as weight 1."""
+def _backend_sets(route: dict[str, Any]) -> list[list[tuple[str, str, str | None, int]]]:
+    """Per rule: (kind, name, namespace, weight); Ingress paths count as weight 1."""
     spec = route.get("spec", {})
     sets = []
     for rule in spec.get("rules") or []:
@@ -125,19 +131,24 @@ def _backend_sets(route: dict[str, Any]) -> list[list[tuple[str, str | None, int
         if refs is not None:
             sets.append(
                 [
-                    (str(ref.get("name")), ref.get("namespace"), int(ref.get("weight", 1)))
+                    (
+                        str(ref.get("kind", "Service")),
+                        str(ref.get("name")),
+                        ref.get("namespace"),
+                        int(ref.get("weight", 1)),
+                    )
                     for ref in refs
-                    if ref.get("kind", "Service") == "Service"
+                    if ref.get("kind", "Service") in _BACKEND_KINDS
                 ]
             )
             continue
         for path in (rule.get("http") or {}).get("paths") or []:
             service = path.get("backend", {}).get("service", {})
             if service.get("name"):
-                sets.append([(str(service["name"]), None, 1)])
+                sets.append([("Service", str(service["name"]), None, 1)])
     default = spec.get("defaultBackend", {}).get("service", {})
     if default.get("name"):
-        sets.append([(str(default["name"]), None, 1)])
+        sets.append([("Service", str(default["name"]), None, 1)])
     return sets
 
 
@@ -147,7 +158,7 @@ def _selector_edges(objects: dict[str, dict[str, Any]]) -> list[Edge]:
     ]
     edges = []
     for node_id, obj in objects.items():
-        selector = obj.get("spec", {}).get("selector") if obj["kind"] == "Service" else None
+        selector = _pod_selector(obj)
         if not selector:
             continue
         for workload_id, workload in workloads:
@@ -156,6 +167,27 @@ def _selector_edges(objects: dict[str, dict[str, Any]]) -> list[Edge]:
                 selector, pod_labels.get("labels") or {}
             ):
                 edges.append(Edge(node_id, workload_id, EdgeKind.TRAFFIC))
+    return edges
+
+
+def _pod_selector(obj: dict[str, Any]) -> dict[str, str] | None:
+    """A Service's selector, or an InferencePool's matchLabels."""
+    selector = obj.get("spec", {}).get("selector")
+    if obj["kind"] == "InferencePool":
+        return (selector or {}).get("matchLabels")
+    return selector if obj["kind"] == "Service" else None
+
+
+def _picker_edges(objects: dict[str, dict[str, Any]], index: _Index) -> list[Edge]:
+    """A pool asks its endpoint picker (a Service) which pod takes each request."""
+    edges = []
+    for node_id, obj in objects.items():
+        ref = (
+            obj.get("spec", {}).get("endpointPickerRef") if obj["kind"] == "InferencePool" else None
+        )
+        target = index.find("Service", namespace_of(obj), str(ref.get("name"))) if ref else None
+        if target is not None:
+            edges.append(Edge(node_id, target, EdgeKind.TRAFFIC, "picks"))
     return edges
 
 
@@ -259,7 +291,10 @@ def _mark_states(nodes: dict[str, Node], edges: list[Edge]) -> None:
     entries = [
         node_id
         for node_id, node in nodes.items()
-        if node.role in (Role.ROUTE, Role.BALANCER) and node_id not in fed
+        # An InferencePool takes requests only from a route (the idle slot's from none).
+        if node.role in (Role.ROUTE, Role.BALANCER)
+        and node_id not in fed
+        and node.kind != "InferencePool"
     ]
     reached, queue = set(entries), list(entries)
     while queue:

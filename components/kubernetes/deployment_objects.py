@@ -11,6 +11,7 @@ from typing import Any
 from components.kubernetes.manifests import (
     autoscaler,
     cache,
+    endpoint_picker,
     monitoring,
     network_policy,
     secrets,
@@ -76,6 +77,7 @@ def _traffic_objects(plan: DeploymentPlan) -> list[dict[str, Any]]:
     if traffic.via == "ingress":
         bodies.append(routes.ingress(plan))
     elif traffic.via == "gateway":
+        bodies += endpoint_picker.inference_objects(plan)
         bodies += routes.fallback_backends(plan)
         bodies.append(routes.http_route(plan))
         if traffic.envoy_policy:

@@ -17,6 +17,7 @@ from components.kubernetes import objects
 from components.kubernetes.manifests import (
     autoscaler,
     cache,
+    endpoint_picker,
     monitoring,
     network_policy,
     secrets,
@@ -120,8 +121,8 @@ class ModelDeployment(pulumi.ComponentResource):
         if traffic.via == "ingress":
             self._create(routes.ingress(plan), self._options())
         elif traffic.via == "gateway":
-            for backend in routes.fallback_backends(plan):
-                self._create(backend, self._options())
+            for body in [*endpoint_picker.inference_objects(plan), *routes.fallback_backends(plan)]:
+                self._create(body, self._options())
             route = self._create(routes.http_route(plan), self._options())
             if traffic.envoy_policy:
                 self._create(routes.backend_traffic_policy(plan), self._options(depends_on=[route]))

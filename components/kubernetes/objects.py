@@ -19,6 +19,10 @@ _RESOURCES: dict[tuple[str, str], Any] = {
     ("autoscaling/v2", "HorizontalPodAutoscaler"): k8s.autoscaling.v2.HorizontalPodAutoscaler,
     ("networking.k8s.io/v1", "Ingress"): k8s.networking.v1.Ingress,
     ("networking.k8s.io/v1", "NetworkPolicy"): k8s.networking.v1.NetworkPolicy,
+    # An endpoint picker's identity and what it may read (inference_aware).
+    ("v1", "ServiceAccount"): k8s.core.v1.ServiceAccount,
+    ("rbac.authorization.k8s.io/v1", "Role"): k8s.rbac.v1.Role,
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"): k8s.rbac.v1.RoleBinding,
 }
 # Top-level manifest keys -> the resource class's keyword arguments.
 _ARGUMENTS = {
@@ -27,6 +31,9 @@ _ARGUMENTS = {
     "stringData": "string_data",
     "type": "type",
     "data": "data",
+    "rules": "rules",
+    "roleRef": "role_ref",
+    "subjects": "subjects",
 }
 
 

@@ -40,14 +40,14 @@ def plan_inference_routing(
     settings: KubernetesSettings,
     environment: EnvironmentDefaults,
     *,
-    kubernetes: bool,
     stopped: bool = False,
     scale_to_zero: bool = False,
 ) -> InferenceRoutingPlan | list[Problem] | None:
     """The plan (None: another algorithm), or every problem at once."""
     if balancer.algorithm != ALGORITHM:
         return None
-    problems = _refusals(slots, balancer, route, settings, kubernetes, scale_to_zero)
+    # The docker target's refusal is its profile's (target_profiles.py inference_routing).
+    problems = _refusals(slots, balancer, route, settings, scale_to_zero)
     engine_plan = slots[0].engine
     picker_engine = epp.ENGINES.get(engine_plan.name)
     if picker_engine is None:
@@ -102,19 +102,9 @@ def _refusals(
     balancer: LoadBalancerPlan,
     route: RoutePlan | None,
     settings: KubernetesSettings,
-    kubernetes: bool,
     scale_to_zero: bool,
 ) -> list[Problem]:
     algorithm = ("loadBalancer", "algorithm")
-    if not kubernetes:
-        return [
-            (
-                algorithm,
-                "inference_aware needs the Gateway API Inference Extension on Kubernetes; the "
-                "docker gateway (nginx) cannot read the engines' queue and KV-cache metrics: "
-                "use least_connections",
-            )
-        ]
     problems: list[Problem] = []
     if settings.gateway is None:
         problems.append(

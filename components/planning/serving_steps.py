@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from components.catalog.engines import Engine
+from components.planning.inference_routing import ALGORITHM as INFERENCE_AWARE
+from components.planning.inference_routing import plan_inference_routing
 from components.planning.plan_model import (
     HealthCheckPlan,
     LoadBalancerPlan,
@@ -82,17 +84,36 @@ def plan_deployment_traffic(
 ) -> TrafficPlan | None:
     rollout = ctx.spec.rollout
     if ctx.profile.own_gateway:
+        if balancer.algorithm == INFERENCE_AWARE:
+            return None  # the target's profile refused it
         planned = plan_gateway_traffic(slots, balancer, ctx.spec.load_balancer.health_check)
-    else:
-        planned = plan_traffic(
+        return issues.accept(planned)
+    autoscaling = ctx.spec.autoscaling
+    inference = issues.accept(
+        plan_inference_routing(
             ctx.spec.name,
             rollout.strategy,
-            rollout.active or "main",
             slots,
             balancer,
             route,
             ctx.stack.kubernetes,
+            ctx.environment,
+            stopped=ctx.spec.state == "stopped",
+            scale_to_zero=autoscaling is not None and autoscaling.scale_to_zero.enabled,
         )
+    )
+    if balancer.algorithm == INFERENCE_AWARE and inference is None:
+        return None
+    planned = plan_traffic(
+        ctx.spec.name,
+        rollout.strategy,
+        rollout.active or "main",
+        slots,
+        balancer,
+        route,
+        ctx.stack.kubernetes,
+        inference,
+    )
     return issues.accept(planned)
 
 

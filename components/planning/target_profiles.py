@@ -70,6 +70,8 @@ class TargetProfile:
     # hfToken: {secretKeyRef: ...}, a Secret already in the cluster.
     secret_references: Capability
     engine_api_keys: Capability
+    # loadBalancer.algorithm inference_aware: InferencePools and endpoint pickers.
+    inference_routing: Capability
 
 
 def _kubernetes_namespace(stack: StackSettings) -> str:
@@ -98,6 +100,7 @@ KUBERNETES = TargetProfile(
     existing_pull_secrets=SUPPORTED,
     secret_references=SUPPORTED,
     engine_api_keys=SUPPORTED,
+    inference_routing=SUPPORTED,
 )
 
 DOCKER = TargetProfile(
@@ -142,6 +145,11 @@ DOCKER = TargetProfile(
         "`pulumi config set --secret hfToken <token>`"
     ),
     engine_api_keys=Capability("engine API keys is not supported yet on docker"),
+    inference_routing=Capability(
+        "inference_aware needs the Gateway API Inference Extension on Kubernetes; the docker "
+        "gateway (nginx) cannot read the engines' queue and KV-cache metrics: use "
+        "least_connections"
+    ),
 )
 
 TARGET_PROFILES: dict[str, TargetProfile] = {p.name: p for p in (KUBERNETES, DOCKER)}

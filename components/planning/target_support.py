@@ -6,6 +6,7 @@ only finds where the stack file asks for it.
 
 from __future__ import annotations
 
+from components.planning.inference_routing import ALGORITHM as INFERENCE_AWARE
 from components.planning.planning_context import IssueCollector, PlanningContext
 from components.planning.target_profiles import Capability
 from components.spec import EnvSource, PlacementSpec
@@ -35,6 +36,8 @@ def check_target_support(ctx: PlanningContext, issues: IssueCollector) -> None:
         _refuse(issues, profile.pull_secrets, "imagePullSecrets")
     if spec.load_balancer.stickiness == "cookie":
         _refuse(issues, profile.cookie_stickiness, "loadBalancer", "stickySessions")
+    if spec.load_balancer.algorithm == INFERENCE_AWARE:
+        _refuse(issues, profile.inference_routing, "loadBalancer", "algorithm")
 
 
 def _refuse(issues: IssueCollector, capability: Capability, *path: str | int) -> None:

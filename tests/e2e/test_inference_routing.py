@@ -1,6 +1,7 @@
 """inference_aware on a real API server: `pulumi up` creates the InferencePools (CRD from
 ../shared/schemas/crds-inference) and their endpoint pickers, the HTTPRoute sends to the serving
-slot's pool, and a blue-green switch previews as one change: the HTTPRoute."""
+slot's pool, and a blue-green switch leaves pools and pickers alone: it moves the HTTPRoute's
+backendRef and the in-cluster `<name>` Service's selector."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def inference_aware(active: str) -> Callable[[dict[str, Any]], None]:
     return edit
 
 
-def test_inference_pools_and_pickers_are_created_and_a_switch_changes_only_the_route(
+def test_inference_pools_and_pickers_are_created_and_a_switch_moves_only_the_routing(
     project: PulumiProject, cluster: LocalCluster, staging: dict[str, Any]
 ) -> None:
     project.add_stack(STACK, edited(staging, inference_aware("blue")))
@@ -79,7 +80,10 @@ def test_inference_pools_and_pickers_are_created_and_a_switch_changes_only_the_r
         project.write_stack(STACK, edited(staging, inference_aware("green")))
         switched = project.preview(STACK)
         assert changed(switched) == {
-            "update": ["kubernetes:gateway.networking.k8s.io/v1:HTTPRoute::llama-chat"]
+            "update": [
+                "kubernetes:core/v1:Service::llama-chat",
+                "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute::llama-chat",
+            ]
         }
     finally:
         project.destroy(STACK, check=False)

@@ -24,6 +24,21 @@ _CONFIG_VOLUME = "plugins-config"
 _SCRATCH = "scratch"
 
 
+def inference_objects(deployment: DeploymentPlan) -> list[dict[str, Any]]:
+    """Every slot's pool and picker objects (none unless the deployment is inference_aware)."""
+    routing = deployment.traffic.inference if deployment.traffic else None
+    if routing is None:
+        return []
+    return [
+        body
+        for pool in routing.pools
+        for body in (
+            inference_pool(deployment, routing, pool),
+            *picker_objects(deployment, routing, pool),
+        )
+    ]
+
+
 def inference_pool(
     deployment: DeploymentPlan, routing: InferenceRoutingPlan, pool: InferencePoolPlan
 ) -> dict[str, Any]:

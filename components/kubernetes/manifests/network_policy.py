@@ -28,13 +28,22 @@ def engine_policy(deployment: DeploymentPlan) -> dict[str, Any]:
                 "from": [
                     {"namespaceSelector": {"matchLabels": {NAMESPACE_NAME: namespace}}}
                     for namespace in peers
-                ],
+                ]
+                + _picker_peers(deployment),
                 "ports": [{"protocol": "TCP", "port": port} for port in ports],
             }
         ],
         # Engines load from the cache volume: name resolution is all they may need.
         egress=[{"ports": _DNS}],
     )
+
+
+def _picker_peers(deployment: DeploymentPlan) -> list[dict[str, Any]]:
+    """inference_aware: the endpoint pickers read the engines' metrics on the engine port."""
+    if deployment.traffic is None or deployment.traffic.inference is None:
+        return []
+    picker = {identity.DEPLOYMENT: deployment.name, identity.COMPONENT: identity.ENDPOINT_PICKER}
+    return [{"podSelector": {"matchLabels": picker}}]
 
 
 def loader_policy(deployment: DeploymentPlan) -> dict[str, Any]:
