@@ -591,3 +591,18 @@ def test_docker_refuses_it_with_a_suggestion() -> None:
 def test_hyphens_read_as_underscores_for_every_algorithm() -> None:
     for spelled, meant in (("least-connections", "least_connections"), ("ip-hash", "ip_hash")):
         assert LoadBalancerSpec.model_validate({"algorithm": spelled}).algorithm == meant
+
+
+def test_the_readme_example_plans_on_the_prod_stack() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("### Inference-aware load balancing (Kubernetes)")[1]
+    example = yaml.safe_load(section.split("```yaml\n")[1].split("```")[0])
+    document = stack_document("prod")
+    document["config"]["modelstack:kubernetes"].update(example["modelstack:kubernetes"])
+    (chat,) = example["modelstack:deployments"]
+    deployments_of(document)[0].update(chat)
+    raw = {k.removeprefix("modelstack:"): v for k, v in document["config"].items()}
+    raw.pop("hfToken", None)
+    traffic = plan_stack(raw).deployments[0].traffic
+    assert traffic is not None and traffic.inference is not None
+    assert [pool.name for pool in traffic.inference.routed] == ["llama-chat-blue"]
