@@ -15,6 +15,7 @@ from components.docker.gateway_config import GatewayRoute, UpstreamServer
 from tests.conftest import deployments_of, find_object, render_document, stack_document
 from tests.support.fake_engine import FakeEngine
 from tests.support.gateway import running_gateway
+from tests.support.hostile import check_promql
 from tests.support.nginx_process import nginx_available
 
 
@@ -79,6 +80,49 @@ def test_dashboards_chart_rate_latency_errors_and_tokens_per_engine(tmp_path: Pa
     llamacpp = {p["title"]: p for p in _dashboard(render, "summarizer-cpu")["panels"]}
     assert llamacpp["Latency (end to end)"]["type"] == "text"
     assert "llamacpp does not export" in llamacpp["Latency (end to end)"]["options"]["content"]
+
+
+def test_dashboards_chart_kv_cache_first_token_inter_token_and_gpus(tmp_path: Path) -> None:
+    render = render_document(tmp_path, _prod_monitored())
+    panels = {panel["title"]: panel for panel in _dashboard(render, "llama-chat")["panels"]}
+    scope = 'namespace="ml-prod", job="llama-chat-metrics"'
+    exprs = {
+        title: [t["expr"] for t in panel.get("targets", [])] for title, panel in panels.items()
+    }
+    assert exprs["KV-cache use"] == [
+        f"avg(vllm:kv_cache_usage_perc{{{scope}}})",
+        f"max(vllm:kv_cache_usage_perc{{{scope}}})",
+    ]
+    assert exprs["Time to first token (p95)"] == [
+        "histogram_quantile(0.95, sum by (le) (rate("
+        f"vllm:time_to_first_token_seconds_bucket{{{scope}}}[5m])))"
+    ]
+    assert "vllm:inter_token_latency_seconds_bucket" in exprs["Inter-token latency (p95)"][0]
+    # GPU series come from the DCGM exporter: selected by both slots' pods, either spelling.
+    pods = '"(llama-chat-blue|llama-chat-green)-[a-z0-9]+-[a-z0-9]+"'
+    for expr in exprs["GPU utilization"] + exprs["GPU memory"]:
+        assert f'namespace="ml-prod",pod=~{pods}' in expr
+        assert f'exported_namespace="ml-prod",exported_pod=~{pods}' in expr
+    assert [t["legendFormat"] for t in panels["GPU memory"]["targets"]] == ["used", "free"]
+    assert "DCGM_FI_DEV_FB_USED" in exprs["GPU memory"][0]
+    assert panels["GPU memory"]["fieldConfig"]["defaults"]["unit"] == "mbytes"
+    for expr in (e for es in exprs.values() for e in es):
+        check_promql(expr)
+    # Panel ids stay unique and the grid has no overlaps.
+    assert len({p["id"] for p in panels.values()}) == len(panels)
+    assert len({(p["gridPos"]["x"], p["gridPos"]["y"]) for p in panels.values()}) == len(panels)
+
+
+def test_panels_nothing_feeds_say_why(tmp_path: Path) -> None:
+    render = render_document(tmp_path, _prod_monitored())
+    llamacpp = {p["title"]: p for p in _dashboard(render, "summarizer-cpu")["panels"]}
+    for title in ("KV-cache use", "Time to first token (p95)", "Inter-token latency (p95)"):
+        assert llamacpp[title]["type"] == "text"
+        assert "llamacpp does not export" in llamacpp[title]["options"]["content"]
+    for title in ("GPU utilization", "GPU memory"):
+        assert (
+            llamacpp[title]["options"]["content"] == "This deployment runs on CPU: no GPU series."
+        )
 
 
 def test_no_monitoring_objects_unless_enabled(tmp_path: Path) -> None:
