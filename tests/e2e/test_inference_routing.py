@@ -31,6 +31,9 @@ def inference_aware(active: str) -> Callable[[dict[str, Any]], None]:
         chat["route"] = {"path": "/chat", "check": False}
         # The spelling; the spec reads it as inference_aware.
         chat["loadBalancer"] = {"algorithm": "inference-aware"}
+        # Fixed replicas: an autoscaled slot's ScaledObject follows a switch too.
+        chat.pop("autoscaling")
+        chat["replicas"] = 1
         chat["rollout"] = {
             "strategy": "blue-green",
             "active": active,
