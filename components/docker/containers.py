@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from components.identity import content_hash
+from components import identity
 from components.plan import DeploymentPlan, SlotPlan
 from components.quantities import parse_quantity
 
@@ -34,10 +34,11 @@ class EngineContainer:
 def engine_containers(namespace: str, deployment: DeploymentPlan) -> list[EngineContainer]:
     containers = []
     for slot in deployment.slots:
-        fingerprint = content_hash(engine_settings(deployment, slot))[:6]
+        fingerprint = identity.engine_fingerprint(engine_settings(deployment, slot))
         for replica in range(slot.replicas):
-            logical = f"{slot.workload_name}-{replica}-{fingerprint}"
-            containers.append(EngineContainer(logical, f"{namespace}-{logical}", slot, replica))
+            logical = identity.engine_name(slot.workload_name, replica, fingerprint)
+            container = identity.docker_name(namespace, logical)
+            containers.append(EngineContainer(logical, container, slot, replica))
     return containers
 
 
@@ -81,16 +82,16 @@ def engine_settings(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, Any
 def labels(deployment: DeploymentPlan, slot: SlotPlan | None, component: str) -> dict[str, str]:
     values = {
         **deployment.tags,
-        "app.kubernetes.io/part-of": "modelstack",
-        "app.kubernetes.io/managed-by": "pulumi",
-        "app.kubernetes.io/component": component,
-        "modelstack.io/deployment": deployment.name,
+        identity.PART_OF_KEY: identity.PART_OF,
+        identity.MANAGED_BY_KEY: identity.MANAGED_BY,
+        identity.COMPONENT: component,
+        identity.DEPLOYMENT: deployment.name,
     }
     if slot is not None:
-        values["modelstack.io/slot"] = slot.slot
-        values["modelstack.io/engine"] = slot.engine.name
+        values[identity.SLOT] = slot.slot
+        values[identity.ENGINE] = slot.engine.name
         if slot.pool:
-            values["modelstack.io/pool"] = slot.pool
+            values[identity.POOL] = slot.pool
     return values
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_docker as docker
 
+from components import identity
 from components.checks.endpoint_check import EndpointCheck
 from components.docker.gateway_config import (
     CONTAINER_CONFIG_DIR,
@@ -39,8 +40,8 @@ class DockerGateway(pulumi.ComponentResource):
         self._name = name
         self.network = docker.Network(
             f"{name}-network",
-            name=plan.namespace,
-            labels=[docker.NetworkLabelArgs(label="app.kubernetes.io/part-of", value="modelstack")],
+            name=identity.docker_network(plan.namespace),
+            labels=[docker.NetworkLabelArgs(label=identity.PART_OF_KEY, value=identity.PART_OF)],
             opts=pulumi.ResourceOptions(parent=self),
         )
 
@@ -57,7 +58,7 @@ class DockerGateway(pulumi.ComponentResource):
         )
         container = docker.Container(
             self._name,
-            name=f"{plan.namespace}-gateway",
+            name=identity.gateway_container(plan.namespace),
             image=image.image_id,
             # nginx starts once its config has been written into the container.
             entrypoints=["/bin/sh", "-c"],
@@ -88,8 +89,10 @@ class DockerGateway(pulumi.ComponentResource):
                 start_period=f"{plan.gateway_start_seconds}s",
             ),
             labels=[
-                docker.ContainerLabelArgs(label="app.kubernetes.io/part-of", value="modelstack"),
-                docker.ContainerLabelArgs(label="app.kubernetes.io/component", value="gateway"),
+                docker.ContainerLabelArgs(label=identity.PART_OF_KEY, value=identity.PART_OF),
+                docker.ContainerLabelArgs(
+                    label=identity.COMPONENT, value=identity.GATEWAY_COMPONENT
+                ),
             ],
             restart="unless-stopped",
             opts=self._child(),

@@ -10,6 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_docker as docker
 
+from components import identity
 from components.docker import containers
 from components.docker.loader import ModelLoader
 from components.plan import DeploymentPlan
@@ -64,19 +65,20 @@ class DockerModelDeployment(pulumi.ComponentResource):
 
     def _volume_name(self) -> str:
         assert self._plan.cache is not None
-        return f"{self._namespace}-{self._plan.cache.claim_name}"
+        return identity.cache_volume(self._namespace, self._plan.cache.claim_name)
 
     def _cache_volume(self) -> docker.Volume | None:
         cache = self._plan.cache
         if cache is None:
             return None
+        cache_labels = containers.labels(self._plan, None, identity.MODEL_CACHE)
         # Weights take long to fetch again: the volume stays when the deployment goes away.
         return docker.Volume(
             cache.claim_name,
             name=self._volume_name(),
             labels=[
                 docker.VolumeLabelArgs(label=key, value=value)
-                for key, value in sorted(containers.labels(self._plan, None, "model-cache").items())
+                for key, value in sorted(cache_labels.items())
             ],
             opts=self._child(retain_on_delete=True, protect=cache.protect),
         )
@@ -98,13 +100,13 @@ class DockerModelDeployment(pulumi.ComponentResource):
             )
         container = ModelLoader(
             loader.job_name,
-            container_name=f"{self._namespace}-{loader.job_name}",
+            container_name=identity.loader_container(self._namespace, loader.job_name),
             image=self._image(loader.image).image_id,
             script=loader.script,
             envs=["HOME=/tmp"],
             secret_env=secret_env,
             mounts=mounts,
-            labels=containers.labels(self._plan, None, "model-loader"),
+            labels=containers.labels(self._plan, None, identity.MODEL_LOADER),
             timeout_seconds=self._plan.timeouts.loader_seconds,
             opts=self._child(
                 depends_on=[volume] if volume is not None else [],
@@ -113,7 +115,7 @@ class DockerModelDeployment(pulumi.ComponentResource):
                 ),
             ),
         )
-        return container.id.apply(lambda _: "ready")
+        return container.id.apply(lambda _: identity.CACHE_COMPLETE)
 
     def _engine(
         self,
@@ -125,7 +127,7 @@ class DockerModelDeployment(pulumi.ComponentResource):
         slot = spec.slot
         settings = containers.engine_settings(self._plan, slot)
         label_values: dict[str, pulumi.Input[str]] = dict(
-            containers.labels(self._plan, slot, "inference-engine")
+            containers.labels(self._plan, slot, identity.ENGINE_COMPONENT)
         )
         jobs = [
             job for job in (slot.loader_job, *(a.loader_job for a in self._plan.adapters)) if job
@@ -133,10 +135,8 @@ class DockerModelDeployment(pulumi.ComponentResource):
         if jobs:
             # Waits for the loaders and fails with their error: an engine never starts on a
             # half-filled cache.
-            label_values["modelstack.io/cache"] = pulumi.Output.all(
-                *(ready[j] for j in jobs)
-            ).apply(
-                lambda states: "ready" if all(state == "ready" for state in states) else "partial"
+            label_values[identity.CACHE_STATE] = pulumi.Output.all(*(ready[j] for j in jobs)).apply(
+                _cache_state
             )
         mounts = [_cache_mount(volume, read_only=slot.engine.model_read_only)] if volume else []
         mounts += [
@@ -168,6 +168,12 @@ class DockerModelDeployment(pulumi.ComponentResource):
                 )
             ),
         )
+
+
+def _cache_state(loader_states: list[str]) -> str:
+    """What an engine container's label says about its cache: complete once every loader is."""
+    complete = all(state == identity.CACHE_COMPLETE for state in loader_states)
+    return identity.CACHE_COMPLETE if complete else identity.CACHE_PARTIAL
 
 
 def _cache_mount(volume: docker.Volume, read_only: bool) -> docker.ContainerMountArgs:
