@@ -123,6 +123,22 @@ def _metadata(deployment: DeploymentPlan, name: str, object_labels: dict[str, st
     return {"name": name, "namespace": deployment.namespace, "labels": object_labels}
 
 
+def _picker_object(
+    deployment: DeploymentPlan,
+    pool: InferencePoolPlan,
+    api_version: str,
+    kind: str,
+    fields: dict[str, Any],
+) -> dict[str, Any]:
+    """One of the picker's objects: all share its name and labels."""
+    return {
+        "apiVersion": api_version,
+        "kind": kind,
+        "metadata": _metadata(deployment, pool.picker, _picker_labels(deployment, pool)),
+        **fields,
+    }
+
+
 def _picker_labels(deployment: DeploymentPlan, pool: InferencePoolPlan) -> dict[str, str]:
     # No slot label: the slot and stable Services select pods by deployment and slot.
     return {**labels.common(deployment, identity.ENDPOINT_PICKER), identity.INSTANCE: pool.picker}
@@ -133,44 +149,43 @@ def _picker_selector(deployment: DeploymentPlan, pool: InferencePoolPlan) -> dic
 
 
 def _service_account(deployment: DeploymentPlan, pool: InferencePoolPlan) -> dict[str, Any]:
-    return {
-        "apiVersion": "v1",
-        "kind": "ServiceAccount",
-        "metadata": _metadata(deployment, pool.picker, _picker_labels(deployment, pool)),
-    }
+    return _picker_object(deployment, pool, "v1", "ServiceAccount", {})
 
 
 def _role(
     deployment: DeploymentPlan, routing: InferenceRoutingPlan, pool: InferencePoolPlan
 ) -> dict[str, Any]:
     rules = [*epp.RULES, *(epp.LEADER_ELECTION_RULES if routing.leader_election else ())]
-    return {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "Role",
-        "metadata": _metadata(deployment, pool.picker, _picker_labels(deployment, pool)),
-        "rules": [dict(rule) for rule in rules],
-    }
+    return _picker_object(
+        deployment,
+        pool,
+        "rbac.authorization.k8s.io/v1",
+        "Role",
+        {"rules": [dict(rule) for rule in rules]},
+    )
 
 
 def _role_binding(deployment: DeploymentPlan, pool: InferencePoolPlan) -> dict[str, Any]:
-    return {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "RoleBinding",
-        "metadata": _metadata(deployment, pool.picker, _picker_labels(deployment, pool)),
-        "subjects": [
-            {"kind": "ServiceAccount", "name": pool.picker, "namespace": deployment.namespace}
-        ],
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": pool.picker},
-    }
+    return _picker_object(
+        deployment,
+        pool,
+        "rbac.authorization.k8s.io/v1",
+        "RoleBinding",
+        {
+            "subjects": [
+                {"kind": "ServiceAccount", "name": pool.picker, "namespace": deployment.namespace}
+            ],
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "Role",
+                "name": pool.picker,
+            },
+        },
+    )
 
 
 def _config_map(deployment: DeploymentPlan, pool: InferencePoolPlan, config: str) -> dict:
-    return {
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": _metadata(deployment, pool.picker, _picker_labels(deployment, pool)),
-        "data": {epp.CONFIG_FILE: config},
-    }
+    return _picker_object(deployment, pool, "v1", "ConfigMap", {"data": {epp.CONFIG_FILE: config}})
 
 
 def _deployment(
@@ -179,36 +194,39 @@ def _deployment(
     pool: InferencePoolPlan,
     config: str,
 ) -> dict[str, Any]:
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": _metadata(deployment, pool.picker, _picker_labels(deployment, pool)),
-        "spec": {
-            "replicas": routing.replicas,
-            "selector": {"matchLabels": _picker_selector(deployment, pool)},
-            # One active picker holds the prefix-cache state: the old one goes first (chart).
-            "strategy": {"type": "Recreate"},
-            "revisionHistoryLimit": 5,
-            "template": {
-                "metadata": {
-                    "labels": _picker_labels(deployment, pool),
-                    "annotations": {identity.CONFIG_HASH: identity.content_hash(config)},
-                },
-                "spec": {
-                    "serviceAccountName": pool.picker,
-                    # It watches its pool and the pods the pool selects.
-                    "automountServiceAccountToken": True,
-                    "terminationGracePeriodSeconds": epp.TERMINATION_GRACE_SECONDS,
-                    "securityContext": pod_security(),
-                    "containers": [_container(deployment, routing, pool)],
-                    "volumes": [
-                        {"name": _CONFIG_VOLUME, "configMap": {"name": pool.picker}},
-                        {"name": _SCRATCH, "emptyDir": {}},
-                    ],
+    return _picker_object(
+        deployment,
+        pool,
+        "apps/v1",
+        "Deployment",
+        {
+            "spec": {
+                "replicas": routing.replicas,
+                "selector": {"matchLabels": _picker_selector(deployment, pool)},
+                # One active picker holds the prefix-cache state: the old one goes first (chart).
+                "strategy": {"type": "Recreate"},
+                "revisionHistoryLimit": 5,
+                "template": {
+                    "metadata": {
+                        "labels": _picker_labels(deployment, pool),
+                        "annotations": {identity.CONFIG_HASH: identity.content_hash(config)},
+                    },
+                    "spec": {
+                        "serviceAccountName": pool.picker,
+                        # It watches its pool and the pods the pool selects.
+                        "automountServiceAccountToken": True,
+                        "terminationGracePeriodSeconds": epp.TERMINATION_GRACE_SECONDS,
+                        "securityContext": pod_security(),
+                        "containers": [_container(deployment, routing, pool)],
+                        "volumes": [
+                            {"name": _CONFIG_VOLUME, "configMap": {"name": pool.picker}},
+                            {"name": _SCRATCH, "emptyDir": {}},
+                        ],
+                    },
                 },
             },
         },
-    }
+    )
 
 
 def _container(
@@ -257,19 +275,22 @@ def _service(deployment: DeploymentPlan, pool: InferencePoolPlan) -> dict[str, A
         ("grpc-health", epp.HEALTH_PORT),
         ("http-metrics", epp.METRICS_PORT),
     )
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": _metadata(deployment, pool.picker, _picker_labels(deployment, pool)),
-        "spec": {
-            "type": "ClusterIP",
-            "selector": _picker_selector(deployment, pool),
-            "ports": [
-                {"name": name, "port": port, "targetPort": port, "protocol": "TCP"}
-                for name, port in ports
-            ],
+    return _picker_object(
+        deployment,
+        pool,
+        "v1",
+        "Service",
+        {
+            "spec": {
+                "type": "ClusterIP",
+                "selector": _picker_selector(deployment, pool),
+                "ports": [
+                    {"name": name, "port": port, "targetPort": port, "protocol": "TCP"}
+                    for name, port in ports
+                ],
+            },
         },
-    }
+    )
 
 
 def _disruption_budget(
@@ -277,12 +298,15 @@ def _disruption_budget(
 ) -> dict[str, Any]:
     # With leader election only the leader is ready: a budget that kept one ready pod would
     # block draining the leader's node. Drains go one pod at a time; the standby takes over.
-    return {
-        "apiVersion": "policy/v1",
-        "kind": "PodDisruptionBudget",
-        "metadata": _metadata(deployment, pool.picker, _picker_labels(deployment, pool)),
-        "spec": {
-            "maxUnavailable": max(routing.replicas, 1),
-            "selector": {"matchLabels": _picker_selector(deployment, pool)},
+    return _picker_object(
+        deployment,
+        pool,
+        "policy/v1",
+        "PodDisruptionBudget",
+        {
+            "spec": {
+                "maxUnavailable": max(routing.replicas, 1),
+                "selector": {"matchLabels": _picker_selector(deployment, pool)},
+            },
         },
-    }
+    )
