@@ -606,3 +606,21 @@ def test_the_readme_example_plans_on_the_prod_stack() -> None:
     traffic = plan_stack(raw).deployments[0].traffic
     assert traffic is not None and traffic.inference is not None
     assert [pool.name for pool in traffic.inference.routed] == ["llama-chat-blue"]
+
+
+def test_a_canary_weight_move_changes_only_the_route(tmp_path: Path) -> None:
+    def canary(weight: int) -> dict[str, Any]:
+        rollout = {"strategy": "canary", "active": "blue", "canaryWeight": weight}
+        return _prod_document(rollout=rollout)
+
+    before = render_document(tmp_path, canary(10))
+    refs = find_object(before, "HTTPRoute", "llama-chat")["spec"]["rules"][0]["backendRefs"]
+    assert [(ref["name"], ref["weight"]) for ref in refs] == [
+        ("llama-chat-blue", 90),
+        ("llama-chat-green", 10),
+    ]
+    after = render_document(tmp_path, canary(30))
+    old, new = before.object_files(), after.object_files()
+    assert sorted(n for n in set(old) | set(new) if old.get(n) != new.get(n)) == [
+        "kubernetes/httproute-llama-chat.yaml"
+    ]
