@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from components.kubernetes.manifests import (
+    alerts,
     autoscaler,
     cache,
     endpoint_picker,
@@ -60,6 +61,8 @@ def deployment_objects(plan: DeploymentPlan) -> list[dict[str, Any]]:
             monitoring.service_monitor(plan),
             monitoring.dashboard_config_map(plan),
         ]
+    if part.alerts is not None:
+        bodies.append(alerts.prometheus_rule(plan, part.alerts))
     if part.network_peers is not None:
         bodies.append(network_policy.engine_policy(plan))
         if plan.loaders:

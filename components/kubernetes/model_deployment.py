@@ -15,6 +15,7 @@ import pulumi
 from components.checks.endpoint_check import EndpointCheck
 from components.kubernetes import objects
 from components.kubernetes.manifests import (
+    alerts,
     autoscaler,
     cache,
     endpoint_picker,
@@ -100,6 +101,8 @@ class ModelDeployment(pulumi.ComponentResource):
             self._create(monitoring.metrics_service(plan), self._options())
             self._create(monitoring.service_monitor(plan), self._options())
             self._create(monitoring.dashboard_config_map(plan), self._options())
+        if self._part.alerts is not None:
+            self._create(alerts.prometheus_rule(plan, self._part.alerts), self._options())
         if self._part.network_peers is not None:
             self._create(network_policy.engine_policy(plan), self._options())
             if plan.loaders:

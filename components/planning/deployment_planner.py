@@ -12,6 +12,7 @@ import math
 
 from components import identity
 from components.errors import ConfigIssue
+from components.planning.alert_rules import plan_alerts
 from components.planning.cache_steps import Loaders, hf_token, plan_cache
 from components.planning.engine_steps import (
     api_key_delivery,
@@ -109,6 +110,7 @@ def _plan(ctx: PlanningContext, issues: IssueCollector) -> DeploymentPlan | None
         # Deployment defaults to one replica and the autoscaler takes over from there.
         slots = with_autoscalers(ctx, issues, engine, slots, route)
     traffic = plan_deployment_traffic(ctx, issues, slots, load_balancer, route)
+    alerts = plan_alerts(ctx, issues, engine.request_metrics, [s.workload_name for s in slots])
     if issues.found:
         return None
     any_gpu = any(slot.gpu_count for slot in slots)
@@ -146,6 +148,8 @@ def _plan(ctx: PlanningContext, issues: IssueCollector) -> DeploymentPlan | None
         state=spec.state,
         tags=dict(spec.tags),
         traffic=traffic,
-        kubernetes=plan_kubernetes_part(ctx, engine, api_key, any_gpu) if on_kubernetes else None,
+        kubernetes=(
+            plan_kubernetes_part(ctx, engine, api_key, any_gpu, alerts) if on_kubernetes else None
+        ),
         docker=None if on_kubernetes else plan_docker_part(timeouts),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from components import identity
 from components.catalog.engines import Engine
+from components.planning.alerts_plan import AlertsPlan
 from components.planning.engine_steps import ApiKeyDelivery
 from components.planning.helper_images import WAIT
 from components.planning.planning_context import PlanningContext
@@ -29,7 +30,11 @@ def pull_secret_name(registry: RegistrySpec) -> str:
 
 
 def plan_kubernetes_part(
-    ctx: PlanningContext, engine: Engine, api_key: ApiKeyDelivery | None, any_gpu: bool
+    ctx: PlanningContext,
+    engine: Engine,
+    api_key: ApiKeyDelivery | None,
+    any_gpu: bool,
+    alerts: AlertsPlan | None = None,
 ) -> KubernetesPart:
     spec = ctx.spec
     rollout = spec.rollout
@@ -54,6 +59,7 @@ def plan_kubernetes_part(
             dict.fromkeys((*map(pull_secret_name, ctx.stack.registries), *spec.image_pull_secrets))
         ),
         monitoring=plan_monitoring(ctx, engine),
+        alerts=alerts,
         network_peers=network_peers(ctx),
         api_key_secret=api_key.secret if api_key else None,
         patches=tuple(spec.patches),

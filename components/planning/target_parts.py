@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from components.planning.alerts_plan import AlertsPlan
 from components.spec import MonitoringSettings
 from components.spec_patches import PatchSpec
 
@@ -41,6 +42,8 @@ class KubernetesPart:
     image_pull_secrets: tuple[str, ...] = ()
     # ServiceMonitor and dashboard settings (None: no monitoring objects).
     monitoring: MonitoringSettings | None = None
+    # The deployment's PrometheusRule (None: no alerts).
+    alerts: AlertsPlan | None = None
     # Namespaces whose pods may call the engines (None: no NetworkPolicies).
     network_peers: tuple[str, ...] | None = None
     # The Secret the engine's API key is read from (engineApiKeys).
