@@ -395,11 +395,27 @@ def test_fast_path_agrees_with_jsonschema(with_crds: SchemaValidator, make: Any)
     """The compiled yes/no check must never call valid what jsonschema calls invalid."""
     obj = make()
     kind_schema = with_crds._kind_schema(obj["apiVersion"], obj["kind"])
+    fast_check = with_crds.fast_check_of(obj["apiVersion"], obj["kind"])
     assert kind_schema is not None
-    assert kind_schema.fast_check is not None  # otherwise every object takes the slow path
+    assert fast_check is not None  # otherwise every object takes the slow path
     outcomes = set()
     for variant in mutations(obj):
         expected = kind_schema.validator.is_valid(variant)
-        assert kind_schema.fast_check(variant) == expected, json.dumps(variant)
+        unchanged = copy.deepcopy(variant)
+        assert fast_check(variant) == expected, json.dumps(variant)
+        assert variant == unchanged  # no defaults written into the object checked
         outcomes.add(expected)
     assert outcomes == {True, False}  # the variants exercised both answers
+
+
+def test_many_objects_of_a_kind_get_the_same_findings_as_one(crd_dir: Path) -> None:
+    """validate_all compiles a fast check for numerous kinds: what it finds does not change."""
+    objs = [deployment() for _ in range(100)]
+    objs[7]["spec"]["replicas"] = "two"
+    objs[42]["spec"]["template"]["spec"]["contaners"] = []
+    one_at_a_time = SchemaValidator(crd_schema_dir=crd_dir)
+    expected = [found for obj in objs for found in one_at_a_time.validate(obj)]
+    assert len(expected) == 2
+    many = SchemaValidator(crd_schema_dir=crd_dir)
+    assert many.validate_all(objs) == expected
+    assert many._fast[("apps/v1", "Deployment")] is not None  # built, and used

@@ -22,7 +22,8 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -35,7 +36,7 @@ from referencing import Registry, Resource
 
 from components.identity import PATCHED_ANNOTATION
 from components.offline.crd_schemas import with_companion_sets
-from components.offline.schema_fast_check import compile_fast_check
+from components.offline.schema_fast_path import FastCheck, FastChecks
 
 # The strict core schemas refer to this document by URI; custom resources reuse its ObjectMeta.
 _DEFINITIONS_URI = "https://kubernetes.io/api/_definitions.json"
@@ -61,6 +62,9 @@ _JSON_TYPE_NAMES = {
     type(None): "null",
 }
 _MAX_MESSAGE = 200
+# Objects of one kind from which validate_all compiles a fast check: building one takes about
+# 30 ms, jsonschema takes about 0.4 ms an object (benchmarks/schema_fast_path.py).
+_FAST_PATH_FROM = 80
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,6 @@ class SchemaViolation:
 @dataclass(frozen=True)
 class _KindSchema:
     validator: Draft202012Validator  # reports the errors
-    fast_check: Callable[[Any], bool] | None  # answers "valid?" quickly; None if not compilable
     is_custom: bool
 
 
@@ -98,6 +101,9 @@ class SchemaValidator:
         self._crd_schema_dirs = with_companion_sets(crd_schema_dir)
         definitions = _read_json(self._core_dir.joinpath("_definitions.json"))
         self._registry: Registry = Resource.from_contents(definitions) @ Registry()
+        self._fast_checks = FastChecks(self._registry)
+        # Built for kinds with many objects (validate_all); None: the schema cannot have one.
+        self._fast: dict[tuple[str, str], FastCheck | None] = {}
         # None caches "no schema", so a missing kind is looked up once too.
         self._kinds: dict[tuple[str, str], _KindSchema | None] = {}
         # Custom resources not checked for want of their CRD schema: (apiVersion, kind) -> count.
@@ -133,7 +139,7 @@ class SchemaValidator:
         found: set[tuple[str, str]] = set()  # a set: jsonschema repeats "required" errors
         if kind_schema.is_custom:
             found.update(_check_name(obj))
-        fast_check = kind_schema.fast_check
+        fast_check = self._fast.get((api_version, kind))
         if fast_check is None or not fast_check(obj):
             for error in kind_schema.validator.iter_errors(obj):
                 found.update(_describe(error))
@@ -144,7 +150,37 @@ class SchemaValidator:
 
     def validate_all(self, objs: Iterable[dict]) -> list[SchemaViolation]:
         """Return the violations of all ``objs``, in order."""
+        objs = list(objs)
+        kinds = Counter(
+            (obj["apiVersion"], obj["kind"])
+            for obj in objs
+            if isinstance(obj, dict)
+            and isinstance(obj.get("apiVersion"), str)
+            and isinstance(obj.get("kind"), str)
+        )
+        for (api_version, kind), count in kinds.items():
+            if count >= _FAST_PATH_FROM:
+                self.fast_check_of(api_version, kind)
         return [violation for obj in objs for violation in self.validate(obj)]
+
+    def fast_check_of(self, api_version: str, kind: str) -> FastCheck | None:
+        """The kind's compiled yes/no check, built once; None without a schema, or when
+        fastjsonschema could read the schema otherwise (schema_fast_path.py)."""
+        key = (api_version, kind)
+        if key not in self._fast:
+            schema = self.schema_of(api_version, kind)
+            self._fast[key] = None if schema is None else self._fast_checks.compile(schema)
+        return self._fast[key]
+
+    @property
+    def registry(self) -> Registry:
+        """The documents the schemas refer to (the core definitions)."""
+        return self._registry
+
+    def schema_of(self, api_version: str, kind: str) -> dict | None:
+        """The schema objects of this kind are checked against; None when there is none."""
+        kind_schema = self._kind_schema(api_version, kind)
+        return None if kind_schema is None else kind_schema.validator.schema
 
     def _no_schemas_for_group(self, api_version: str) -> bool:
         """A custom resource whose group the CRD directory has no schemas for (or no
@@ -165,7 +201,6 @@ class SchemaValidator:
                 if schema is None
                 else _KindSchema(
                     validator=Draft202012Validator(schema, registry=self._registry),
-                    fast_check=compile_fast_check(schema, self._registry),
                     is_custom=is_custom,
                 )
             )
