@@ -3,6 +3,10 @@
 KEDA parses `start` and `end` with the standard five fields (minute hour day-of-month month
 day-of-week; no seconds, no @descriptors) and days of the week 0-6 with 0 = Sunday, so 7 is
 refused here rather than by the cluster after `pulumi up`.
+
+Written here, not taken from croniter or cronsim: both accept what KEDA's parser (robfig/cron
+v3) refuses, such as 7 for Sunday, `L` and `5#3`; tests/test_cron_expressions.py holds KEDA's
+own examples.
 """
 
 from __future__ import annotations
