@@ -29,6 +29,7 @@ from components.planning.plan_model import (
     StackPlan,
 )
 from components.planning.route_collisions import route_collisions
+from components.planning.stack_parts import DockerStackPart, KubernetesStackPart
 from components.planning.target_part_steps import pull_secret_name
 from components.planning.target_profiles import target_profile
 from components.planning.timeouts import gateway_start_seconds
@@ -94,16 +95,32 @@ def build_plan(
     if issues:
         by_index = {index: deployment.name for index, deployment in enumerate(spec.deployments)}
         raise StackConfigError(stack_file, issues, by_index)
+    kubernetes_part, docker_part = _stack_parts(spec, profile.kubernetes_objects, deployments)
     return StackPlan(
         environment=environment,
         target=spec.target,
         namespace=profile.namespace_of(spec),
-        create_namespace=spec.kubernetes.create_namespace,
-        cloud=spec.kubernetes.cloud,
-        kube_context=spec.kubernetes.context,
         deployments=tuple(deployments),
         registries=registries,
+        kubernetes=kubernetes_part,
+        docker=docker_part,
+    )
+
+
+def _stack_parts(
+    spec: StackSpec, kubernetes_objects: bool, deployments: list[DeploymentPlan]
+) -> tuple[KubernetesStackPart | None, DockerStackPart | None]:
+    """The stack's part for its target: the other target's settings never reach a target."""
+    if kubernetes_objects:
+        part = KubernetesStackPart(
+            create_namespace=spec.kubernetes.create_namespace,
+            kube_context=spec.kubernetes.context,
+        )
+        return part, None
+    timeouts = [deployment.timeouts for deployment in deployments]
+    docker = DockerStackPart(
         gateway_address=spec.docker.bind_address,
         gateway_port=spec.docker.port,
-        gateway_start_seconds=gateway_start_seconds([d.timeouts for d in deployments]),
+        gateway_start_seconds=gateway_start_seconds(timeouts),
     )
+    return None, docker

@@ -112,8 +112,9 @@ def test_docker_translates_the_timeouts(dev: Planned) -> None:
         in_minutes(part.loader_wait_seconds)
     ]
     gateway = _inputs(render, "docker/container-gateway")["gateway"]
-    assert gateway["healthcheck"]["startPeriod"] == f"{plan.gateway_start_seconds}s"
-    assert plan.gateway_start_seconds == timeouts.startup_seconds + timeouts.loader_seconds
+    start_seconds = plan.on_docker.gateway_start_seconds
+    assert gateway["healthcheck"]["startPeriod"] == f"{start_seconds}s"
+    assert start_seconds == timeouts.startup_seconds + timeouts.loader_seconds
 
 
 def test_both_targets_stop_engines_with_the_grace_the_plan_gives(

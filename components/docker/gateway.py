@@ -69,7 +69,9 @@ class DockerGateway(pulumi.ComponentResource):
             ],
             ports=[
                 docker.ContainerPortArgs(
-                    internal=CONTAINER_PORT, external=plan.gateway_port, ip=plan.gateway_address
+                    internal=CONTAINER_PORT,
+                    external=plan.on_docker.gateway_port,
+                    ip=plan.on_docker.gateway_address,
                 )
             ],
             networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=self.network.name)],
@@ -86,7 +88,7 @@ class DockerGateway(pulumi.ComponentResource):
                 timeout="3s",
                 retries=3,
                 # nginx starts once its config is written, after loaders and engines.
-                start_period=f"{plan.gateway_start_seconds}s",
+                start_period=f"{plan.on_docker.gateway_start_seconds}s",
             ),
             labels=[
                 docker.ContainerLabelArgs(label=identity.PART_OF_KEY, value=identity.PART_OF),

@@ -21,13 +21,13 @@ def deploy(plan: StackPlan, secrets: StackSecrets) -> dict[str, dict[str, Any]]:
     # would replace every object. `kubernetes.context` pins the cluster.
     provider = k8s.Provider(
         "kubernetes",
-        context=plan.kube_context,
+        context=plan.on_kubernetes.kube_context,
         # Ownership of replicas by autoscalers needs server-side apply (the default).
         enable_server_side_apply=True,
     )
     opts = pulumi.ResourceOptions(providers={"kubernetes": provider})
     depends_on: list[pulumi.Resource] = []
-    if plan.create_namespace:
+    if plan.on_kubernetes.create_namespace:
         depends_on.append(
             objects.create(namespace(plan.namespace), pulumi.ResourceOptions(provider=provider))
         )

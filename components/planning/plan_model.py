@@ -14,6 +14,7 @@ from components.planning.loaders import LoaderPlan
 from components.planning.model_location import ModelLocation
 from components.planning.placement import Placement
 from components.planning.resources import ResourceProfile
+from components.planning.stack_parts import DockerStackPart, KubernetesStackPart
 from components.planning.target_parts import DockerPart, KubernetesPart
 from components.planning.timeouts import TimeoutPlan
 
@@ -262,14 +263,23 @@ class StackPlan:
     environment: EnvironmentDefaults
     target: str
     namespace: str
-    create_namespace: bool
-    cloud: str
-    # kubeconfig context to deploy to; None: the current context.
-    kube_context: str | None
     deployments: tuple[DeploymentPlan, ...]
     registries: tuple[RegistryPlan, ...] = ()
-    # docker target: where the load balancer listens on the host.
-    gateway_address: str = "127.0.0.1"
-    gateway_port: int = 8080
-    # docker target: how long the gateway may wait for its config (loaders, then engines).
-    gateway_start_seconds: int = 0
+    # What only one target reads: exactly one of the two is set, by the stack's target.
+    kubernetes: KubernetesStackPart | None = None
+    docker: DockerStackPart | None = None
+
+    @property
+    def on_kubernetes(self) -> KubernetesStackPart:
+        assert self.kubernetes is not None, "the stack was planned for docker"
+        return self.kubernetes
+
+    @property
+    def on_docker(self) -> DockerStackPart:
+        assert self.docker is not None, "the stack was planned for Kubernetes"
+        return self.docker
+
+    @property
+    def kube_context(self) -> str | None:
+        """The kubeconfig context a Kubernetes stack names (None: the current one, or docker)."""
+        return self.kubernetes.kube_context if self.kubernetes else None

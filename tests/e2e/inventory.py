@@ -51,7 +51,7 @@ def prerequisites(plan: StackPlan) -> list[dict[str, Any]]:
     """Namespaces, storage classes, volumes and external claims this plan expects."""
     documents: list[dict[str, Any]] = []
     namespaces = {deployment.namespace for deployment in plan.deployments} | {plan.namespace}
-    if plan.create_namespace:
+    if plan.on_kubernetes.create_namespace:
         namespaces.discard(plan.namespace)
     for namespace in sorted(namespaces):
         documents.append({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
