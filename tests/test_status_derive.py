@@ -291,22 +291,58 @@ def test_an_engine_restarted_by_its_liveness_probe_is_runtime_error() -> None:
     assert "stopped answering its health check" in slot.problems[0].message
 
 
-def test_a_rollout_past_its_deadline_without_pod_evidence_is_startup_timeout() -> None:
-    data = load("startup_probe_never_passes")
-    engine = engine_of(data)
-    engine["restartCount"] = 0
-    engine["lastState"] = {}
-    data["events"] = []
+def past_deadline(data: dict[str, Any]) -> dict[str, Any]:
+    """The fixture's Deployment as the controller marks it once progressDeadlineSeconds
+    passed without progress."""
     progressing = data["deployments"][0]["status"]["conditions"][1]
     progressing.update(
         status="False",
         reason="ProgressDeadlineExceeded",
         message='ReplicaSet "llama-chat-6d5f8b9c7d" has timed out progressing.',
     )
+    return data
+
+
+def test_a_rollout_past_its_deadline_without_pod_evidence_is_overdue_not_failed() -> None:
+    """Progressing with timeout: nothing names a cause, so the window and the newest
+    evidence are what the slot says, and it is not a failure with a code."""
+    data = past_deadline(load("startup_probe_never_passes"))
+    engine = engine_of(data)
+    engine["restartCount"] = 0
+    engine["lastState"] = {}
+    data["events"] = [e for e in data["events"] if e["reason"] not in ("Killing", "Unhealthy")]
+    set_engine_log(data, "INFO loading safetensors checkpoint shards: 40% completed\n")
+    report = derive(data)
+    slot = only_slot(report)
+    assert (slot.status, slot.problems) == (DeploymentStatus.OVERDUE, ())
+    assert report.outcome is Outcome.OVERDUE
+    assert condition(slot, ConditionType.PROGRESSING) == (False, "ProgressDeadlineExceeded")
+    message = next(c.message for c in slot.conditions if c.type is ConditionType.PROGRESSING)
+    assert message.startswith("not ready within its 2400s window (progressDeadlineSeconds)")
+    assert "last event pod/" in message
+    assert message.endswith("log: INFO loading safetensors checkpoint shards: 40% completed")
+
+
+def test_a_rollout_within_its_deadline_is_progressing_and_asks_for_no_log() -> None:
+    data = load("startup_probe_never_passes")
+    engine = engine_of(data)
+    engine["restartCount"] = 0
+    engine["lastState"] = {}
+    data["events"] = []
     slot = only_slot(derive(data))
+    assert slot.status is DeploymentStatus.INITIALIZING
+    assert condition(slot, ConditionType.PROGRESSING) == (True, "Progressing")
+    assert logs_wanted(ClusterSnapshot(**data)) == ()
+    pod = data["pods"][0]["metadata"]["name"]
+    wanted = logs_wanted(ClusterSnapshot(**past_deadline(data)))
+    assert wanted == (LogRequest(pod, "engine", previous=False),)
+
+
+def test_past_its_deadline_a_pod_problem_still_decides() -> None:
+    slot = only_slot(derive(past_deadline(load("startup_probe_never_passes"))))
     assert codes(slot) == [ErrorCode.STARTUP_TIMEOUT]
-    assert slot.problems[0].source == "deployment/llama-chat"
-    assert "2400s" in slot.problems[0].message
+    assert slot.status is DeploymentStatus.FAILED
+    assert condition(slot, ConditionType.PROGRESSING) == (False, "Blocked")
 
 
 def test_a_pending_pod_without_a_free_gpu_is_unschedulable_and_names_the_gpu() -> None:
@@ -457,7 +493,7 @@ def test_a_deployment_scaled_to_zero_is_stopped_and_counts_as_ready() -> None:
     assert report.outcome is Outcome.READY
 
 
-def test_a_healthy_blue_green_pair_is_deployed_with_every_condition_true() -> None:
+def test_a_healthy_blue_green_pair_is_deployed_with_every_readiness_condition_true() -> None:
     report = derive(load("healthy_blue_green"), prod())
     (deployment,) = report.deployments
     assert deployment.status is DeploymentStatus.DEPLOYED
@@ -465,7 +501,10 @@ def test_a_healthy_blue_green_pair_is_deployed_with_every_condition_true() -> No
     blue, green = deployment.slots
     for slot in (blue, green):
         assert slot.status is DeploymentStatus.DEPLOYED
-        assert all(c.status for c in slot.conditions), slot.conditions
+        readiness = [c.status for c in slot.conditions if c.type.value.endswith("Ready")]
+        assert readiness == [True] * 4, slot.conditions
+        assert condition(slot, ConditionType.PROGRESSING) == (False, "Settled")
+        assert condition(slot, ConditionType.DEGRADED) == (False, "FullyServing")
         assert [i.status for i in slot.instances] == [InstanceStatus.DEPLOYED] * 2
         assert (slot.ready_replicas, slot.desired_replicas, slot.problems) == (2, 2, ())
     # Startup-probe failures while loading are normal: they are no problem once it passed.
@@ -563,9 +602,124 @@ def test_the_json_report_carries_codes_guidance_and_kubernetes_style_conditions(
         "RuntimeReady": "False",
         "RoutingReady": "True",
         "Ready": "False",
+        "Progressing": "False",
+        "Degraded": "False",
     }
     (problem,) = slot["problems"]
     assert problem["code"] == "OOM"
     assert problem["remedy"] == "reconfigure"
     assert "resources.memory" in problem["guidance"]
     assert slot["instances"][0]["errorCodes"] == ["OOM"]
+
+
+# -- serving in part (DEGRADED) and past the window (OVERDUE) -------------------------------
+
+
+def test_one_replica_failing_while_the_other_answers_is_degraded_not_failed() -> None:
+    report = derive(load("degraded_one_replica_oom"), prod())
+    blue, green = report.deployments[0].slots
+    assert codes(blue) == [ErrorCode.OOM]
+    assert (blue.status, blue.ready_replicas, blue.desired_replicas) == (
+        DeploymentStatus.DEGRADED,
+        1,
+        2,
+    )
+    assert condition(blue, ConditionType.DEGRADED) == (True, "ReplicasFailing")
+    message = next(c.message for c in blue.conditions if c.type is ConditionType.DEGRADED)
+    assert message.startswith("1/2 replicas answer; OOM: killed for using more memory")
+    assert condition(blue, ConditionType.RUNTIME_READY) == (False, "RuntimeFailed")
+    assert [i.status for i in blue.instances] == [InstanceStatus.DEPLOYED, InstanceStatus.FAILED]
+    assert green.status is DeploymentStatus.DEPLOYED
+    assert report.deployments[0].status is DeploymentStatus.DEGRADED
+    assert report.outcome is Outcome.DEGRADED
+
+
+def test_the_same_failing_replica_mid_rollout_is_still_failed() -> None:
+    """Replicas of an earlier version may be the ones that answer: the new configuration
+    failed, and nothing says it serves."""
+    data = load("degraded_one_replica_oom")
+    data["deployments"][0]["status"].update(replicas=3, updatedReplicas=2)
+    blue = derive(data, prod()).deployments[0].slots[0]
+    assert blue.status is DeploymentStatus.FAILED
+    assert condition(blue, ConditionType.DEGRADED) == (False, "NotServing")
+
+
+def test_every_replica_failing_is_failed_not_degraded() -> None:
+    data = load("degraded_one_replica_oom")
+    data["deployments"][0]["status"].update(readyReplicas=0, availableReplicas=0)
+    assert derive(data, prod()).deployments[0].slots[0].status is DeploymentStatus.FAILED
+
+
+def refused(data: dict[str, Any], kind: str, reason: str, message: str) -> dict[str, Any]:
+    """The fixture with its HTTPRoute as a Gateway reports it when it refuses it."""
+    (route,) = data["routes"]
+    for found in route["status"]["parents"][0]["conditions"]:
+        if found["type"] == kind:
+            found.update(status="False", reason=reason, message=message)
+    return data
+
+
+def healthy_with_route_of(kind: str, reason: str, message: str) -> dict[str, Any]:
+    data = load("healthy_blue_green")
+    data["routes"] = refused(load("degraded_one_replica_oom"), kind, reason, message)["routes"]
+    return data
+
+
+def test_a_route_the_gateway_accepts_changes_nothing() -> None:
+    data = load("healthy_blue_green")
+    data["routes"] = load("degraded_one_replica_oom")["routes"]
+    report = derive(data, prod())
+    assert report.outcome is Outcome.READY
+    assert condition(report.deployments[0].slots[0], ConditionType.ROUTING_READY) == (
+        True,
+        "RouteReady",
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "reason", "words"),
+    [
+        ("Accepted", "NotAllowedByListeners", "does not accept the route"),
+        ("ResolvedRefs", "BackendNotFound", "cannot resolve some of the route's backends"),
+    ],
+)
+def test_a_route_the_gateway_refuses_leaves_the_serving_slot_degraded(
+    kind: str, reason: str, words: str
+) -> None:
+    """The Gateway's verdict is the evidence; the engines still answer through the Service."""
+    data = healthy_with_route_of(kind, reason, "No listeners allowed this attachment.")
+    report = derive(data, prod())
+    blue, green = report.deployments[0].slots
+    assert codes(blue) == [ErrorCode.ROUTING_FAILURE]
+    assert blue.problems[0].message == (
+        f"Gateway gateways/inference {words} ({reason}): No listeners allowed this attachment."
+    )
+    assert blue.problems[0].source == "httproute/llama-chat"
+    assert condition(blue, ConditionType.ROUTING_READY) == (False, "RouteIncomplete")
+    assert condition(blue, ConditionType.DEGRADED) == (True, "RouteIncomplete")
+    assert blue.status is DeploymentStatus.DEGRADED
+    # The idle slot is not behind the HTTPRoute: nothing of it is refused.
+    assert (green.status, green.problems) == (DeploymentStatus.DEPLOYED, ())
+    assert report.outcome is Outcome.DEGRADED
+
+
+def test_a_refusal_of_an_earlier_generation_of_the_route_is_not_evidence() -> None:
+    data = healthy_with_route_of("Accepted", "NotAllowedByListeners", "old")
+    data["routes"][0]["metadata"]["generation"] = 2  # fixed since; the Gateway has not looked
+    assert derive(data, prod()).outcome is Outcome.READY
+
+
+def test_a_pod_waiting_for_a_new_node_past_the_deadline_is_overdue_with_its_evidence() -> None:
+    report = derive(load("progress_deadline_waiting_for_node"))
+    slot = only_slot(report)
+    assert (slot.status, slot.problems) == (DeploymentStatus.OVERDUE, ())
+    assert report.deployments[0].status is DeploymentStatus.OVERDUE
+    assert report.outcome is Outcome.OVERDUE
+    progressing = next(c for c in slot.conditions if c.type is ConditionType.PROGRESSING)
+    assert (progressing.status, progressing.reason) == (False, "ProgressDeadlineExceeded")
+    assert progressing.message.startswith(
+        "not ready within its 2400s window (progressDeadlineSeconds); last event pod/"
+    )
+    assert "TriggeredScaleUp: pod triggered scale-up" in progressing.message
+    (instance,) = slot.instances
+    assert instance.detail == "waiting for a new node from the autoscaler"

@@ -189,7 +189,9 @@ def test_a_healthy_pair_is_deployed(qwen: StackExpectation) -> None:
     assert report.outcome is Outcome.READY
     assert slot.status is DeploymentStatus.DEPLOYED
     assert (slot.desired_replicas, slot.ready_replicas) == (2, 2)
-    assert all(status for status, _ in conditions(slot).values())
+    readiness = [status for kind, (status, _) in conditions(slot).items() if kind.endswith("Ready")]
+    assert readiness == [True] * 4
+    assert conditions(slot)[ConditionType.DEGRADED] == (False, "FullyServing")
     assert conditions(slot)[ConditionType.CACHE_READY] == (True, "CacheWarm")
     # A loader that completed is history, as a completed Job is on Kubernetes.
     assert [(i.role, i.status, i.ready) for i in slot.instances] == [
@@ -367,12 +369,78 @@ def test_an_engine_stopped_by_hand(qwen: StackExpectation) -> None:
     containers, _ = scenario("healthy_pair", qwen)
     engine = named(containers, "-qwen-tiny-1-")
     engine["State"].update(Status="exited", Running=False, ExitCode=0, Pid=0)
-    slot = only_slot(derive(qwen, containers), "qwen-tiny")
-    assert slot.status is DeploymentStatus.ERROR
+    report = derive(qwen, containers)
+    slot = only_slot(report, "qwen-tiny")
+    # The other engine still answers through the gateway: serving in part.
+    assert slot.status is DeploymentStatus.DEGRADED
+    assert report.outcome is Outcome.DEGRADED
     (problem,) = slot.problems
     assert problem.code is ErrorCode.RUNTIME_ERROR
     assert f"`docker start {engine['Name'].lstrip('/')}`" in problem.message
     assert slot.ready_replicas == 1
+    assert conditions(slot)[ConditionType.DEGRADED] == (True, "ReplicasFailing")
+
+
+def test_both_engines_stopped_by_hand_is_error_not_degraded(qwen: StackExpectation) -> None:
+    containers, _ = scenario("healthy_pair", qwen)
+    for replica in (0, 1):
+        engine = named(containers, f"-qwen-tiny-{replica}-")
+        engine["State"].update(Status="exited", Running=False, ExitCode=0, Pid=0)
+    assert only_slot(derive(qwen, containers), "qwen-tiny").status is DeploymentStatus.ERROR
+
+
+def test_an_engine_the_gateway_cannot_reach_leaves_the_slot_degraded(
+    qwen: StackExpectation,
+) -> None:
+    report = derive(qwen, *scenario("engine_off_network", qwen))
+    slot = only_slot(report, "qwen-tiny")
+    off = qwen.deployments[0].slots[0].instance_names[1]
+    (problem,) = slot.problems
+    assert problem.code is ErrorCode.ROUTING_FAILURE
+    assert problem.message == (f"{off} is not on network {NAMESPACE}: the gateway cannot reach it")
+    assert (slot.status, report.outcome) == (DeploymentStatus.DEGRADED, Outcome.DEGRADED)
+    assert conditions(slot)[ConditionType.ROUTING_READY] == (False, "RouteIncomplete")
+    assert conditions(slot)[ConditionType.DEGRADED] == (True, "RouteIncomplete")
+    # Both engines are healthy; one of them answers through the gateway.
+    assert slot.ready_replicas == 2
+    degraded = next(c for c in slot.conditions if c.type is ConditionType.DEGRADED)
+    assert degraded.message.startswith("1/2 replicas answer; ROUTING_FAILURE: ")
+
+
+def test_a_gateway_off_the_network_reaches_no_engine(qwen: StackExpectation) -> None:
+    containers, logs = scenario("healthy_pair", qwen)
+    named(containers, "-gateway")["NetworkSettings"]["Networks"] = {}
+    slot = only_slot(derive(qwen, containers, logs), "qwen-tiny")
+    (problem,) = slot.problems
+    assert problem.message == f"the gateway is not on network {NAMESPACE}: it reaches no engine"
+    assert slot.status is DeploymentStatus.ERROR
+
+
+def test_an_engine_still_starting_past_its_start_period_is_overdue(
+    qwen: StackExpectation,
+) -> None:
+    containers, logs = scenario("past_start_period", qwen)
+    report = derive(qwen, containers, logs)
+    slot = only_slot(report, "qwen-tiny")
+    assert (slot.status, slot.problems) == (DeploymentStatus.OVERDUE, ())
+    assert report.outcome is Outcome.OVERDUE
+    progressing = next(c for c in slot.conditions if c.type is ConditionType.PROGRESSING)
+    assert (progressing.status, progressing.reason) == (False, "ProgressDeadlineExceeded")
+    assert progressing.message.startswith(
+        "not healthy within its 1800s window (startupTimeoutSeconds), started 1820s ago; "
+        "log: srv load_model: loading model '/model-cache/hf/Qwen/qwen2.5-0.5b-instruct-q4_k_m"
+    )
+    assert '; last health check: {"error":{"code":503,"message":"Loading model"' in (
+        progressing.message
+    )
+    # The reader asks for the log tails that evidence comes from; within the window, none.
+    snapshot = DockerSnapshot(containers, {}, READ_AT)
+    assert logs_wanted(NAMESPACE, snapshot) == tuple(
+        sorted(logs | {qwen.deployments[0].slots[0].instance_names[1]: ""})
+    )
+    within, _ = scenario("starting", qwen)
+    assert logs_wanted(NAMESPACE, DockerSnapshot(within, {}, READ_AT)) == ()
+    assert only_slot(derive(qwen, within), "qwen-tiny").status is DeploymentStatus.INITIALIZING
 
 
 def test_a_gateway_that_is_down_breaks_routing(qwen: StackExpectation) -> None:

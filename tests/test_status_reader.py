@@ -113,6 +113,11 @@ LISTS = {
         "PersistentVolumeClaimList",
         "v1",
     ),
+    "/apis/gateway.networking.k8s.io/v1/namespaces/{ns}/httproutes": (
+        "routes",
+        "HTTPRouteList",
+        "gateway.networking.k8s.io/v1",
+    ),
 }
 
 
@@ -389,6 +394,72 @@ def test_status_text_of_a_healthy_blue_green_pair_exits_0(
     assert "llama-chat  DEPLOYED  1 x H100  http://llama-chat.ml-prod.svc.cluster.local/v1" in out
     assert "slot green (llama-chat-green, not serving)  DEPLOYED  2/2 ready" in out
     assert out.count("engine llama-chat-") == 4
+
+
+def routed_prod(directory: Path) -> Path:
+    """PROD_STACK behind a Gateway, its route path a template of the name and a tag."""
+    document = json.loads(json.dumps(PROD_STACK))
+    config = document["config"]
+    config["modelstack:kubernetes"]["gateway"] = {"name": "inference", "namespace": "gateways"}
+    (deployment,) = config["modelstack:deployments"]
+    deployment.update(tags={"team": "Support"}, route={"path": "/{labels.team}/{name}"})
+    return write_stack(directory, document, "prod")
+
+
+def test_a_degraded_deployment_exits_5_and_says_what_it_runs_and_where_it_is_routed(
+    tmp_path: Path, serve: Callable[[FakeCluster], str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack_file = routed_prod(tmp_path)
+    expectation = expectation_of(stack_file)
+    cluster = FakeCluster("ml-prod", [fixture_for("degraded_one_replica_oom", expectation)])
+    kubeconfig = write_kubeconfig(tmp_path, {"prod-eks": serve(cluster)}, "prod-eks")
+    arguments = ["status", "--stack-file", str(stack_file), "--kubeconfig", str(kubeconfig)]
+    code = main(arguments)
+    out = capsys.readouterr().out
+    assert code == 5, out
+    assert out.startswith("stack prod: degraded (kubernetes, prod-eks, namespace ml-prod)")
+    # The template resolved: the tag's value, lowercased, then the name.
+    assert "\n  route path /support/llama-chat\n" in out
+    assert "slot blue (llama-chat-blue, serving)  DEGRADED  1/2 ready" in out
+    assert "    runs vllm vllm/vllm-openai:v0.30.0, bf16, 1 x H100, cpu 8, memory 64Gi" in out
+    assert "Degraded      True   ReplicasFailing  1/2 replicas answer; OOM:" in out
+
+    assert main([*arguments, "--json"]) == 5
+    document = json.loads(capsys.readouterr().out)
+    (deployment,) = document["deployments"]
+    assert (document["outcome"], deployment["routePath"]) == ("degraded", "/support/llama-chat")
+    blue = deployment["slots"][0]
+    assert blue["setup"] == {
+        "engine": "vllm",
+        "image": "vllm/vllm-openai:v0.30.0",
+        "precision": "bf16",
+        "profile": "",
+        "gpus": "1 x H100",
+        "cpu": "8",
+        "memory": "64Gi",
+    }
+
+
+def test_a_route_the_gateway_refuses_is_read_from_the_cluster(
+    tmp_path: Path, serve: Callable[[FakeCluster], str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    stack_file = routed_prod(tmp_path)
+    expectation = expectation_of(stack_file)
+    data = fixture_for("healthy_blue_green", expectation)
+    (route,) = fixture_for("degraded_one_replica_oom", expectation)["routes"]
+    route["status"]["parents"][0]["conditions"][0].update(
+        status="False", reason="NotAllowedByListeners", message="No listener admits ml-prod."
+    )
+    data["routes"] = [route]
+    cluster = FakeCluster("ml-prod", [data])
+    kubeconfig = write_kubeconfig(tmp_path, {"prod-eks": serve(cluster)}, "prod-eks")
+    code = main(["status", "--stack-file", str(stack_file), "--kubeconfig", str(kubeconfig)])
+    out = capsys.readouterr().out
+    assert code == 5, out
+    assert (
+        "ROUTING_FAILURE  httproute/llama-chat: Gateway gateways/inference does not accept the"
+        " route (NotAllowedByListeners): No listener admits ml-prod." in out
+    )
 
 
 def test_status_text_shows_the_error_code_with_its_guidance(

@@ -29,6 +29,7 @@ from components.status.slot_rules import (
     RuntimeFacts,
     SlotFacts,
     cache_condition,
+    decide,
     distinct_problems,
     ready_condition,
     routing_condition,
@@ -37,11 +38,20 @@ from components.status.slot_rules import (
     slot_report,
 )
 from tests.test_status_derive import STAGING, load, prod
-from tests.test_status_docker import LLAMA, QWEN, READ_AT, _expectation, _stack, scenario
+from tests.test_status_docker import (
+    LLAMA,
+    QWEN,
+    READ_AT,
+    _expectation,
+    _stack,
+    named,
+    scenario,
+)
 
 OOM = Problem(ErrorCode.OOM, "killed for using more memory than its limit (28Gi)", "pod/a")
 PULL = Problem(ErrorCode.IMAGE_PULL, "cannot pull x: not found", "pod/b")
 GAVE_UP = Problem(ErrorCode.MUST_REDOWNLOAD, "the cache loader gave up", "job/c")
+REFUSED = Problem(ErrorCode.ROUTING_FAILURE, "Gateway g/w does not accept the route", "r")
 
 WARM = CacheFacts(LoaderState.COMPLETE, "loader completed")
 RUNNING = RuntimeFacts(2, 2, "2/2 ready", complete=True)
@@ -141,6 +151,8 @@ def test_ready_is_the_first_condition_that_is_not() -> None:
         ConditionType.RUNTIME_READY,
         ConditionType.ROUTING_READY,
         ConditionType.READY,
+        ConditionType.PROGRESSING,
+        ConditionType.DEGRADED,
     ]
     assert reason(conditions[ConditionType.READY]) == (True, "Ready")
 
@@ -226,6 +238,107 @@ def test_the_slot_status_ladder(facts: SlotFacts, expected: DeploymentStatus) ->
     assert status_of(facts) is expected
 
 
+# -- serving in part, and past the window ---------------------------------------------------
+
+ONE_OF_TWO = RuntimeFacts(2, 1, "1/2", (OOM,), answering=1)
+INCOMPLETE = RouteFacts(RouteState.INCOMPLETE, "refused", (REFUSED,))
+
+
+@pytest.mark.parametrize(
+    ("facts", "expected"),
+    [
+        # Some replicas fail, others on the current configuration answer.
+        (replace(HEALTHY, runtime=ONE_OF_TWO), DeploymentStatus.DEGRADED),
+        # The same, but the target cannot tell the answering ones run the current version.
+        (replace(HEALTHY, runtime=replace(ONE_OF_TWO, answering=0)), DeploymentStatus.FAILED),
+        # A route reaching the engines only in part, every replica answering.
+        (
+            replace(HEALTHY, runtime=replace(RUNNING, answering=2), route=INCOMPLETE),
+            DeploymentStatus.DEGRADED,
+        ),
+        (replace(HEALTHY, route=INCOMPLETE), DeploymentStatus.ERROR),
+        # Nothing reaches a slot whose gateway is down, however many replicas answer.
+        (
+            replace(
+                HEALTHY,
+                runtime=replace(RUNNING, answering=2),
+                route=RouteFacts(RouteState.DOWN, "down", (PULL,)),
+            ),
+            DeploymentStatus.ERROR,
+        ),
+        # A cache that failed is never the part that serves.
+        (
+            replace(
+                HEALTHY,
+                cache=CacheFacts(LoaderState.FAILED, "failed", (GAVE_UP,)),
+                runtime=ONE_OF_TWO,
+            ),
+            DeploymentStatus.FAILED,
+        ),
+        # An idle blue-green slot serves its slot route in part the same way.
+        (
+            replace(HEALTHY, runtime=ONE_OF_TWO, route=RouteFacts(RouteState.SLOT_ROUTE, "")),
+            DeploymentStatus.DEGRADED,
+        ),
+        # Past the window, nothing named: OVERDUE; a problem still decides; ready is ready.
+        (
+            replace(HEALTHY, runtime=RuntimeFacts(2, 0, "0/2", overdue="not ready in 2400s")),
+            DeploymentStatus.OVERDUE,
+        ),
+        (
+            replace(HEALTHY, runtime=RuntimeFacts(2, 0, "0/2", (PULL,), overdue="2400s")),
+            DeploymentStatus.ERROR,
+        ),
+        (replace(HEALTHY, runtime=replace(RUNNING, overdue="stale")), DeploymentStatus.DEPLOYED),
+    ],
+)
+def test_degraded_and_overdue_in_the_ladder(facts: SlotFacts, expected: DeploymentStatus) -> None:
+    assert status_of(facts) is expected
+
+
+@pytest.mark.parametrize(
+    ("facts", "progressing", "degraded"),
+    [
+        (HEALTHY, (False, "Settled"), (False, "FullyServing")),
+        (replace(HEALTHY, runtime=ONE_OF_TWO), (False, "Settled"), (True, "ReplicasFailing")),
+        (
+            replace(HEALTHY, runtime=replace(RUNNING, answering=2), route=INCOMPLETE),
+            (False, "Settled"),
+            (True, "RouteIncomplete"),
+        ),
+        (
+            replace(HEALTHY, runtime=RuntimeFacts(2, 0, "0/2", loading=True)),
+            (True, "Progressing"),
+            (False, "NotServing"),
+        ),
+        (
+            replace(HEALTHY, runtime=RuntimeFacts(2, 0, "0/2", overdue="past 2400s")),
+            (False, "ProgressDeadlineExceeded"),
+            (False, "NotServing"),
+        ),
+        (
+            replace(HEALTHY, runtime=RuntimeFacts(2, 0, "0/2", (OOM,))),
+            (False, "Blocked"),
+            (False, "NotServing"),
+        ),
+    ],
+)
+def test_progressing_and_degraded_say_the_status_in_conditions(
+    facts: SlotFacts, progressing: tuple[bool, str], degraded: tuple[bool, str]
+) -> None:
+    conditions = decide(facts).conditions
+    assert reason(conditions[ConditionType.PROGRESSING]) == progressing
+    assert reason(conditions[ConditionType.DEGRADED]) == degraded
+
+
+def test_the_conditions_carry_the_window_evidence_and_what_still_answers() -> None:
+    overdue = RuntimeFacts(2, 0, "0/2", overdue="not ready within its 2400s window; log: x")
+    progressing = decide(replace(HEALTHY, runtime=overdue)).conditions[ConditionType.PROGRESSING]
+    assert progressing.message == "not ready within its 2400s window; log: x"
+    degraded = decide(replace(HEALTHY, runtime=ONE_OF_TWO)).conditions[ConditionType.DEGRADED]
+    assert degraded.message == f"1/2 replicas answer; OOM: {OOM.message}"
+
+
 def test_the_report_carries_the_facts_counts_and_instances() -> None:
     slot = ExpectedSlot("blue", "llama-blue", 3, False, None)
     report = slot_report(slot, replace(HEALTHY, runtime=RuntimeFacts(4, 1, "1/4")))
@@ -268,6 +381,8 @@ def decisive(facts: SlotFacts) -> tuple[object, ...]:
         facts.runtime.complete,
         facts.runtime.loading,
         facts.runtime.winding_down,
+        facts.runtime.answering > 0,
+        facts.runtime.overdue is not None,
         tuple(p.code for p in facts.runtime.problems),
         facts.route.state,
         bool(facts.route.problems),
@@ -286,7 +401,7 @@ SAME_SITUATION = {
         prod(),
         "healthy_pair",
         "qwen",
-        SlotFacts(WARM, replace(RUNNING, loading=True), ROUTED),
+        SlotFacts(WARM, replace(RUNNING, loading=True, answering=2), ROUTED),
     ),
     "oom": (
         "oom_killed",
@@ -334,6 +449,40 @@ def test_a_loader_at_work_or_given_up_is_one_cache_condition_on_both_targets(
     assert on_kubernetes.cache.loader is on_docker.cache.loader
     assert conditions_of(on_kubernetes) == conditions_of(on_docker)
     assert on_kubernetes.runtime.missing and not on_docker.runtime.missing
+
+
+def test_one_replica_failing_while_the_other_answers_is_degraded_on_both_targets(
+    docker_stacks: dict[str, StackExpectation],
+) -> None:
+    on_kubernetes = kubernetes_slot_facts("degraded_one_replica_oom", prod())
+    # Docker: healthy_pair with its second engine in the oom_killed fixture's state.
+    qwen = docker_stacks["qwen"]
+    containers, _ = scenario("healthy_pair", qwen)
+    engine = named(containers, "-qwen-tiny-1-")
+    dying = named(scenario("oom_killed", docker_stacks["llama"])[0], "-llama-chat-0-")
+    engine["State"], engine["RestartCount"] = dying["State"], dying["RestartCount"]
+    found = StackContainers(qwen.namespace, DockerSnapshot(containers, {}, READ_AT))
+    deployment = qwen.deployments[0]
+    on_docker = docker_facts.slot_facts(deployment, deployment.slots[0], found)
+    by_hand = SlotFacts(WARM, RuntimeFacts(2, 1, "", (OOM,), loading=True, answering=1), ROUTED)
+    assert decisive(on_kubernetes) == decisive(on_docker) == decisive(by_hand)
+    assert conditions_of(on_kubernetes) == conditions_of(on_docker) == conditions_of(by_hand)
+    assert status_of(on_kubernetes) is status_of(on_docker) is DeploymentStatus.DEGRADED
+
+
+def test_past_the_window_with_nothing_named_is_overdue_on_both_targets(
+    docker_stacks: dict[str, StackExpectation],
+) -> None:
+    """Kubernetes measures the Deployment's deadline, docker the health check's start
+    period: the pod waits for a node, the container loads; both are past the plan's window."""
+    on_kubernetes = kubernetes_slot_facts("progress_deadline_waiting_for_node", STAGING)
+    on_docker = docker_slot_facts("past_start_period", docker_stacks["qwen"])
+    for facts in (on_kubernetes, on_docker):
+        assert facts.runtime.overdue is not None and not facts.runtime.problems
+        assert status_of(facts) is DeploymentStatus.OVERDUE
+        progressing = slot_conditions(facts)[ConditionType.PROGRESSING]
+        assert reason(progressing) == (False, "ProgressDeadlineExceeded")
+        assert "window" in progressing.message
 
 
 def test_the_same_messages_as_each_target_words_them() -> None:

@@ -1,19 +1,24 @@
 """`modelstack status`: what runs for a stack, compared with what its stack file asks for.
 
-Prints, per deployment and slot, the status (REQUESTED, DEPLOYING, INITIALIZING, DEPLOYED,
-STOPPED, ERROR, FAILED), the conditions (CacheReady, RuntimeReady, RoutingReady, Ready),
-the instances, and error codes with what to do about them. `--json` prints one document
-for pipelines, errors included (`error`, `reason`, `exitCode` and what the reason needs,
-e.g. the kubeconfig's contexts). `--watch` polls until every deployment is DEPLOYED or
-STOPPED, something is ERROR or FAILED, or `--timeout` passes: a redrawn display in a
+Prints, per deployment and slot, the status (REQUESTED, DEPLOYING, INITIALIZING, OVERDUE,
+DEGRADED, DEPLOYED, STOPPED, ERROR, FAILED), the route path and what the slot runs (engine,
+image, precision, profile, GPUs), the conditions (CacheReady, RuntimeReady, RoutingReady,
+Ready, Progressing, Degraded), the instances, and error codes with what to do about them.
+`--json` prints one document for pipelines, errors included (`error`, `reason`, `exitCode`
+and what the reason needs, e.g. the kubeconfig's contexts). `--watch` polls until nothing
+is coming up within its window any more (or `--timeout` passes): a redrawn display in a
 terminal, and only the lines that changed otherwise (CI logs), then the full report.
 
 Exit codes:
     0  ready: every deployment is DEPLOYED or STOPPED
     1  failed: some deployment is ERROR or FAILED
     2  bad input: stack file, arguments, kubeconfig or context, DOCKER_HOST
-    3  still progressing (without --watch, or when --timeout passed)
+    3  still coming up: without --watch, when --timeout passed, or past the plan's window
+       (OVERDUE: the target keeps trying, so it is not a failure; --watch stops there)
     4  the cluster (or Docker) could not be read (unreachable, or credentials refused)
+    5  degraded: everything settled, some deployment serves only in part (DEGRADED). Not
+       0, so a gate after `pulumi up` does not pass it; not 1, because requests are
+       still answered, which is what alerting tells apart from an outage.
 """
 
 from __future__ import annotations
@@ -40,10 +45,12 @@ from components.offline.stack_file import StackFileError, read_stack_file
 from components.plan import build_plan
 from components.stack_config import parse_stack_spec, read_stack_file_config
 from components.status.model import (
+    ConditionType,
     DeploymentReport,
     Outcome,
     ReaderSetupError,
     SlotReport,
+    SlotSetup,
     StackExpectation,
     StackReport,
     StatusReader,
@@ -55,10 +62,13 @@ from components.status.model import (
 EXIT_FAILED = EXIT_INVALID
 EXIT_PROGRESSING = 3
 EXIT_UNREACHABLE = 4
+EXIT_DEGRADED = 5
 EXIT_CODES = {
     Outcome.READY: EXIT_OK,
     Outcome.FAILED: EXIT_FAILED,
     Outcome.PROGRESSING: EXIT_PROGRESSING,
+    Outcome.OVERDUE: EXIT_PROGRESSING,
+    Outcome.DEGRADED: EXIT_DEGRADED,
 }
 DEFAULT_INTERVAL_SECONDS = 5.0
 # Loading a large model after a fresh download takes a while; CI sets its own limit.
@@ -81,7 +91,9 @@ def register(subcommands: argparse._SubParsersAction) -> None:
         ],
         exit_codes="exit codes:\n  0  ready\n  1  ERROR or FAILED\n"
         "  2  bad input (stack file, arguments, kubeconfig or context)\n"
-        "  3  still progressing\n  4  cluster or daemon not readable",
+        "  3  still progressing, or OVERDUE (past the plan's window)\n"
+        "  4  cluster or daemon not readable\n"
+        "  5  DEGRADED: serves, but only in part",
     )
     add_stack_arguments(parser)
     parser.add_argument("--watch", action="store_true", help="poll until ready, failed or timeout")
@@ -289,7 +301,7 @@ def progress_lines(report: StackReport) -> list[str]:
                 f"{deployment.name}/{slot.slot}: {slot.status} "
                 f"{slot.ready_replicas}/{slot.desired_replicas} ready"
             )
-            ready = slot.conditions[-1]
+            ready = next(c for c in slot.conditions if c.type is ConditionType.READY)
             if not ready.status:
                 line += f" ({ready.reason})"
             if slot.problems:
@@ -322,9 +334,20 @@ def _deployment_text(deployment: DeploymentReport, target: str) -> list[str]:
         "",
         f"{deployment.name}  {deployment.status}  {deployment.hardware}  {deployment.endpoint}",
     ]
+    if deployment.route_path is not None:
+        lines.append(f"  route path {deployment.route_path}")
     for slot in deployment.slots:
         lines += _slot_text(slot, target)
     return lines
+
+
+def setup_text(setup: SlotSetup) -> str:
+    """`vllm vllm/vllm-openai:v0.31.0, bf16, latency profile, 1 x H100, cpu 8, memory 64Gi`."""
+    parts = [f"{setup.engine} {setup.image}", setup.precision]
+    if setup.profile:
+        parts.append(f"{setup.profile} profile")
+    parts += [setup.gpus, f"cpu {setup.cpu}", f"memory {setup.memory}"]
+    return ", ".join(part for part in parts if part)
 
 
 def _slot_text(slot: SlotReport, target: str) -> list[str]:
@@ -333,6 +356,8 @@ def _slot_text(slot: SlotReport, target: str) -> list[str]:
         f"  slot {slot.slot} ({slot.workload}, {role})  {slot.status}  "
         f"{slot.ready_replicas}/{slot.desired_replicas} ready"
     ]
+    if slot.setup is not None:
+        lines.append(f"    runs {setup_text(slot.setup)}")
     for condition in slot.conditions:
         lines.append(
             f"    {condition.type.value:<13} {condition.status!s:<6} {condition.reason:<16} "

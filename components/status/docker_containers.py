@@ -28,7 +28,7 @@ from components.identity import (
     parse_engine_container,
 )
 from components.status.docker_log_stream import without_ansi
-from components.status.log_classifiers import MESSAGE_LIMIT
+from components.status.log_classifiers import MESSAGE_LIMIT, shorten
 from components.status.model import ExpectedSlot
 
 Obj = Mapping[str, Any]
@@ -113,9 +113,8 @@ def health_seconds(container: Obj, key: str, default: float) -> float:
     return float(value) / NANOSECONDS if value else default
 
 
-def brief(text: str) -> str:
-    text = " ".join(without_ansi(text).split())
-    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 3] + "..."
+def brief(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    return shorten(without_ansi(text), limit)
 
 
 def memory_limit(container: Obj) -> str:
@@ -130,6 +129,37 @@ def last_probe(container: Obj) -> str:
     probes = dig(container, "State", "Health", "Log") or []
     output = without_ansi(str(probes[-1].get("Output") or "")).strip() if probes else ""
     return output or "no output"
+
+
+def on_network(container: Obj, network: str) -> bool:
+    """Whether the container is attached to the network (a document that lists no networks
+    at all says nothing, and counts as attached)."""
+    networks = dig(container, "NetworkSettings", "Networks")
+    return not isinstance(networks, Mapping) or network in networks
+
+
+def observed_at(container: Obj, read_at: datetime | None) -> datetime | None:
+    """When its state was last seen: its newest health probe (the daemon's clock), else
+    when it was read."""
+    probes = dig(container, "State", "Health", "Log") or []
+    return parse_time(probes[-1].get("Start")) if probes else read_at
+
+
+def running_for(container: Obj, read_at: datetime | None) -> float | None:
+    """Seconds since it started, as of `observed_at`; None when that cannot be told."""
+    started = parse_time(dig(container, "State", "StartedAt"))
+    seen = observed_at(container, read_at)
+    return None if started is None or seen is None else (seen - started).total_seconds()
+
+
+def past_start_period(container: Obj, read_at: datetime | None) -> bool:
+    """Running, its health check not passed yet, and started longer ago than the check's
+    start period (the plan's startupTimeoutSeconds)."""
+    if state_of(container) != "running" or health_of(container) != "starting":
+        return False
+    elapsed = running_for(container, read_at)
+    window = health_seconds(container, "StartPeriod", 0.0)
+    return elapsed is not None and bool(window) and elapsed > window
 
 
 def loader_failed(container: Obj) -> bool:
@@ -196,10 +226,12 @@ class StackContainers:
 
 
 def logs_wanted(namespace: str, snapshot: DockerSnapshot) -> tuple[str, ...]:
-    """Containers whose log tail derivation reads: failing engines, failed loaders, the gateway
-    when it is down."""
+    """Containers whose log tail derivation reads: failing engines and those past their start
+    period, failed loaders, the gateway when it is down."""
     tells = {
-        ENGINE_COMPONENT: lambda c: not is_ready(c) and engine_in_trouble(c),
+        ENGINE_COMPONENT: lambda c: (
+            not is_ready(c) and (engine_in_trouble(c) or past_start_period(c, snapshot.read_at))
+        ),
         MODEL_LOADER: loader_failed,
         GATEWAY_COMPONENT: lambda c: state_of(c) != "running",
     }

@@ -20,11 +20,12 @@ from components.status.docker_containers import (
     is_ready,
     last_probe,
     memory_limit,
-    parse_time,
+    past_start_period,
     restarts_of,
+    running_for,
     state_of,
 )
-from components.status.log_classifiers import GPU_FAILURE, classify_engine_log
+from components.status.log_classifiers import EVIDENCE_LIMIT, GPU_FAILURE, classify_engine_log
 from components.status.model import (
     ErrorCode,
     Instance,
@@ -138,20 +139,36 @@ def _never_healthy(container: Obj, read_at: datetime | None) -> bool:
     failed every probe since the start period ended, and one that answered once has a
     streak that started later (or earlier, when it failed inside its start period).
     """
-    started = parse_time(dig(container, "State", "StartedAt"))
-    probes = dig(container, "State", "Health", "Log") or []
-    newest = parse_time(probes[-1].get("Start")) if probes else read_at
-    if started is None or newest is None:
+    elapsed = running_for(container, read_at)
+    if elapsed is None:
         return True  # nothing tells otherwise: the plain reading of "unhealthy" at start
     interval = health_seconds(container, "Interval", DEFAULT_INTERVAL_SECONDS)
     timeout = health_seconds(container, "Timeout", DEFAULT_TIMEOUT_SECONDS)
     streak = int(dig(container, "State", "Health", "FailingStreak") or 0)
     start_period = health_seconds(container, "StartPeriod", 0.0)
-    past_start_period = (newest - started).total_seconds() - start_period
+    past_start_period = elapsed - start_period
     # Probes run `interval` after the previous one ended, so each may add up to `timeout`.
     earliest = (streak - 2) * interval
     latest = streak * (interval + timeout) + interval
     return earliest <= past_start_period <= latest
+
+
+def overdue_evidence(container: Obj, log: str, read_at: datetime | None) -> str | None:
+    """Past its start period and not healthy yet, nor judged unhealthy: the window, how long
+    ago it started, the last health check and the last log line."""
+    if not past_start_period(container, read_at):
+        return None
+    window = health_seconds(container, "StartPeriod", 0.0)
+    elapsed = running_for(container, read_at) or 0.0
+    parts = [
+        f"not healthy within its {window:g}s window (startupTimeoutSeconds), "
+        f"started {elapsed:.0f}s ago"
+    ]
+    lines = [line for line in log.splitlines() if line.strip()]
+    if lines:
+        parts.append(f"log: {brief(lines[-1], EVIDENCE_LIMIT)}")
+    parts.append(f"last health check: {brief(last_probe(container), EVIDENCE_LIMIT)}")
+    return brief("; ".join(parts))
 
 
 def engine_instance(

@@ -12,7 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from components.identity import CACHE_COMPLETE, CACHE_STATE, gateway_container, loader_container
+from components.identity import (
+    CACHE_COMPLETE,
+    CACHE_STATE,
+    docker_network,
+    gateway_container,
+    loader_container,
+)
 from components.status.docker_containers import (
     Obj,
     StackContainers,
@@ -27,10 +33,15 @@ from components.status.docker_containers import (
     loader_done,
     loader_failed,
     memory_limit,
+    on_network,
     restarts_of,
     state_of,
 )
-from components.status.docker_engine_facts import engine_instance, engine_problems
+from components.status.docker_engine_facts import (
+    engine_instance,
+    engine_problems,
+    overdue_evidence,
+)
 from components.status.log_classifiers import classify_loader_log
 from components.status.model import (
     ErrorCode,
@@ -129,8 +140,12 @@ def runtime_facts(
     current: Sequence[Obj],
     earlier: Sequence[Obj],
     problems: tuple[Problem, ...],
+    unreachable: Sequence[Obj] = (),
+    overdue: str | None = None,
 ) -> RuntimeFacts:
     ready = sum(1 for container in current if is_ready(container))
+    cut_off = {container_name(container) for container in unreachable}
+    answering = sum(1 for c in current if is_ready(c) and container_name(c) not in cut_off)
     leftovers = [c for c in [*current, *earlier] if state_of(c) in ("running", "restarting")]
     loading = any(state_of(container) == "running" for container in current)
     if slot.replicas == 0:
@@ -150,7 +165,16 @@ def runtime_facts(
         if earlier:
             message += f"; {len(earlier)} of an earlier configuration still exist"
         message = brief(message)
-    return RuntimeFacts(slot.replicas, ready, message, problems, complete=complete, loading=loading)
+    return RuntimeFacts(
+        slot.replicas,
+        ready,
+        message,
+        problems,
+        complete=complete,
+        loading=loading,
+        answering=answering,
+        overdue=None if complete else overdue,
+    )
 
 
 def _missing(slot: ExpectedSlot, current: Sequence[Obj]) -> list[str]:
@@ -174,12 +198,42 @@ def gateway_problems(gateway: Obj | None, log: str) -> tuple[Problem, ...]:
     return (Problem(ErrorCode.RUNTIME_ERROR, brief(message), f"container {name}"),)
 
 
+def unreachable_engines(gateway: Obj | None, current: Sequence[Obj], namespace: str) -> list[Obj]:
+    """Running engines the gateway cannot reach: not on the stack's network, or all of them
+    when the gateway is not."""
+    network = docker_network(namespace)
+    running = [c for c in current if state_of(c) == "running"]
+    if gateway is not None and not on_network(gateway, network):
+        return running
+    return [c for c in running if not on_network(c, network)]
+
+
+def reach_problems(
+    gateway: Obj | None, unreachable: Sequence[Obj], namespace: str
+) -> tuple[Problem, ...]:
+    network = docker_network(namespace)
+    if gateway is not None and unreachable and not on_network(gateway, network):
+        message = f"the gateway is not on network {network}: it reaches no engine"
+        return (
+            Problem(ErrorCode.ROUTING_FAILURE, message, f"container {container_name(gateway)}"),
+        )
+    return tuple(
+        Problem(
+            ErrorCode.ROUTING_FAILURE,
+            f"{container_name(c)} is not on network {network}: the gateway cannot reach it",
+            f"container {container_name(c)}",
+        )
+        for c in unreachable
+    )
+
+
 def route_facts(
     deployment: ExpectedDeployment,
     slot: ExpectedSlot,
     gateway: Obj | None,
     namespace: str,
     problems: tuple[Problem, ...],
+    unreachable: Sequence[Obj] = (),
 ) -> RouteFacts:
     """The serving slot is reached through the gateway; another slot only by container name."""
     if not slot.serving:
@@ -202,6 +256,10 @@ def route_facts(
         )
         return RouteFacts(RouteState.CONFIGURING, message, problems)
     message = f"gateway container {name} is running" + (f" ({health})" if health else "")
+    if unreachable:
+        cut_off = reach_problems(gateway, unreachable, namespace)
+        message += f", but cannot reach {len(unreachable)} engine(s): {cut_off[0].message}"
+        return RouteFacts(RouteState.INCOMPLETE, brief(message), problems + cut_off)
     return RouteFacts(RouteState.SERVING, message, problems)
 
 
@@ -215,8 +273,9 @@ def slot_facts(
     current, earlier = containers.engines(deployment.name, slot)
     loader = containers.loader(slot)
     cache_problems = loader_problems(loader, containers.log(loader)) if loader else ()
+    current_problems = [engine_problems(c, containers.log(c), read_at) for c in current]
     engines = [
-        *(engine_instance(c, engine_problems(c, containers.log(c), read_at)) for c in current),
+        *(engine_instance(c, found) for c, found in zip(current, current_problems, strict=True)),
         *(
             engine_instance(c, engine_problems(c, containers.log(c), read_at), earlier=True)
             for c in earlier
@@ -234,10 +293,20 @@ def slot_facts(
         if slot.serving
         else ()
     )
+    # Only the serving slot is behind the gateway; engines of the others wait by design.
+    unreachable = unreachable_engines(gateway, current, namespace) if slot.serving else []
+    overdue = next(
+        (
+            evidence
+            for c, found in zip(current, current_problems, strict=True)
+            if not found and (evidence := overdue_evidence(c, containers.log(c), read_at))
+        ),
+        None,
+    )
     return SlotFacts(
         cache=cache_facts(slot, loader, current, cache_problems, namespace),
-        runtime=runtime_facts(slot, current, earlier, runtime_problems),
-        route=route_facts(deployment, slot, gateway, namespace, route_problems),
+        runtime=runtime_facts(slot, current, earlier, runtime_problems, unreachable, overdue),
+        route=route_facts(deployment, slot, gateway, namespace, route_problems, unreachable),
         instances=loaders + tuple(engines),
         # A loader container, even a finished one: `pulumi up` creates the engines next.
         underway=bool(current or earlier or loader is not None),

@@ -21,6 +21,7 @@ from components.identity import (
     SLOT_ENDPOINT,
 )
 from components.status.kubernetes_objects import (
+    ENGINE_CONTAINER,
     ClusterSnapshot,
     LogRequest,
     Obj,
@@ -28,9 +29,11 @@ from components.status.kubernetes_objects import (
     condition_of,
     dig,
     engine_status,
+    event_time,
     is_terminating,
     labels_of,
     name_of,
+    past_progress_deadline,
     selects,
 )
 from components.status.kubernetes_pod_facts import (
@@ -42,7 +45,7 @@ from components.status.kubernetes_pod_facts import (
     logs_wanted,
     model_files_present,
 )
-from components.status.log_classifiers import shorten
+from components.status.log_classifiers import EVIDENCE_LIMIT, shorten
 from components.status.model import (
     ErrorCode,
     ExpectedDeployment,
@@ -139,19 +142,34 @@ def rollout_complete(workload: Obj) -> bool:
 
 
 def rollout_problems(workload: Obj) -> tuple[Problem, ...]:
-    """What the Deployment's own conditions say; pod problems are more specific."""
-    source = f"deployment/{name_of(workload)}"
-    problems = []
-    progressing = condition_of(workload, "Progressing")
-    if progressing and progressing.get("reason") == "ProgressDeadlineExceeded":
-        deadline = dig(workload, "spec", "progressDeadlineSeconds")
-        message = f"no rollout progress within {deadline}s: {progressing.get('message', '')}"
-        problems.append(Problem(ErrorCode.STARTUP_TIMEOUT, shorten(message), source))
+    """What the Deployment's own conditions say; pod problems are more specific. A rollout
+    past its deadline names no cause by itself: that is `overdue_evidence`."""
     failure = condition_of(workload, "ReplicaFailure")
     if failure and failure.get("status") == "True":
         message = str(failure.get("message") or failure.get("reason"))
-        problems.append(Problem(ErrorCode.RUNTIME_ERROR, shorten(message), source))
-    return tuple(problems)
+        source = f"deployment/{name_of(workload)}"
+        return (Problem(ErrorCode.RUNTIME_ERROR, shorten(message), source),)
+    return ()
+
+
+def overdue_evidence(workload: Obj, pods: Sequence[Obj], index: SnapshotIndex) -> str | None:
+    """Past the Deployment's progressDeadlineSeconds (the plan's startup window plus a
+    margin): the window, the newest event of its pods, and the engine's last log line."""
+    if not past_progress_deadline(workload):
+        return None
+    deadline = dig(workload, "spec", "progressDeadlineSeconds")
+    parts = [f"not ready within its {deadline}s window (progressDeadlineSeconds)"]
+    events = [(event, pod) for pod in pods for event in index.events_for("Pod", name_of(pod))]
+    if events:
+        event, pod = max(events, key=lambda found: event_time(found[0]))
+        said = shorten(f"{event.get('reason')}: {event.get('message')}", EVIDENCE_LIMIT)
+        parts.append(f"last event pod/{name_of(pod)} {said}")
+    for pod in pods:
+        lines = [line for line in index.log(pod, ENGINE_CONTAINER).splitlines() if line.strip()]
+        if lines:
+            parts.append(f"log: {shorten(lines[-1], EVIDENCE_LIMIT)}")
+            break
+    return shorten("; ".join(parts))
 
 
 def slot_pods(
@@ -182,6 +200,7 @@ def runtime_facts(
     slot: ExpectedSlot,
     problems: tuple[Problem, ...],
     pods: Sequence[Obj],
+    overdue: str | None = None,
 ) -> RuntimeFacts:
     desired = desired_replicas(workload, slot)
     if workload is None:
@@ -189,6 +208,13 @@ def runtime_facts(
         return RuntimeFacts(desired, 0, message, problems, missing=True)
     ready = int(dig(workload, "status", "readyReplicas") or 0)
     complete = rollout_complete(workload)
+    status = workload.get("status") or {}
+    # Ready replicas are the current version's once no replica of an earlier one is left.
+    one_version = int(status.get("replicas") or 0) <= int(
+        status.get("updatedReplicas") or 0
+    ) and int(status.get("observedGeneration") or 0) >= int(
+        dig(workload, "metadata", "generation") or 0
+    )
     if desired == 0:
         message = "scaled to zero replicas"
     elif complete:
@@ -207,6 +233,8 @@ def runtime_facts(
         stopped=desired == 0,
         complete=complete,
         loading=loading,
+        answering=ready if one_version else 0,
+        overdue=None if complete else overdue,
     )
 
 
@@ -229,6 +257,10 @@ def route_facts(
         if stable is None:
             return RouteFacts(RouteState.CONFIGURING, f"Service {name} does not exist yet")
         if selected:
+            refusals = gateway_refusals(deployment, index)
+            if refusals:
+                message = f"Service {name} selects this slot; {refusals[0].message}"
+                return RouteFacts(RouteState.INCOMPLETE, shorten(message), refusals)
             return RouteFacts(RouteState.SERVING, f"Service {name} selects this slot")
         other = selector.get(SLOT, "other pods")
         message = f"Service {name} still selects {other}; the stack file makes this slot serve"
@@ -246,6 +278,39 @@ def route_facts(
             message = f"not serving; reachable for tests through Service {name_of(service)}"
             return RouteFacts(RouteState.SLOT_ROUTE, message)
     return RouteFacts(RouteState.CONFIGURING, "the slot's Service does not exist yet")
+
+
+_REFUSALS = {
+    "Accepted": "does not accept the route",
+    "ResolvedRefs": "cannot resolve some of the route's backends",
+}
+
+
+def gateway_refusals(deployment: ExpectedDeployment, index: SnapshotIndex) -> tuple[Problem, ...]:
+    """What the Gateways say they cannot do with the deployment's HTTPRoutes (status.parents
+    conditions Accepted or ResolvedRefs False, for the route as it is now). A route without
+    status yet says nothing: the Gateway's controller has not got to it."""
+    problems = []
+    for route in index.snapshot.routes:
+        if labels_of(route).get(DEPLOYMENT) != deployment.name:
+            continue
+        generation = int(dig(route, "metadata", "generation") or 0)
+        namespace = dig(route, "metadata", "namespace")
+        for parent in dig(route, "status", "parents") or []:
+            ref = parent.get("parentRef") or {}
+            gateway = f"{ref.get('namespace') or namespace}/{ref.get('name')}"
+            for condition in parent.get("conditions") or []:
+                what = _REFUSALS.get(str(condition.get("type")))
+                seen = int(condition.get("observedGeneration") or generation)
+                if what is None or condition.get("status") != "False" or seen < generation:
+                    continue
+                message = (
+                    f"Gateway {gateway} {what} ({condition.get('reason')}): "
+                    f"{condition.get('message') or 'no message'}"
+                )
+                source = f"httproute/{name_of(route)}"
+                problems.append(Problem(ErrorCode.ROUTING_FAILURE, shorten(message), source))
+    return tuple(problems)
 
 
 # -- the slot ------------------------------------------------------------------------------
@@ -270,7 +335,13 @@ def slot_facts(
     loader_at_work = job is not None and not job_complete(job)
     return SlotFacts(
         cache=cache_facts(deployment, slot, pods, cache_problems, index),
-        runtime=runtime_facts(workload, slot, runtime_problems, pods),
+        runtime=runtime_facts(
+            workload,
+            slot,
+            runtime_problems,
+            pods,
+            overdue_evidence(workload, pods, index) if workload is not None else None,
+        ),
         route=route_facts(deployment, slot, workload, index),
         instances=loaders + engines,
         underway=workload is not None or loader_at_work,
@@ -286,6 +357,7 @@ def derive_stack(expectation: StackExpectation, snapshot: ClusterSnapshot) -> St
         snapshot.jobs,
         snapshot.services,
         snapshot.claims,
+        snapshot.routes,
     )
     labelled = (labels_of(obj).get(DEPLOYMENT) for objects in left for obj in objects)
     return report_from_facts(

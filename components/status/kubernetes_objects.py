@@ -38,6 +38,8 @@ class ClusterSnapshot:
     events: Sequence[Obj] = ()
     services: Sequence[Obj] = ()
     claims: Sequence[Obj] = ()
+    # Gateway API HTTPRoutes (none where the cluster has no Gateway API).
+    routes: Sequence[Obj] = ()
     # Log tails by log_key(pod, container).
     logs: Mapping[str, str] = field(default_factory=dict)
 
@@ -98,6 +100,12 @@ def condition_of(obj: Obj, kind: str) -> Obj | None:
         if condition.get("type") == kind:
             return condition
     return None
+
+
+def past_progress_deadline(workload: Obj) -> bool:
+    """The Deployment controller found no progress within progressDeadlineSeconds."""
+    progressing = condition_of(workload, "Progressing")
+    return progressing is not None and progressing.get("reason") == "ProgressDeadlineExceeded"
 
 
 def selects(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from components.identity import COMPONENT, ENGINE_COMPONENT, JOB_NAME_LABELS
 from components.status.kubernetes_objects import (
     CREATE_FAILURE_REASONS,
+    ENGINE_CONTAINER,
     IMAGE_PULL_REASONS,
     SCALE_UP_REASONS,
     WAIT_CONTAINER,
@@ -24,7 +25,9 @@ from components.status.kubernetes_objects import (
     is_terminating,
     labels_of,
     name_of,
+    past_progress_deadline,
     restarts,
+    selects,
     timestamp,
 )
 from components.status.log_classifiers import (
@@ -56,6 +59,18 @@ def logs_wanted(snapshot: ClusterSnapshot) -> tuple[LogRequest, ...]:
             if crash is not None:
                 previous = dig(status, "state", "terminated") is None
                 requests.append(LogRequest(name_of(pod), str(status["name"]), previous))
+    # Engines still loading past their Deployment's deadline: the log tells how far they got.
+    for workload in snapshot.deployments:
+        if not past_progress_deadline(workload):
+            continue
+        selector = dig(workload, "spec", "selector", "matchLabels") or {}
+        for pod in sorted(snapshot.pods, key=name_of):
+            engine = engine_status(pod) or {}
+            request = LogRequest(name_of(pod), ENGINE_CONTAINER, previous=False)
+            loading = dig(engine, "state", "running") and not engine.get("ready")
+            taken = any(r.key == request.key for r in requests)
+            if selects(selector, labels_of(pod)) and loading and not taken:
+                requests.append(request)
     for job in sorted(snapshot.jobs, key=name_of):
         if not job_failed(job):
             continue

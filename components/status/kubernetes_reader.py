@@ -34,6 +34,8 @@ from components.status.model import (
 )
 
 SELECTOR = f"{PART_OF_KEY}={PART_OF}"
+GATEWAY_API_GROUP = "gateway.networking.k8s.io"
+GATEWAY_API_VERSION = "v1"
 LOG_TAIL_LINES = 80
 REQUEST_TIMEOUT_SECONDS = 15.0
 # A crash loop across many replicas fails the same way: a few logs tell the cause.
@@ -84,6 +86,7 @@ class KubernetesStatusReader:
         self._core = client.CoreV1Api(self._api)
         self._apps = client.AppsV1Api(self._api)
         self._batch = client.BatchV1Api(self._api)
+        self._custom = client.CustomObjectsApi(self._api)
 
     def read(self, expectation: StackExpectation) -> StackReport:
         return derive_stack(expectation, self.snapshot())
@@ -99,6 +102,7 @@ class KubernetesStatusReader:
             claims=self._list(
                 self._core.list_namespaced_persistent_volume_claim, label_selector=SELECTOR
             ),
+            routes=self._routes(),
         )
         requests = logs_wanted(objects)[:MAX_LOGS_PER_READ]
         logs = {request.key: log for request in requests if (log := self._log(request))}
@@ -115,6 +119,26 @@ class KubernetesStatusReader:
         except urllib3.exceptions.HTTPError as error:
             raise StatusUnavailable(f"cannot reach the cluster: {error}") from None
         return [self._api.sanitize_for_serialization(item) for item in result.items]
+
+    def _routes(self) -> list[dict[str, Any]]:
+        """HTTPRoutes, with what their Gateways say of them. A cluster without the Gateway
+        API (404), or a role that may not read it (403), has none to tell about."""
+        try:
+            listed = self._custom.list_namespaced_custom_object(
+                GATEWAY_API_GROUP,
+                GATEWAY_API_VERSION,
+                self.namespace,
+                "httproutes",
+                label_selector=SELECTOR,
+                _request_timeout=self._timeout,
+            )
+        except ApiException as error:
+            if error.status in (403, 404):
+                return []
+            raise StatusUnavailable(_api_error(error, self.namespace)) from None
+        except urllib3.exceptions.HTTPError as error:
+            raise StatusUnavailable(f"cannot reach the cluster: {error}") from None
+        return list(listed.get("items") or [])
 
     def _log(self, request: LogRequest) -> str:
         try:

@@ -13,6 +13,8 @@ from components.status.model import (
 )
 
 MESSAGE_LIMIT = 300
+# One piece of evidence among several in a message (an event, a log line, a probe's output).
+EVIDENCE_LIMIT = 120
 
 # The GPU runtime or the node's GPU setup failed (also in container-creation messages).
 GPU_FAILURE = re.compile(
@@ -72,9 +74,9 @@ LOADER_CONFIG_SIGNATURE = re.compile(
 )
 
 
-def shorten(text: str) -> str:
+def shorten(text: str, limit: int = MESSAGE_LIMIT) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= MESSAGE_LIMIT else text[: MESSAGE_LIMIT - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # -- logs ----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from components.plan import StackPlan
+    from components.planning.plan_model import SlotPlan
 
 
 class DeploymentStatus(StrEnum):
@@ -21,6 +22,12 @@ class DeploymentStatus(StrEnum):
     REQUESTED = "REQUESTED"  # in the stack file; nothing of it exists yet
     DEPLOYING = "DEPLOYING"  # being put in place: cache filling, pods placed, images pulled
     INITIALIZING = "INITIALIZING"  # engines run and load the model; not all answer yet
+    # Still coming up after the plan's window for it ("progressing with timeout"): nothing
+    # names a cause, so the evidence (events, the log tail) is what to read.
+    OVERDUE = "OVERDUE"
+    # Serves, but not fully: some replicas fail while others answer, or the route reaches
+    # the engines only in part (a Gateway refuses it, the docker gateway misses engines).
+    DEGRADED = "DEGRADED"
     DEPLOYED = "DEPLOYED"  # every replica ready and the route points at it
     STOPPED = "STOPPED"  # scaled to zero on purpose: configuration and cache stay
     ERROR = "ERROR"  # a problem a retry or an outside fix may clear
@@ -67,6 +74,7 @@ class ErrorCode(StrEnum):
     MUST_REDOWNLOAD = "MUST_REDOWNLOAD"
     IMAGE_PULL = "IMAGE_PULL"
     UNSCHEDULABLE = "UNSCHEDULABLE"
+    ROUTING_FAILURE = "ROUTING_FAILURE"
 
     @property
     def guidance(self) -> Guidance:
@@ -128,6 +136,15 @@ GUIDANCE: dict[ErrorCode, Guidance] = {
         "room left. Add nodes to the GPU pool (or let the autoscaler do it), or ask for what "
         "the cluster has: gpu.type, gpu.count, kubernetes.cloud.",
     ),
+    # The Gateway is often another team's: an outside fix clears it as often as the stack file.
+    ErrorCode.ROUTING_FAILURE: Guidance(
+        Remedy.RETRY,
+        "The Gateway refuses the route, or cannot resolve some of its backends; the message "
+        "names its condition. Check kubernetes.gateway (name, namespace, a listener whose "
+        "allowedRoutes admits this namespace), route.hosts against the listener's hostname, "
+        "and a ReferenceGrant for backends in another namespace. Inside the cluster the "
+        "engines still answer through their Service.",
+    ),
 }
 
 
@@ -167,6 +184,12 @@ DOCKER_GUIDANCE: dict[ErrorCode, Guidance] = {
         Remedy.RETRY,
         "Docker cannot pull the image. Check that the tag in image: exists and that this "
         "machine can log in to the registry (modelstack:registries, or `docker login`).",
+    ),
+    ErrorCode.ROUTING_FAILURE: Guidance(
+        Remedy.RETRY,
+        "The gateway cannot reach these engine containers: they are not on the stack's "
+        "network (the message names it). `docker network connect NETWORK CONTAINER` or "
+        "`pulumi up --refresh` attaches them again; the other engines keep serving.",
     ),
 }
 
@@ -208,6 +231,10 @@ class ConditionType(StrEnum):
     RUNTIME_READY = "RuntimeReady"
     ROUTING_READY = "RoutingReady"
     READY = "Ready"
+    # True while the slot comes up within its window; False once settled or overdue.
+    PROGRESSING = "Progressing"
+    # True while the slot serves, but not fully (DEGRADED).
+    DEGRADED = "Degraded"
 
 
 @dataclass(frozen=True)
@@ -232,6 +259,23 @@ class Instance:
 
 
 @dataclass(frozen=True)
+class SlotSetup:
+    """What a slot runs, as the plan chose it: what users check a deployment against."""
+
+    engine: str
+    image: str
+    # As served: bf16, fp8, int4... ("native": the checkpoint's own, GGUF and Ollama).
+    precision: str
+    # latency | throughput: the engine's tuning.
+    profile: str
+    # "1 x H100", or "cpu".
+    gpus: str
+    # The engine's CPU and memory requests.
+    cpu: str
+    memory: str
+
+
+@dataclass(frozen=True)
 class SlotReport:
     """One workload of a deployment: `main` (rolling) or `blue` / `green`."""
 
@@ -245,6 +289,7 @@ class SlotReport:
     instances: tuple[Instance, ...]
     # Everything wrong with the slot, each distinct problem once.
     problems: tuple[Problem, ...] = ()
+    setup: SlotSetup | None = None
 
 
 @dataclass(frozen=True)
@@ -255,12 +300,19 @@ class DeploymentReport:
     serving_slot: str
     hardware: str
     slots: tuple[SlotReport, ...]
+    # The route's path prefix, its template resolved ({name}, {labels.KEY}); None: no route.
+    route_path: str | None = None
 
 
 class Outcome(StrEnum):
     READY = "ready"
     PROGRESSING = "progressing"
+    OVERDUE = "overdue"
+    DEGRADED = "degraded"
     FAILED = "failed"
+
+
+_COMING_UP = {DeploymentStatus.REQUESTED, DeploymentStatus.DEPLOYING, DeploymentStatus.INITIALIZING}
 
 
 @dataclass(frozen=True)
@@ -275,12 +327,17 @@ class StackReport:
 
     @property
     def outcome(self) -> Outcome:
+        """Failed first; then anything still within its window; then overdue, degraded."""
         statuses = {deployment.status for deployment in self.deployments}
         if statuses & {DeploymentStatus.FAILED, DeploymentStatus.ERROR}:
             return Outcome.FAILED
-        if statuses <= {DeploymentStatus.DEPLOYED, DeploymentStatus.STOPPED}:
-            return Outcome.READY
-        return Outcome.PROGRESSING
+        if statuses & _COMING_UP:
+            return Outcome.PROGRESSING
+        if DeploymentStatus.OVERDUE in statuses:
+            return Outcome.OVERDUE
+        if DeploymentStatus.DEGRADED in statuses:
+            return Outcome.DEGRADED
+        return Outcome.READY
 
 
 # -- what the stack file expects ---------------------------------------------------------
@@ -297,6 +354,7 @@ class ExpectedSlot:
     # Instance names the target derives from the plan (docker containers); empty where the
     # target picks them itself (Kubernetes pods).
     instance_names: tuple[str, ...] = ()
+    setup: SlotSetup | None = None
 
 
 @dataclass(frozen=True)
@@ -307,6 +365,7 @@ class ExpectedDeployment:
     stable_service: str
     hardware: str
     slots: tuple[ExpectedSlot, ...]
+    route_path: str | None = None
 
 
 @dataclass(frozen=True)
@@ -333,6 +392,7 @@ class StackExpectation:
                     serving_slot=deployment.serving_slot,
                     stable_service=deployment.stable_service,
                     hardware=deployment.gpu_summary,
+                    route_path=deployment.route.path if deployment.route else None,
                     slots=tuple(
                         ExpectedSlot(
                             slot=slot.slot,
@@ -341,6 +401,7 @@ class StackExpectation:
                             serving=slot.serving,
                             loader_job=slot.loader_job,
                             instance_names=names.get((deployment.name, slot.workload_name), ()),
+                            setup=_setup(slot),
                         )
                         for slot in deployment.slots
                     ),
@@ -348,6 +409,18 @@ class StackExpectation:
                 for deployment in plan.deployments
             ),
         )
+
+
+def _setup(slot: SlotPlan) -> SlotSetup:
+    return SlotSetup(
+        engine=slot.engine.name,
+        image=slot.engine.image,
+        precision=slot.model.precision,
+        profile="",
+        gpus=slot.gpu_summary,
+        cpu=slot.resources.cpu_request,
+        memory=slot.resources.memory_request,
+    )
 
 
 def _planned_instance_names(plan: StackPlan) -> dict[tuple[str, str], tuple[str, ...]]:
@@ -407,6 +480,7 @@ def _deployment_json(deployment: DeploymentReport, target: str) -> dict[str, Any
         "endpoint": deployment.endpoint,
         "servingSlot": deployment.serving_slot,
         "hardware": deployment.hardware,
+        "routePath": deployment.route_path,
         "slots": [_slot_json(slot, target) for slot in deployment.slots],
     }
 
@@ -419,6 +493,7 @@ def _slot_json(slot: SlotReport, target: str) -> dict[str, Any]:
         "status": slot.status.value,
         "desiredReplicas": slot.desired_replicas,
         "readyReplicas": slot.ready_replicas,
+        "setup": _setup_json(slot.setup),
         "conditions": [
             {
                 "type": condition.type.value,
@@ -443,6 +518,20 @@ def _slot_json(slot: SlotReport, target: str) -> dict[str, Any]:
             for instance in slot.instances
         ],
         "problems": [_problem_json(problem, target) for problem in slot.problems],
+    }
+
+
+def _setup_json(setup: SlotSetup | None) -> dict[str, str] | None:
+    if setup is None:
+        return None
+    return {
+        "engine": setup.engine,
+        "image": setup.image,
+        "precision": setup.precision,
+        "profile": setup.profile,
+        "gpus": setup.gpus,
+        "cpu": setup.cpu,
+        "memory": setup.memory,
     }
 
 

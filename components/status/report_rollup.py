@@ -23,18 +23,22 @@ from components.status.slot_rules import SlotFacts, slot_report
 # What a target found for one slot of one deployment.
 FactsOfSlot = Callable[[ExpectedDeployment, ExpectedSlot], SlotFacts]
 
+# Slowest first: a deployment is as far as its slowest slot. A slot serving in part counts
+# as further than one still coming up, and not as far as one serving fully.
 _PROGRESS = (
     DeploymentStatus.REQUESTED,
     DeploymentStatus.DEPLOYING,
     DeploymentStatus.INITIALIZING,
+    DeploymentStatus.DEGRADED,
     DeploymentStatus.DEPLOYED,
 )
 
 
 def deployment_status(slots: Sequence[SlotReport]) -> DeploymentStatus:
-    """Any failing slot decides; else nothing serving means STOPPED; else the slowest slot."""
+    """Any failing slot decides, then one past its window; else nothing serving means
+    STOPPED; else the slowest slot."""
     statuses = {slot.status for slot in slots}
-    for bad in (DeploymentStatus.FAILED, DeploymentStatus.ERROR):
+    for bad in (DeploymentStatus.FAILED, DeploymentStatus.ERROR, DeploymentStatus.OVERDUE):
         if bad in statuses:
             return bad
     serving = [slot for slot in slots if slot.serving]
@@ -55,6 +59,7 @@ def deployment_report(
         serving_slot=expected.serving_slot,
         hardware=expected.hardware,
         slots=slots,
+        route_path=expected.route_path,
     )
 
 

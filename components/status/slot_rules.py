@@ -9,9 +9,11 @@ which problem counts first, each cause reported once, and the slot's status.
 
 The ladder, in order: the cache (CacheReady), then the engines (RuntimeReady), then the
 route (RoutingReady); Ready is the first of them that is not ready. The slot's status
-reads them with its problems: a slot scaled to zero is STOPPED, a problem makes it ERROR or
-FAILED, nothing under way is REQUESTED, and the rest is DEPLOYED, DEPLOYING or
-INITIALIZING by how far the ladder got.
+reads them with its problems: a slot scaled to zero is STOPPED; a problem makes it ERROR or
+FAILED, unless the slot still serves through some replicas and its route (DEGRADED);
+nothing under way is REQUESTED; one past the window the plan gives it is OVERDUE; and the
+rest is DEPLOYED, DEPLOYING or INITIALIZING by how far the ladder got. Progressing and
+Degraded say the same from the status: coming up within the window, and serving in part.
 """
 
 from __future__ import annotations
@@ -77,6 +79,12 @@ class RuntimeFacts:
     loading: bool = False
     # Scaled to zero, but engines still run until the target removes them.
     winding_down: bool = False
+    # Ready replicas that run what the stack file asks for now and that requests reach; 0
+    # where the target cannot tell (replicas of an earlier version still around).
+    answering: int = 0
+    # Still coming up after the window the plan gives it: the window and the evidence, in
+    # the target's words (None: within it, or the target cannot tell).
+    overdue: str | None = None
 
 
 class RouteState(StrEnum):
@@ -87,6 +95,9 @@ class RouteState(StrEnum):
     DOWN = "down"  # the proxy that routes (the docker gateway) does not run
     UNHEALTHY = "unhealthy"  # it runs and fails its health check
     SERVING = "serving"  # the serving slot, reached through the stable route
+    # In place, but reaching the engines only in part: a Gateway refuses the route or some
+    # of its backends, or the docker gateway cannot reach some engines.
+    INCOMPLETE = "incomplete"
     SLOT_ROUTE = "slot-route"  # not serving; reachable through a route of its own
     IDLE = "idle"  # not serving, and nothing routes to it by design
 
@@ -97,6 +108,7 @@ ROUTE_CONDITIONS: dict[RouteState, tuple[bool, str]] = {
     RouteState.DOWN: (False, "GatewayDown"),
     RouteState.UNHEALTHY: (False, "GatewayUnhealthy"),
     RouteState.SERVING: (True, "RouteReady"),
+    RouteState.INCOMPLETE: (False, "RouteIncomplete"),
     RouteState.SLOT_ROUTE: (True, "SlotRoute"),
     RouteState.IDLE: (True, "Idle"),
 }
@@ -107,7 +119,8 @@ class RouteFacts:
     state: RouteState
     # The route in the target's words ("Service llama selects this slot").
     message: str
-    # Why nothing reaches the slot (a gateway that stopped).
+    # Why nothing (or not everything) reaches the slot: a gateway that stopped, a route a
+    # Gateway refuses, engines the docker gateway cannot reach.
     problems: tuple[Problem, ...] = ()
 
 
@@ -201,12 +214,17 @@ def slot_status(
         # Stopped in the stack file, engines still up: the target has not removed them yet.
         return DeploymentStatus.DEPLOYING if runtime.winding_down else DeploymentStatus.STOPPED
     failing = problem_status(problems)
-    if failing is not None:
-        return failing
+    if failing is not None or facts.route.state is RouteState.INCOMPLETE:
+        if serves_in_part(facts):
+            return DeploymentStatus.DEGRADED
+        if failing is not None:
+            return failing
     if not facts.underway:
         return DeploymentStatus.REQUESTED
     if conditions[ConditionType.READY].status:
         return DeploymentStatus.DEPLOYED
+    if runtime.overdue:
+        return DeploymentStatus.OVERDUE
     if conditions[ConditionType.RUNTIME_READY].status:
         return DeploymentStatus.DEPLOYING  # engines ready, the route not there yet
     if not conditions[ConditionType.CACHE_READY].status:
@@ -216,28 +234,97 @@ def slot_status(
     return DeploymentStatus.DEPLOYING
 
 
-def slot_conditions(facts: SlotFacts) -> dict[ConditionType, Condition]:
-    """CacheReady, RuntimeReady, RoutingReady and Ready, in that order."""
+def serves_in_part(facts: SlotFacts) -> bool:
+    """Requests still reach some replica on the current configuration, whatever else fails
+    (a cache that failed is never a part that serves)."""
+    return (
+        facts.runtime.answering > 0 and facts.route.state in _REACHING and not facts.cache.problems
+    )
+
+
+# Route states through which requests reach the slot (a refused Gateway route still leaves
+# the in-cluster Service).
+_REACHING = frozenset(
+    {RouteState.SERVING, RouteState.INCOMPLETE, RouteState.SLOT_ROUTE, RouteState.IDLE}
+)
+_COMING_UP = frozenset(
+    {DeploymentStatus.REQUESTED, DeploymentStatus.DEPLOYING, DeploymentStatus.INITIALIZING}
+)
+
+
+def progressing_condition(
+    facts: SlotFacts, ready: Condition, status: DeploymentStatus
+) -> Condition:
+    """True while the slot comes up within its window; False once overdue or settled."""
+    kind = ConditionType.PROGRESSING
+    if status is DeploymentStatus.OVERDUE:
+        return Condition(kind, False, "ProgressDeadlineExceeded", facts.runtime.overdue or "")
+    if status in _COMING_UP:
+        return Condition(kind, True, "Progressing", ready.message)
+    if status in (DeploymentStatus.ERROR, DeploymentStatus.FAILED):
+        return Condition(kind, False, "Blocked", "held up by the problems below")
+    return Condition(kind, False, "Settled", f"{status.value}: nothing left to roll out")
+
+
+def degraded_condition(
+    facts: SlotFacts, problems: tuple[Problem, ...], status: DeploymentStatus
+) -> Condition:
+    """True while the slot serves in part: what answers, and the first thing that fails."""
+    kind = ConditionType.DEGRADED
+    if status is DeploymentStatus.DEGRADED:
+        runtime = facts.runtime
+        reason = "ReplicasFailing" if runtime.problems else "RouteIncomplete"
+        causes = runtime.problems or facts.route.problems or problems
+        cause = f"{causes[0].code.value}: {causes[0].message}" if causes else facts.route.message
+        message = f"{runtime.answering}/{runtime.desired} replicas answer; {cause}"
+        return Condition(kind, True, reason, message)
+    if status is DeploymentStatus.DEPLOYED:
+        return Condition(kind, False, "FullyServing", "every replica and the route serve")
+    return Condition(kind, False, "NotServing", f"the slot is {status.value}")
+
+
+@dataclass(frozen=True)
+class SlotDecision:
+    conditions: dict[ConditionType, Condition]
+    problems: tuple[Problem, ...]
+    status: DeploymentStatus
+
+
+def decide(facts: SlotFacts) -> SlotDecision:
+    """Conditions (CacheReady, RuntimeReady, RoutingReady, Ready, Progressing, Degraded, in
+    that order), each problem once, and the slot's status."""
     cache = cache_condition(facts.cache)
     runtime = runtime_condition(facts.runtime)
     routing = routing_condition(facts.route)
     ready = ready_condition(cache, runtime, routing)
-    return {condition.type: condition for condition in (cache, runtime, routing, ready)}
-
-
-def slot_report(slot: ExpectedSlot, facts: SlotFacts) -> SlotReport:
-    conditions = slot_conditions(facts)
+    conditions = {condition.type: condition for condition in (cache, runtime, routing, ready)}
     problems = distinct_problems(
         facts.cache.problems + facts.runtime.problems + facts.route.problems
     )
+    status = slot_status(facts, conditions, problems)
+    for condition in (
+        progressing_condition(facts, ready, status),
+        degraded_condition(facts, problems, status),
+    ):
+        conditions[condition.type] = condition
+    return SlotDecision(conditions, problems, status)
+
+
+def slot_conditions(facts: SlotFacts) -> dict[ConditionType, Condition]:
+    return decide(facts).conditions
+
+
+def slot_report(slot: ExpectedSlot, facts: SlotFacts) -> SlotReport:
+    decision = decide(facts)
     return SlotReport(
         slot=slot.slot,
         workload=slot.workload,
         serving=slot.serving,
-        status=slot_status(facts, conditions, problems),
+        status=decision.status,
         desired_replicas=facts.runtime.desired,
         ready_replicas=facts.runtime.ready,
-        conditions=tuple(conditions.values()),
+        conditions=tuple(decision.conditions.values()),
         instances=facts.instances,
-        problems=problems,
+        problems=decision.problems,
+        setup=slot.setup,
     )
