@@ -306,7 +306,9 @@ def _message(detail: Any, model: type[BaseModel], loc: tuple[Any, ...]) -> str:
         hint = f"; did you mean '{close[0]}'?" if close else ""
         return f"unknown key '{unknown}'{hint} (allowed: {', '.join(sorted(allowed))})"
     if kind == "missing":
-        return "required"
+        # A key with a fixed set of values says which: no guessing at a default.
+        choices = _literal_values(_annotation_at(model, loc))
+        return f"required: one of {', '.join(choices)}" if choices else "required"
     value = detail.get("input")
     if kind in _EXPECTED:
         return f"must be {_EXPECTED[kind]}, not {_kind_of(value)}"
@@ -362,14 +364,29 @@ def _is_union_tag(part: Any) -> bool:
     )
 
 
-def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
-    """The keys the stack file may use at `loc` (for "did you mean")."""
+def _annotation_at(model: type[BaseModel], loc: tuple[Any, ...]) -> Any:
+    """The type the spec gives the key at `loc` (None: no such key)."""
     current: Any = model
     for part in loc:
         current = _field_type(current, part)
         if current is None:
-            return []
-    model_class = _model_in(current)
+            return None
+    return current
+
+
+def _literal_values(annotation: Any) -> list[str]:
+    return [
+        str(value)
+        for member in _members(annotation)
+        if typing.get_origin(member) is typing.Literal
+        for value in typing.get_args(member)
+    ]
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The keys the stack file may use at `loc` (for "did you mean")."""
+    current = _annotation_at(model, loc)
+    model_class = _model_in(current) if current is not None else None
     if model_class is None:
         return []
     return [field.alias or name for name, field in model_class.model_fields.items()]

@@ -562,7 +562,7 @@ SPEC_CASES = [
     pytest.param(
         {"target": "kubernetes", "deployments": [ONE]},
         "environment",
-        "required",
+        "required: one of dev, staging, prod",
         id="environment-missing",
     ),
     pytest.param(
@@ -1003,3 +1003,13 @@ def test_memory_fit_in_blue_green_points_at_the_key_the_user_wrote():
 def test_unknown_gpu_type_is_the_only_issue():
     raw = stack(deployment(gpu={"type": "H10", "count": 1}))
     assert_reported(plan_issues_of(raw), f"{DEP}.gpu.type", "unknown GPU type 'H10'")
+
+
+def test_a_stack_without_environment_is_told_which_values_exist():
+    """No default (dev would be a guess that reaches prod clusters): the report says where
+    and what to write."""
+    with pytest.raises(StackConfigError) as caught:
+        parse_stack_spec({"target": "kubernetes", "deployments": [ONE]}, set(), STACK_FILE)
+    assert f"{STACK_FILE}: modelstack:environment: required: one of dev, staging, prod" in str(
+        caught.value
+    )
