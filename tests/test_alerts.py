@@ -5,21 +5,28 @@ expressions selecting this deployment's objects only."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import yaml
 
 from components.catalog.endpoint_picker import ENGINES as PICKER_ENGINES
 from components.catalog.engines import ENGINES
 from components.catalog.gpu_metrics import GPU_METRICS
+from components.diff.compare import compare
 from components.environments import ENVIRONMENTS
 from components.kubernetes.manifests.alerts import duration, prometheus_rule
+from components.offline.render import Render
+from components.offline.schema_validation import SchemaValidator
 from components.planning.alert_rules import plan_alerts
 from components.planning.alerts_plan import AlertsPlan
 from components.planning.planning_context import IssueCollector, PlanningContext
 from components.spec import StackSpec
 from components.stack_config import SpecError, parse_stack_spec
+from tests.conftest import deployments_of, render_document, stack_document, with_changes
 from tests.support.hostile import check_promql
 
 GGUF = "hf://Qwen/Qwen2.5-0.5B-Instruct-GGUF/qwen2.5-0.5b-instruct-q4_k_m.gguf"
@@ -281,3 +288,94 @@ def test_the_rule_is_schema_valid_and_selected_like_the_service_monitor(schema_v
 )
 def test_durations_render_in_their_largest_whole_unit(seconds: int, text: str) -> None:
     assert duration(seconds) == text
+
+
+# -- rendered stacks -----------------------------------------------------------------------
+
+
+def _rules_of(render: Render) -> dict[str, dict[str, Any]]:
+    return {o["metadata"]["name"]: o for o in render.objects if o["kind"] == "PrometheusRule"}
+
+
+def test_prod_renders_one_valid_rule_per_deployment_over_its_own_workloads(
+    tmp_path: Path, schema_validator: SchemaValidator
+) -> None:
+    render = render_document(tmp_path, stack_document("prod"))
+    rules = _rules_of(render)
+    names = [d["name"] for d in deployments_of(stack_document("prod"))]
+    assert sorted(rules) == sorted(f"{name}-alerts" for name in names)
+    assert schema_validator.validate_all(list(rules.values())) == []
+    workloads = {
+        o["metadata"]["name"]: o["metadata"]["labels"]["modelstack.io/deployment"]
+        for o in render.objects
+        if o["kind"] == "Deployment"
+    }
+    for name in names:
+        rule = rules[f"{name}-alerts"]
+        assert rule["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+        own = sorted(w for w, owner in workloads.items() if owner == name)
+        for alert in rule["spec"]["groups"][0]["rules"]:
+            check_promql(alert["expr"])
+            for pattern in _matchers(alert["expr"], "deployment"):
+                assert sorted(w for w in workloads if re.fullmatch(pattern, w)) == own
+            for pattern in _matchers(alert["expr"], "pod"):
+                pods = [f"{w}-5d9c7b8f6-abcde" for w in workloads]
+                selected = [p for p in pods if re.fullmatch(pattern, p)]
+                assert selected == [f"{w}-5d9c7b8f6-abcde" for w in workloads if w in own]
+
+
+def _render(directory: Path, document: dict[str, Any]) -> Render:
+    directory.mkdir()
+    return render_document(directory, document)
+
+
+def test_dev_renders_no_rule_and_staging_warns(tmp_path: Path) -> None:
+    assert not _rules_of(_render(tmp_path / "dev", stack_document("dev")))
+    staging = _rules_of(_render(tmp_path / "staging", stack_document("staging")))
+    (rule,) = staging.values()
+    alerts = rule["spec"]["groups"][0]["rules"]
+    assert {a["labels"]["severity"] for a in alerts} == {"warning"}
+    assert {a["for"] for a in alerts} == {"10m", "30m"}
+
+
+def test_the_diff_says_new_rules_and_changed_thresholds_in_words(tmp_path: Path) -> None:
+    def alerts(settings: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
+        def change(document: dict[str, Any]) -> None:
+            deployments_of(document)[0]["alerts"] = settings
+
+        return change
+
+    staging = stack_document("staging")
+    off = _render(tmp_path / "off", with_changes(staging, alerts({"enabled": False})))
+    on = _render(tmp_path / "on", staging)
+    assert "llama-chat: new alert rules llama-chat-alerts" in compare(off, on).summary
+    stricter = alerts({"errorRatePercent": 2.5, "for": "3m"})
+    changed = _render(tmp_path / "changed", with_changes(staging, stricter))
+    (line,) = compare(on, changed).summary
+    assert line.startswith("llama-chat-alerts: alerts: ModelstackHighErrorRate above 5 -> 2.5")
+    assert "for 10m -> 3m" in line
+
+
+def _readme_example(heading: str) -> dict[str, Any]:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split(heading)[1]
+    return yaml.safe_load(section.split("```yaml\n")[1].split("```")[0])
+
+
+def test_the_readme_example_renders_its_thresholds(tmp_path: Path) -> None:
+    example = _readme_example("### Alerts (Kubernetes)")
+    document = stack_document("prod")
+    document["config"]["modelstack:kubernetes"].update(example["modelstack:kubernetes"])
+    (override,) = example["modelstack:deployments"]
+    (target,) = [d for d in deployments_of(document) if d["name"] == override["name"]]
+    target.update(override)
+    rules = _rules_of(render_document(tmp_path, document))
+    expressions = {
+        (name, alert["alert"]): (alert["expr"], alert["for"])
+        for name, rule in rules.items()
+        for alert in rule["spec"]["groups"][0]["rules"]
+    }
+    assert expressions[("llama-70b-alerts", "ModelstackHighLatency")][0].endswith("> 60")
+    assert expressions[("llama-chat-alerts", "ModelstackHighLatency")][0].endswith("> 20")
+    assert expressions[("llama-chat-alerts", "ModelstackHighErrorRate")][0].endswith("> 2")
+    assert expressions[("llama-chat-alerts", "ModelstackEnginePodPending")][1] == "20m"

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from components.catalog.engines import ENGINES
 from components.offline.schema_validation import SchemaValidator
@@ -174,3 +175,17 @@ def test_the_scaled_object_holds_kv_cache_and_ttft_and_is_schema_valid(
         assert trigger["type"] == "prometheus"
         check_promql(trigger["metadata"]["query"])
     assert schema_validator.validate(scaled) == []
+
+
+def test_the_readme_example_plans_three_triggers(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("### Autoscaling on KV-cache use and token latency")[1]
+    example = yaml.safe_load(section.split("```yaml\n")[1].split("```")[0])
+    (chat,) = example["modelstack:deployments"]
+
+    def change(document: dict[str, Any]) -> None:
+        deployments_of(document)[0].update(chat)
+
+    render = render_document(tmp_path, with_changes(stack_document("staging"), change))
+    (scaled,) = [o for o in render.objects if o["kind"] == "ScaledObject"]
+    assert [t["name"] for t in scaled["spec"]["triggers"]] == ["kv-cache", "ttft", "itl"]

@@ -108,6 +108,40 @@ def _pools(route: dict[str, Any]) -> str:
     return ", ".join(names)
 
 
+_THRESHOLD = re.compile(r"(?:>|<|==) ([-+.0-9e]+)")
+
+
+def _alert_settings(rule: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Each alert of a PrometheusRule: (its threshold, its `for`)."""
+    settings = {}
+    for group in rule.get("spec", {}).get("groups") or []:
+        for alert in group.get("rules") or []:
+            found = _THRESHOLD.findall(str(alert.get("expr", "")))
+            settings[str(alert.get("alert"))] = (found[-1] if found else "", str(alert.get("for")))
+    return settings
+
+
+def _alert_changes(old: dict[str, Any], new: dict[str, Any]) -> str | None:
+    """In words: 'alerts: ModelstackHighErrorRate above 1 -> 0.5, for 5m -> 2m; ...'."""
+    before, after = _alert_settings(old), _alert_settings(new)
+    changes = [f"{name} removed" for name in before if name not in after]
+    for name, (threshold, wait) in after.items():
+        if name not in before:
+            changes.append(f"{name} added")
+            continue
+        parts = [
+            f"{words} {was} -> {now}"
+            for words, was, now in (
+                ("above", before[name][0], threshold),
+                ("for", before[name][1], wait),
+            )
+            if was != now
+        ]
+        if parts:
+            changes.append(f"{name} {', '.join(parts)}")
+    return f"alerts: {'; '.join(changes)}" if changes else None
+
+
 @dataclass(frozen=True)
 class ObjectPhrase:
     kinds: tuple[str, ...]
@@ -120,9 +154,10 @@ OBJECT_PHRASES: tuple[ObjectPhrase, ...] = (
         _route_weights,
     ),
     ObjectPhrase(("gateway.networking.k8s.io/HTTPRoute",), _route_pools),
+    ObjectPhrase(("monitoring.coreos.com/PrometheusRule",), _alert_changes),
 )
 # Kinds whose name says little to a reviewer, in words ("llama-chat: new inference pool ...").
-_KIND_WORDS = {"InferencePool": "inference pool"}
+_KIND_WORDS = {"InferencePool": "inference pool", "PrometheusRule": "alert rules"}
 
 
 @dataclass(frozen=True)

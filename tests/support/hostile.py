@@ -102,8 +102,12 @@ def check_shell(command: list[str]) -> None:
 
 
 def promql_queries(documents: list[dict[str, Any]]) -> list[str]:
+    """Autoscaling queries and alert expressions."""
     queries = []
     for document in documents:
+        if document.get("kind") == "PrometheusRule":
+            for group in document["spec"]["groups"]:
+                queries += [rule["expr"] for rule in group["rules"]]
         if document.get("kind") != "ScaledObject":
             continue
         for trigger in document["spec"].get("triggers", []):
