@@ -9,7 +9,6 @@ config (balancing, weights, which slot serves, timeouts).
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -18,14 +17,12 @@ from components.diff.entries import Entry
 from components.diff.phrase_values import count_of, shares, show_image, show_weights
 from components.diff.tree_diff import tree_changes
 from components.diff.value_text import show_value
-from components.identity import ENGINE_COMPONENT, POOL
+from components.identity import ENGINE_COMPONENT, POOL, parse_engine_name
 from components.rendered.nginx_routes import NginxRoute, parse_routes
 from components.rendered.objects import component_of, labels_of, slot_of
 
 CONTAINER = "docker:index/container:Container"
 DYNAMIC = "pulumi-python:dynamic:Resource"
-# `<workload>-<replica>-<hash of what it runs>` (components/docker/containers.py).
-_ENGINE_NAME = re.compile(r"(?P<workload>.+)-(?P<replica>\d+)-[0-9a-f]+")
 RELOAD = "the gateway config changes, reloaded in place"
 # nginx's balancing directive -> the stack file's loadBalancer.algorithm.
 _ALGORITHMS = {None: "round_robin", "least_conn": "least_connections", "ip_hash": "ip_hash"}
@@ -116,10 +113,9 @@ def _workloads(entries: dict[str, Entry]) -> dict[tuple[str, str], dict[int, Ent
     """Engine containers by (deployment, workload), each by its replica number."""
     found: dict[tuple[str, str], dict[int, Entry]] = defaultdict(dict)
     for entry in entries.values():
-        match = _ENGINE_NAME.fullmatch(entry.name)
-        if is_engine_container(entry) and entry.deployment and match:
-            key = (entry.deployment, match["workload"])
-            found[key][int(match["replica"])] = entry
+        name = parse_engine_name(entry.name)
+        if is_engine_container(entry) and entry.deployment and name:
+            found[(entry.deployment, name.workload)][name.replica] = entry
     return found
 
 
@@ -272,8 +268,8 @@ def _shares(route: NginxRoute, engines: dict[str, Entry]) -> list[_Share]:
         if server.backup:
             continue
         entry = _engine_of(server.address, engines)
-        match = _ENGINE_NAME.fullmatch(entry.name) if entry else None
-        workload = match["workload"] if match else server.address
+        name = parse_engine_name(entry.name) if entry else None
+        workload = name.workload if name else server.address
         weights[workload] += server.weight
         slots[workload] = slot_of(entry.body or {}) if entry else None
     return [_Share(w, slots[w], percent) for w, percent in shares(dict(weights)).items()]

@@ -28,19 +28,23 @@ from components.graph.model import (
     add_resource_notes,
 )
 from components.graph.node_text import short_image
+from components.identity import (
+    COMPONENT,
+    DEPLOYMENT,
+    ENGINE,
+    ENGINE_COMPONENT,
+    GATEWAY_COMPONENT,
+    MODEL_LOADER,
+    POOL,
+    SLOT,
+    parse_engine_name,
+)
 from components.rendered.nginx_routes import NginxRoute, parse_routes
 from components.rendered.objects import RenderLike, other_documents
 
 CONTAINER = "docker:index/container:Container"
 DYNAMIC = "pulumi-python:dynamic:Resource"
 VOLUME = "docker:index/volume:Volume"
-COMPONENT = "app.kubernetes.io/component"
-DEPLOYMENT = "modelstack.io/deployment"
-SLOT = "modelstack.io/slot"
-POOL = "modelstack.io/pool"
-ENGINE = "modelstack.io/engine"
-# `<workload>-<replica>-<hash of what it runs>` (docker/containers.py).
-REPLICA_SUFFIX = re.compile(r"-\d+-[0-9a-f]+\Z")
 BALANCING_NAMES = {None: "round robin", "least_conn": "least connections", "ip_hash": "ip hash"}
 
 
@@ -90,7 +94,7 @@ def _gateway_config(render: RenderLike) -> str:
 
 def build_docker_topology(render: RenderLike, title: str) -> Topology:
     # Loaders are containers run to completion by a dynamic resource (docker/loader.py).
-    loaders = [r for r in _resources(render, DYNAMIC) if r.labels.get(COMPONENT) == "model-loader"]
+    loaders = [r for r in _resources(render, DYNAMIC) if r.labels.get(COMPONENT) == MODEL_LOADER]
     containers = _resources(render, CONTAINER) + loaders
     by_component: dict[str, list[_Resource]] = defaultdict(list)
     for container in containers:
@@ -98,10 +102,10 @@ def build_docker_topology(render: RenderLike, title: str) -> Topology:
     nodes: dict[str, Node] = {}
     edges: list[Edge] = []
 
-    engines = _engine_nodes(by_component["inference-engine"], nodes)
+    engines = _engine_nodes(by_component[ENGINE_COMPONENT], nodes)
     routes = parse_routes(_gateway_config(render))
     deployments = render.outputs.get("deployments") or {}
-    for gateway in by_component["gateway"]:
+    for gateway in by_component[GATEWAY_COMPONENT]:
         nodes[gateway.id] = _gateway_node(gateway)
     for route in routes:
         deployment = _deployment_of(route, engines, deployments)
@@ -109,14 +113,16 @@ def build_docker_topology(render: RenderLike, title: str) -> Topology:
             continue
         route_node = _route_node(route, deployment, render)
         nodes[route_node.id] = route_node
-        edges += [Edge(g.id, route_node.id, EdgeKind.TRAFFIC) for g in by_component["gateway"]]
+        edges += [
+            Edge(g.id, route_node.id, EdgeKind.TRAFFIC) for g in by_component[GATEWAY_COMPONENT]
+        ]
         edges += _traffic_edges(route, route_node.id, engines)
     _mark_states(engines, edges, nodes)
 
     volumes = {volume.docker_name: volume for volume in _resources(render, VOLUME)}
     for volume in volumes.values():
         nodes[volume.id] = _cache_node(volume)
-    for loader in by_component["model-loader"]:
+    for loader in by_component[MODEL_LOADER]:
         nodes[loader.id] = _loader_node(loader)
         edges += _mount_edges(loader.id, [loader], volumes, EdgeKind.FILLS)
     for group in engines.values():
@@ -143,7 +149,8 @@ def _engine_nodes(containers: list[_Resource], nodes: dict[str, Node]) -> dict[s
     """One node per workload (slot and pool): its replicas are the containers of that name."""
     groups: dict[str, _EngineGroup] = {}
     for container in containers:
-        workload = REPLICA_SUFFIX.sub("", container.name)
+        parsed = parse_engine_name(container.name)
+        workload = parsed.workload if parsed else container.name
         if workload not in groups:
             node = Node(
                 id=f"modelstack:docker:Containers::{workload}",
@@ -151,7 +158,7 @@ def _engine_nodes(containers: list[_Resource], nodes: dict[str, Node]) -> dict[s
                 name=workload,
                 role=Role.WORKLOAD,
                 group=container.labels.get(DEPLOYMENT, ""),
-                component="inference-engine",
+                component=ENGINE_COMPONENT,
                 lines=_engine_lines(container),
                 replicas=0,
             )
@@ -203,7 +210,7 @@ def _gateway_node(gateway: _Resource) -> Node:
         name=gateway.docker_name,
         role=Role.ROUTE,
         group="",
-        component="gateway",
+        component=GATEWAY_COMPONENT,
         lines=[f"nginx · {short_image(str(gateway.inputs.get('image', '')))}", *ports],
     )
 
@@ -321,7 +328,7 @@ def _loader_node(loader: _Resource) -> Node:
         name=loader.docker_name,
         role=Role.LOADER,
         group=loader.labels.get(DEPLOYMENT, ""),
-        component="model-loader",
+        component=MODEL_LOADER,
         lines=[short_image(str(loader.inputs.get("image", ""))), "runs once, must exit 0"],
     )
 
