@@ -13,16 +13,6 @@ from components.plan import build_plan
 from components.spec import StackSpec
 
 COMPONENTS = Path(__file__).resolve().parent.parent / "components"
-# The docker target's modules, and the diff and graph modules that read its renders, still
-# spell their container labels themselves: their owners switch them to identity.py's keys
-# (status reads docker containers through identity.py already).
-
-
-def _is_docker_module(path: Path) -> bool:
-    # The docker picture and diff words still spell their keys (issue 17 item 3 leftover).
-    return path.parent.name in ("graph", "diff") and path.name.startswith("docker_")
-
-
 KEY_PREFIXES = ("modelstack.io/", "app.kubernetes.io/", "batch.kubernetes.io/")
 
 
@@ -73,7 +63,6 @@ def _modules_that_must_not_spell_keys() -> list[Path]:
         path
         for path in sorted(COMPONENTS.rglob("*.py"))
         if path.name != "identity.py" or path.parent != COMPONENTS
-        if not _is_docker_module(path)
     ]
 
 
