@@ -217,11 +217,29 @@ def test_a_v100_refuses_bf16_and_fp8(precision: str) -> None:
         assert "MI325X" in issue and "V100" not in issue.split("(")[1]
 
 
-def test_fp4_is_not_a_precision_yet() -> None:
-    # The precision values live in spec.py (not this change): fp4 is refused there, listed
-    # values included, until the catalog can say which engine and GPU run it.
+def test_only_blackwell_computes_in_fp4() -> None:
+    assert [name for name, row in GPUS.items() if row.fp4] == ["B200"]
+
+
+def test_fp4_on_a_b200_serves_the_checkpoint_as_published() -> None:
+    """fp4 is an NVFP4 checkpoint: vLLM reads its method from the checkpoint's config, so
+    modelstack passes neither --quantization nor --dtype, and sizes weights at 4 bits."""
     raw = _stack({"gpu": {"type": "B200", "count": 1}, "precision": "fp4"})
-    assert (
-        "deployments[0].precision: must be one of auto, fp32, bf16, fp16, fp8, int8, int4 "
-        "(got 'fp4')"
-    ) in "\n".join(stack_problems(raw))
+    engine = plan_stack(raw).deployments[0].slots[0].engine
+    assert "--quantization" not in engine.args and "--dtype" not in engine.args
+    assert check_gpu_fit(671, "fp4", GPUS["B200"], 4, COUNTS) is None
+    assert check_gpu_fit(671, "fp8", GPUS["B200"], 4, COUNTS) is not None
+
+
+@pytest.mark.parametrize("gpu", ["H100", "A100-80GB", "MI300X", "MI325X"])
+def test_fp4_on_a_gpu_without_fp4_names_the_one_that_has_it(gpu: str) -> None:
+    (issue,) = stack_problems(_stack({"gpu": {"type": gpu, "count": 1}, "precision": "fp4"}))
+    assert issue == f"deployments[0].precision: {gpu} has no fp4 support (B200 does)"
+
+
+@pytest.mark.parametrize("engine", ["sglang", "tgi"])
+def test_fp4_on_an_engine_without_it_names_the_one_that_serves_it(engine: str) -> None:
+    raw = _stack({"engine": engine, "gpu": {"type": "B200", "count": 1}, "precision": "fp4"})
+    (issue,) = stack_problems(raw)
+    assert issue.startswith(f"deployments[0].precision: {engine} cannot run at fp4")
+    assert issue.endswith("; engines that run fp4: vllm")

@@ -175,9 +175,9 @@ SPEC_CASES = [
         id="enum-engine",
     ),
     pytest.param(
-        stack(deployment(precision="fp4")),
+        stack(deployment(precision="fp6")),
         f"{DEP}.precision",
-        "(got 'fp4')",
+        "must be one of auto, fp32, bf16, fp16, fp8, fp4, int8, int4 (got 'fp6')",
         id="enum-precision",
     ),
     pytest.param(

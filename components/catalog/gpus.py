@@ -16,6 +16,12 @@ Sources, per fact:
   rocm-smi on MI325X: https://docs.vultr.com/inference-cookbook/rocm/benchmarks/gpu-memory-profiling).
   No rocm-smi total was found published: 256 GiB is used, the 0.9 usable fraction covers
   a driver reserve like the MI300X's 320 MiB.
+- fp4: NVIDIA's Blackwell tensor cores compute in FP4/NVFP4 ("NVIDIA Blackwell provides ...
+  FP6, and FP4 data formats"; Ampere and Hopper's smallest is INT8/FP8:
+  https://developer.nvidia.com/blog/introducing-nvfp4-for-efficient-and-accurate-low-precision-inference/,
+  https://www.nvidia.com/en-us/data-center/technologies/blackwell-architecture/). AMD: the
+  MI300X and MI325X are CDNA 3, whose matrix cores stop at FP8; FP4/FP6 came with CDNA 4
+  (MI350X, MI355X): https://rocm.docs.amd.com/projects/rocprofiler-compute/en/latest/conceptual/cdna/cdna-performance-model.html
 - GKE accelerator labels: https://cloud.google.com/kubernetes-engine/docs/how-to/gpus
 - Karpenter labels (self-managed Karpenter on EKS):
   https://karpenter.sh/docs/reference/instance-types/
@@ -80,6 +86,8 @@ class GpuType:
     # Ampere and newer compute in bfloat16; T4 and V100 do not.
     bf16: bool
     fp8: bool
+    # Computes in 4-bit floating point (NVFP4 tensor cores): Blackwell and newer.
+    fp4: bool
     # Node requirements per label scheme; a scheme missing here cannot select this GPU.
     placement: dict[LabelScheme, tuple[NodeRequirement, ...]] = field(default_factory=dict)
 
@@ -135,6 +143,7 @@ GPUS: dict[str, GpuType] = {
             15360,
             bf16=False,
             fp8=False,
+            fp4=False,
             placement={
                 "gke": (_req(GKE_ACCELERATOR, "nvidia-tesla-t4"),),
                 **_eks("t4", None, *_sizes("g4dn", *_G_SIZES[:-1], "metal")),
@@ -153,6 +162,7 @@ GPUS: dict[str, GpuType] = {
             16160,
             bf16=False,
             fp8=False,
+            fp4=False,
             placement={
                 # GKE's V100 (N1) is the 16 GB one; no AKS size is left (NCv3 retired).
                 "gke": (_req(GKE_ACCELERATOR, "nvidia-tesla-v100"),),
@@ -171,6 +181,7 @@ GPUS: dict[str, GpuType] = {
             32510,
             bf16=False,
             fp8=False,
+            fp4=False,
             placement={
                 **_eks("v100", "32768", "p3dn.24xlarge", auto_mode=False),
                 "aks": _aks("Standard_ND40rs_v2"),
@@ -183,6 +194,7 @@ GPUS: dict[str, GpuType] = {
             23034,
             bf16=True,
             fp8=True,
+            fp4=False,
             placement={
                 "gke": (_req(GKE_ACCELERATOR, "nvidia-l4"),),
                 **_eks(
@@ -200,6 +212,7 @@ GPUS: dict[str, GpuType] = {
             23028,
             bf16=True,
             fp8=False,
+            fp4=False,
             placement={
                 **_eks("a10g", None, *_sizes("g5", *_G_SIZES, "48xlarge")),
                 "generic": (_req(NVIDIA_PRODUCT, "NVIDIA-A10G"),),
@@ -211,6 +224,7 @@ GPUS: dict[str, GpuType] = {
             46068,
             bf16=True,
             fp8=True,
+            fp4=False,
             placement={
                 **_eks("l40s", None, *_sizes("g6e", *_G_SIZES, "48xlarge")),
                 "generic": (_req(NVIDIA_PRODUCT, "NVIDIA-L40S"),),
@@ -223,6 +237,7 @@ GPUS: dict[str, GpuType] = {
             40960,
             bf16=True,
             fp8=False,
+            fp4=False,
             placement={
                 "gke": (_req(GKE_ACCELERATOR, "nvidia-tesla-a100"),),
                 **_eks("a100", "40960", "p4d.24xlarge"),
@@ -236,6 +251,7 @@ GPUS: dict[str, GpuType] = {
             81920,
             bf16=True,
             fp8=False,
+            fp4=False,
             placement={
                 "gke": (_req(GKE_ACCELERATOR, "nvidia-a100-80gb"),),
                 **_eks("a100", "81920", "p4de.24xlarge"),
@@ -257,6 +273,7 @@ GPUS: dict[str, GpuType] = {
             81559,
             bf16=True,
             fp8=True,
+            fp4=False,
             placement={
                 # A3 High/Edge and A3 Mega carry different accelerator names.
                 "gke": (_req(GKE_ACCELERATOR, "nvidia-h100-80gb", "nvidia-h100-mega-80gb"),),
@@ -282,6 +299,7 @@ GPUS: dict[str, GpuType] = {
             143771,
             bf16=True,
             fp8=True,
+            fp4=False,
             placement={
                 "gke": (_req(GKE_ACCELERATOR, "nvidia-h200-141gb"),),
                 **_eks("h200", None, "p5e.48xlarge", "p5en.48xlarge"),
@@ -295,6 +313,7 @@ GPUS: dict[str, GpuType] = {
             183359,
             bf16=True,
             fp8=True,
+            fp4=True,
             placement={
                 "gke": (_req(GKE_ACCELERATOR, "nvidia-b200"),),
                 **_eks("b200", None, "p6-b200.48xlarge"),
@@ -307,6 +326,7 @@ GPUS: dict[str, GpuType] = {
             196288,
             bf16=True,
             fp8=True,
+            fp4=False,
             placement={
                 "aks": (_req(INSTANCE_TYPE, "Standard_ND96isr_MI300X_v5"),),
                 # 74a1 is the MI300X; 74b5 is its virtual function (cloud VMs).
@@ -319,6 +339,7 @@ GPUS: dict[str, GpuType] = {
             262144,
             bf16=True,
             fp8=True,
+            fp4=False,
             placement={
                 # No GKE, EKS or AKS size offers it: only the ROCm labeller selects it.
                 # 74a5 is the MI325X; 74b9 is its virtual function.

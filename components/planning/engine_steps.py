@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from components import identity
-from components.catalog.engines import Engine, EngineInputs, Hardware, ModelFormat
+from components.catalog.engines import ENGINES, Engine, EngineInputs, Hardware, ModelFormat
 from components.catalog.gpus import GPUS, GpuType
 from components.planning.engine_api_keys import API_KEY_ENV, STACK_KEY, api_key_problem
 from components.planning.engine_api_keys import SECRET_KEY as API_KEY_SECRET_KEY
@@ -74,12 +74,18 @@ def check_precision(
         return
     note = engine.precision_note(requested)
     if note:
-        issues.report("precision", message=note)
+        able = ", ".join(e.name for e in ENGINES.values() if requested in e.precisions)
+        also = f"; engines that run {requested}: {able}" if able else ""
+        issues.report("precision", message=note + also)
     elif gpu and requested == "bf16" and not gpu.bf16:
         issues.report("precision", message=f"{gpu.name} has no bf16 support; use fp16")
     elif gpu and requested == "fp8" and not gpu.fp8:
         fp8_gpus = ", ".join(g.name for g in GPUS.values() if g.fp8)
         issues.report("precision", message=f"{gpu.name} has no fp8 support ({fp8_gpus} do)")
+    elif gpu and requested == "fp4" and not gpu.fp4:
+        # vLLM would fall back to weight-only fp4 kernels, slower than fp8 or int4 here.
+        fp4_gpus = ", ".join(g.name for g in GPUS.values() if g.fp4)
+        issues.report("precision", message=f"{gpu.name} has no fp4 support ({fp4_gpus} does)")
 
 
 @dataclass(frozen=True)

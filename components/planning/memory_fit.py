@@ -94,8 +94,12 @@ def _alternatives(
 
 
 def _computes_in(gpu: GpuType, precision: str) -> bool:
-    # A bigger V100 is no way out for a bf16 model: it has no bf16 (nor fp8).
-    return (precision != "bf16" or gpu.bf16) and (precision != "fp8" or gpu.fp8)
+    # A bigger V100 is no way out for a bf16 model: it has no bf16 (nor fp8, nor fp4).
+    return (
+        (precision != "bf16" or gpu.bf16)
+        and (precision != "fp8" or gpu.fp8)
+        and (precision != "fp4" or gpu.fp4)
+    )
 
 
 def _fits(parameters_b: float, precision: str, gpu: GpuType, count: int) -> bool:

@@ -8,7 +8,16 @@ from components.catalog.engines.ollama import DEFAULT_QUANTIZATION as OLLAMA_DEF
 from components.catalog.gpus import GpuType
 from components.planning.model_location import ModelLocation
 
-BYTES_PER_PARAMETER = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "int4": 0.5}
+BYTES_PER_PARAMETER = {
+    "fp32": 4.0,
+    "bf16": 2.0,
+    "fp16": 2.0,
+    "fp8": 1.0,
+    "int8": 1.0,
+    # NVFP4 adds an fp8 scale per 16 weights (4.5 bits); layers kept at 16 bits cover more.
+    "fp4": 0.5,
+    "int4": 0.5,
+}
 
 # Effective bits per weight of common GGUF quantizations (block scales included).
 _GGUF_BITS = {

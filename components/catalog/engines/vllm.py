@@ -56,7 +56,12 @@ class Vllm(Engine):
     }
     command = ("vllm", "serve")
     # int8/int4 mean a pre-quantized checkpoint (AWQ, GPTQ): vLLM detects it, no flag.
-    precisions = frozenset({"fp32", "bf16", "fp16", "fp8", "int8", "int4"})
+    # fp4 means an NVFP4 checkpoint, never quantized on load. vLLM reads the method from the
+    # checkpoint (ModelOpt's hf_quant_config.json: `modelopt_fp4`; llm-compressor's config:
+    # compressed-tensors): https://docs.vllm.ai/en/v0.29.0/features/quantization/modelopt/
+    # (the nearest release page). A forced `--quantization modelopt_fp4` would refuse an
+    # llm-compressor checkpoint, so none is passed.
+    precisions = frozenset({"fp32", "bf16", "fp16", "fp8", "fp4", "int8", "int4"})
     serves_adapters = True
     shm_size = "2Gi"
     request_metrics = RequestMetrics(
