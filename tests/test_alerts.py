@@ -379,3 +379,17 @@ def test_the_readme_example_renders_its_thresholds(tmp_path: Path) -> None:
     assert expressions[("llama-chat-alerts", "ModelstackHighLatency")][0].endswith("> 20")
     assert expressions[("llama-chat-alerts", "ModelstackHighErrorRate")][0].endswith("> 2")
     assert expressions[("llama-chat-alerts", "ModelstackEnginePodPending")][1] == "20m"
+
+
+def test_many_rules_take_the_fast_path_too(schema_validator: SchemaValidator) -> None:
+    """Past enough objects of a kind, validation compiles a fast check: the PrometheusRule
+    schema's `^(?i)...` pattern (RE2 flags after the anchor) must compile in Python."""
+    check = schema_validator.fast_check_of("monitoring.coreos.com/v1", "PrometheusRule")
+    assert check is not None
+    plan = _plan()[0]
+    assert plan is not None
+    deployment = SimpleNamespace(name="chat", namespace="ml", tags={})
+    rule = prometheus_rule(deployment, plan)  # type: ignore[arg-type]
+    assert check(rule)
+    rule["spec"]["groups"][0]["rules"][0]["for"] = "5 minutes"
+    assert not check(rule)

@@ -61,6 +61,8 @@ _SAME_MEANING = frozenset(
 
 _NAMED_SCHEMAS = frozenset({"properties", "patternProperties", "$defs", "definitions"})
 _PLAIN_VALUES = frozenset({"enum", "const", "required", "default", "examples"})
+# Global inline flags right after the start anchor.
+_LEADING_FLAGS = re.compile(r"\^(\(\?[aiLmsux]+\))")
 
 
 class FastChecks:
@@ -112,8 +114,15 @@ def _dollars_escaped(node: Any) -> Any:
         return node
     copied = {key: _dollars_escaped(value) for key, value in node.items()}
     if isinstance(node.get("pattern"), str):
-        copied["pattern"] = _class_dollars_escaped(node["pattern"])
+        copied["pattern"] = _class_dollars_escaped(_flags_first(node["pattern"]))
     return copied
+
+
+def _flags_first(pattern: str) -> str:
+    """`^(?i)...` (RE2 takes flags anywhere; PrometheusRule has one) as Python needs it:
+    `(?i)^...`, which means the same."""
+    found = _LEADING_FLAGS.match(pattern)
+    return f"{found[1]}^{pattern[found.end() :]}" if found else pattern
 
 
 def _class_dollars_escaped(pattern: str) -> str:

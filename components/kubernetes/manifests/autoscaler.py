@@ -20,6 +20,7 @@ from components.planning.autoscaling_plan import (
     ScalingRulesPlan,
     ScheduleWindowPlan,
 )
+from components.planning.promql import number
 
 KEDA_API = "keda.sh/v1alpha1"
 HTTP_ADD_ON_API = "http.keda.sh/v1alpha1"
@@ -190,12 +191,12 @@ def _metric_trigger(
             "type": metric.type,
             "name": metric.type,
             "metricType": "Utilization",
-            "metadata": {"value": _number(metric.target)},
+            "metadata": {"value": number(metric.target)},
         }
     metadata = {
         "serverAddress": plan.prometheus or "",
         "query": metric.query,
-        "threshold": _number(metric.target),
+        "threshold": number(metric.target),
     }
     if zero_when_idle and not metric.wakes:
         metadata["activationThreshold"] = NEVER_ACTIVATES
@@ -219,8 +220,3 @@ def _window_trigger(index: int, window: ScheduleWindowPlan) -> dict[str, Any]:
             "desiredReplicas": str(window.min_replicas),
         },
     }
-
-
-def _number(value: float) -> str:
-    """KEDA reads trigger metadata as strings: 32 stays "32", 0.5 stays "0.5"."""
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
