@@ -212,10 +212,14 @@ def test_asking_for_alerts_without_monitoring_or_on_docker_is_refused() -> None:
     plan, issues = _plan({"alerts": {"enabled": True}}, kubernetes={"namespace": "ml"})
     assert plan is None
     assert [i.path for i in issues.issues] == ["deployments[0].alerts.enabled"]
-    assert "monitoring.enabled: true" in issues.issues[0].message
+    assert "set monitoring.enabled: true" in issues.issues[0].message
     plan, issues = _plan({"alerts": {"for": "5m"}}, target="docker", kubernetes={})
     assert plan is None
     assert [i.path for i in issues.issues] == ["deployments[0].alerts"]
+    stack = {"namespace": "ml", "monitoring": {"alerts": {"enabled": True}}}
+    plan, issues = _plan(kubernetes=stack)
+    assert plan is None
+    assert [i.path for i in issues.issues] == ["kubernetes.monitoring.alerts.enabled"]
     # Nothing asked, nothing refused.
     plan, issues = _plan(kubernetes={"namespace": "ml"})
     assert plan is None and not issues.issues

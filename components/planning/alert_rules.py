@@ -48,13 +48,12 @@ def plan_alerts(
             )
         return None
     if not monitoring.enabled:
+        needs = "alerts read what the ServiceMonitor scrapes: set monitoring.enabled: true"
         if own.enabled:
-            issues.report(
-                "alerts",
-                "enabled",
-                message="alerts read what the ServiceMonitor scrapes: set "
-                "modelstack:kubernetes.monitoring.enabled: true",
-            )
+            issues.report("alerts", "enabled", message=needs)
+        if monitoring.alerts.enabled and ctx.index == 0:
+            # A stack key: said once, by the first deployment.
+            issues.report_stack_key("kubernetes", "monitoring", "alerts", "enabled", message=needs)
         return None
     settings = _merged(own, monitoring.alerts)
     defaults = ctx.environment.alerts
