@@ -421,7 +421,10 @@ def test_a_degraded_deployment_exits_5_and_says_what_it_runs_and_where_it_is_rou
     # The template resolved: the tag's value, lowercased, then the name.
     assert "\n  route path /support/llama-chat\n" in out
     assert "slot blue (llama-chat-blue, serving)  DEGRADED  1/2 ready" in out
-    assert "    runs vllm vllm/vllm-openai:v0.30.0, bf16, 1 x H100, cpu 8, memory 64Gi" in out
+    assert (
+        "    runs vllm vllm/vllm-openai:v0.30.0, bf16, latency profile, 1 x H100, cpu 8, "
+        "memory 64Gi"
+    ) in out
     assert "Degraded      True   ReplicasFailing  1/2 replicas answer; OOM:" in out
 
     assert main([*arguments, "--json"]) == 5
@@ -433,7 +436,7 @@ def test_a_degraded_deployment_exits_5_and_says_what_it_runs_and_where_it_is_rou
         "engine": "vllm",
         "image": "vllm/vllm-openai:v0.30.0",
         "precision": "bf16",
-        "profile": "",
+        "profile": "latency",
         "gpus": "1 x H100",
         "cpu": "8",
         "memory": "64Gi",

@@ -131,6 +131,8 @@ def plan_engine(
         name=engine.name,
         model_id=engine.model_id(model.served_name),
         image=override.image or ctx.spec.image or engine.image(on.hardware),
+        precision=inputs.precision,
+        profile=inputs.profile,
         command=engine.command,
         # Extra arguments last: where a flag repeats, engines take the last value.
         args=(*engine.args(inputs), *ctx.spec.engine_args),

@@ -42,6 +42,10 @@ class EnginePlan:
     # What `/v1/models` lists for the served name (Ollama adds `:latest`).
     model_id: str
     image: str
+    # As served: bf16, fp8, fp4... ("native": the model file fixes it, GGUF and Ollama).
+    precision: str
+    # latency | throughput: how the engine is tuned.
+    profile: str
     command: tuple[str, ...] | None
     args: tuple[str, ...]
     env: dict[str, str]

@@ -415,8 +415,8 @@ def _setup(slot: SlotPlan) -> SlotSetup:
     return SlotSetup(
         engine=slot.engine.name,
         image=slot.engine.image,
-        precision=slot.model.precision,
-        profile="",
+        precision=slot.engine.precision,
+        profile=slot.engine.profile,
         gpus=slot.gpu_summary,
         cpu=slot.resources.cpu_request,
         memory=slot.resources.memory_request,
