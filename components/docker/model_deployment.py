@@ -13,6 +13,7 @@ import pulumi_docker as docker
 from components import identity
 from components.docker import containers
 from components.docker.loader import ModelLoader
+from components.outputs import deployment_summary
 from components.plan import DeploymentPlan
 from components.planning.loaders import LoaderPlan
 from components.planning.model_location import CACHE_MOUNT
@@ -46,7 +47,8 @@ class DockerModelDeployment(pulumi.ComponentResource):
             container = self._engine(spec, volume, network, ready)
             self.addresses[spec.slot.workload_name].append(spec.address)
             self.container_ids.append(container.id)
-        self.register_outputs({"addresses": self.addresses})
+        # What the Kubernetes component registers too, besides the gateway's addresses.
+        self.register_outputs({**deployment_summary(plan), "addresses": self.addresses})
 
     def _child(self, **options: object) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, **options)  # type: ignore[arg-type]
