@@ -199,10 +199,11 @@ def test_the_deployment_wins_over_the_stack_and_the_stack_over_the_environment()
 
 
 def test_engines_without_the_series_get_only_the_cluster_alerts() -> None:
-    assert set(_rules(_plan(engine="llamacpp")[0])) == {
-        "ModelstackNoReadyReplicas",
-        "ModelstackEnginePodPending",
-    }
+    for engine in ("llamacpp", "ollama"):
+        assert set(_rules(_plan(engine=engine)[0])) == {
+            "ModelstackNoReadyReplicas",
+            "ModelstackEnginePodPending",
+        }
     # SGLang has a latency histogram but no failure counter.
     assert "ModelstackHighErrorRate" not in _rules(_plan(engine="sglang")[0])
     assert "ModelstackHighLatency" in _rules(_plan(engine="sglang")[0])

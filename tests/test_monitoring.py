@@ -170,3 +170,17 @@ def test_docker_gateway_exposes_each_engines_metrics(tmp_path: Path) -> None:
     finally:
         for engine in engines:
             engine.stop()
+
+
+def test_amd_deployments_chart_the_amd_exporters_series(tmp_path: Path) -> None:
+    document = _prod_monitored()
+    deployments_of(document)[0]["gpu"] = {"type": "MI300X", "count": 1}
+    document["config"]["modelstack:kubernetes"]["cloud"] = "generic"
+    render = render_document(tmp_path, document)
+    panels = {p["title"]: p for p in _dashboard(render, "llama-chat")["panels"]}
+    utilization = [t["expr"] for t in panels["GPU utilization"]["targets"]]
+    memory = [t["expr"] for t in panels["GPU memory"]["targets"]]
+    assert all("gpu_gfx_activity{" in expr for expr in utilization)
+    assert "gpu_used_vram{" in memory[0] and "gpu_free_vram{" in memory[1]
+    assert not any("DCGM" in expr for expr in utilization + memory)
+    assert panels["GPU memory"]["fieldConfig"]["defaults"]["unit"] == "decmbytes"
