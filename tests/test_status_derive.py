@@ -7,6 +7,8 @@ header says which); variants change one thing in a copy to show what that thing 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +60,12 @@ STAGING = StackExpectation(
             slots=(ExpectedSlot("main", "llama-chat", 1, True, BLUE_JOB),),
         ),
     ),
+)
+
+
+# The same, with the plan's window for a download.
+STAGING_WINDOW = replace(
+    STAGING, deployments=(replace(STAGING.deployments[0], loader_window_seconds=7200),)
 )
 
 
@@ -723,3 +731,28 @@ def test_a_pod_waiting_for_a_new_node_past_the_deadline_is_overdue_with_its_evid
     assert "TriggeredScaleUp: pod triggered scale-up" in progressing.message
     (instance,) = slot.instances
     assert instance.detail == "waiting for a new node from the autoscaler"
+
+
+def test_a_loader_copying_past_its_window_is_overdue_and_says_so() -> None:
+    """The plan gives a download 7200 s; Pulumi stops waiting then, the Job goes on."""
+    data = load("copying_files")
+    started = datetime.fromisoformat(data["jobs"][0]["status"]["startTime"])
+    on_time = derive_stack(STAGING_WINDOW, ClusterSnapshot(**data, read_at=started))
+    assert only_slot(on_time).status is DeploymentStatus.DEPLOYING
+    late = started + timedelta(seconds=7300)
+    report = derive_stack(STAGING_WINDOW, ClusterSnapshot(**data, read_at=late))
+    slot = only_slot(report)
+    assert (slot.status, slot.problems, report.outcome) == (
+        DeploymentStatus.OVERDUE,
+        (),
+        Outcome.OVERDUE,
+    )
+    progressing = next(c for c in slot.conditions if c.type is ConditionType.PROGRESSING)
+    assert progressing.message.startswith(
+        f"loader Job {BLUE_JOB} has copied for 7300s, past its 7200s window: `pulumi up` "
+        "stopped waiting"
+    )
+    # Without the plan's window (a hand-made expectation) nothing is past it.
+    assert derive_stack(STAGING, ClusterSnapshot(**data, read_at=late)).outcome is (
+        Outcome.PROGRESSING
+    )

@@ -13,7 +13,7 @@ import argparse
 import copy
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ import pytest
 
 from components.cli import main
 from components.commands.status import load_expectation
+from components.status import docker_reader
 from components.status.docker_api import DockerEndpoint
 from components.status.docker_derive import DockerSnapshot, derive_docker_stack, logs_wanted
 from components.status.docker_log_stream import demultiplex, log_text
@@ -220,6 +221,21 @@ def test_a_running_loader_is_copying_files(qwen: StackExpectation) -> None:
     assert conditions(slot)[ConditionType.CACHE_READY] == (False, "CacheWarming")
     runtime = next(c for c in slot.conditions if c.type is ConditionType.RUNTIME_READY)
     assert "2 not created yet" in runtime.message
+
+
+def test_a_loader_copying_past_its_window_is_overdue(qwen: StackExpectation) -> None:
+    containers, logs = scenario("copying_files", qwen)
+    started = datetime.fromisoformat(named(containers, "-fetch-")["State"]["StartedAt"][:26])
+    late = started.replace(tzinfo=UTC) + timedelta(seconds=7300)
+    report = derive_docker_stack(qwen, DockerSnapshot(containers, logs, late))
+    slot = only_slot(report, "qwen-tiny")
+    assert (slot.status, slot.problems, report.outcome) == (
+        DeploymentStatus.OVERDUE,
+        (),
+        Outcome.OVERDUE,
+    )
+    progressing = next(c for c in slot.conditions if c.type is ConditionType.PROGRESSING)
+    assert "has copied for 7300s, past its 7200s window" in progressing.message
 
 
 def test_an_oom_killed_engine_needs_more_memory(llama: StackExpectation) -> None:
@@ -578,6 +594,12 @@ def _run(
 @pytest.fixture(autouse=True)
 def _no_tls(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DOCKER_TLS_VERIFY", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _fixture_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reader reads the fixtures at the moment they were recorded, not a year later."""
+    monkeypatch.setattr(docker_reader, "now", lambda: READ_AT)
 
 
 def test_end_to_end_a_healthy_pair_is_ready(

@@ -14,6 +14,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ import yaml
 
 from components.cli import main
 from components.commands.status import LiveDisplay, load_expectation, reader_for, watch
+from components.status import kubernetes_reader
 from components.status.kubernetes_facts import ClusterSnapshot, derive_stack
 from components.status.kubernetes_reader import KubernetesStatusReader
 from components.status.model import (
@@ -40,6 +42,8 @@ FIXTURE_JOBS = {"main": "llama-chat-fetch-262e19b0", "blue": "llama-chat-fetch-2
 FIXTURE_JOBS_GREEN = "llama-chat-fetch-00f83cfd"
 SELECTOR = "app.kubernetes.io/part-of=modelstack"
 TOKEN = "fixture-token"
+# A few minutes after the fixtures' newest event.
+FIXTURES_READ_AT = datetime(2025, 6, 3, 9, 25, tzinfo=UTC)
 
 STAGING_STACK = {
     "config": {
@@ -198,6 +202,12 @@ def _handler(cluster: FakeCluster) -> type[BaseHTTPRequestHandler]:
             pass  # keep test output clean
 
     return Handler
+
+
+@pytest.fixture(autouse=True)
+def _fixture_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reader reads the fixtures at the moment they were recorded, not a year later."""
+    monkeypatch.setattr(kubernetes_reader, "now", lambda: FIXTURES_READ_AT)
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ reader gives the same facts and so the same conditions."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -31,6 +32,7 @@ from components.status.slot_rules import (
     cache_condition,
     decide,
     distinct_problems,
+    loader_overdue,
     ready_condition,
     routing_condition,
     runtime_condition,
@@ -290,6 +292,15 @@ INCOMPLETE = RouteFacts(RouteState.INCOMPLETE, "refused", (REFUSED,))
             DeploymentStatus.ERROR,
         ),
         (replace(HEALTHY, runtime=replace(RUNNING, overdue="stale")), DeploymentStatus.DEPLOYED),
+        # A loader past the plan's window for a download.
+        (
+            replace(
+                HEALTHY,
+                cache=CacheFacts(LoaderState.COPYING, "copying", overdue="past 7200s"),
+                runtime=RuntimeFacts(2, 0, "none", missing=True),
+            ),
+            DeploymentStatus.OVERDUE,
+        ),
     ],
 )
 def test_degraded_and_overdue_in_the_ladder(facts: SlotFacts, expected: DeploymentStatus) -> None:
@@ -329,6 +340,15 @@ def test_progressing_and_degraded_say_the_status_in_conditions(
     conditions = decide(facts).conditions
     assert reason(conditions[ConditionType.PROGRESSING]) == progressing
     assert reason(conditions[ConditionType.DEGRADED]) == degraded
+
+
+def test_a_loader_is_overdue_only_past_the_window_it_is_given() -> None:
+    assert loader_overdue("loader x", 7200, 7200) is None
+    assert loader_overdue("loader x", 9000, None) is None
+    assert loader_overdue("loader x", None, 7200) is None
+    assert (loader_overdue("loader x", 7201, 7200) or "").startswith(
+        "loader x has copied for 7201s, past its 7200s window"
+    )
 
 
 def test_the_conditions_carry_the_window_evidence_and_what_still_answers() -> None:
@@ -483,6 +503,29 @@ def test_past_the_window_with_nothing_named_is_overdue_on_both_targets(
         progressing = slot_conditions(facts)[ConditionType.PROGRESSING]
         assert reason(progressing) == (False, "ProgressDeadlineExceeded")
         assert "window" in progressing.message
+
+
+def test_a_loader_past_its_window_is_overdue_on_both_targets(
+    docker_stacks: dict[str, StackExpectation],
+) -> None:
+    """Kubernetes times the Job from status.startTime, docker the container from StartedAt,
+    each against the plan's window and the moment it was read."""
+    qwen = docker_stacks["qwen"]
+    data = load("copying_files")
+    started = datetime.fromisoformat(data["jobs"][0]["status"]["startTime"])
+    index = SnapshotIndex(ClusterSnapshot(**data, read_at=started + timedelta(seconds=7300)))
+    deployment = replace(STAGING.deployments[0], loader_window_seconds=7200)
+    on_kubernetes = kubernetes_facts.slot_facts(deployment, deployment.slots[0], index)
+    containers, logs = scenario("copying_files", qwen)
+    loader = named(containers, "-fetch-")
+    late = datetime.fromisoformat(loader["State"]["StartedAt"][:26]).replace(tzinfo=UTC)
+    found = StackContainers(
+        qwen.namespace, DockerSnapshot(containers, logs, late + timedelta(seconds=7300))
+    )
+    on_docker = docker_facts.slot_facts(qwen.deployments[0], qwen.deployments[0].slots[0], found)
+    for facts in (on_kubernetes, on_docker):
+        assert facts.cache.overdue is not None and "past its 7200s window" in facts.cache.overdue
+        assert status_of(facts) is DeploymentStatus.OVERDUE
 
 
 def test_the_same_messages_as_each_target_words_them() -> None:

@@ -11,6 +11,7 @@ targets name a cause the same way. Docker has no Job status: a loader's exit cod
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from components.identity import (
     CACHE_COMPLETE,
@@ -35,6 +36,7 @@ from components.status.docker_containers import (
     memory_limit,
     on_network,
     restarts_of,
+    running_for,
     state_of,
 )
 from components.status.docker_engine_facts import (
@@ -60,6 +62,7 @@ from components.status.slot_rules import (
     RouteState,
     RuntimeFacts,
     SlotFacts,
+    loader_overdue,
 )
 
 # -- the cache loader ----------------------------------------------------------------------
@@ -109,6 +112,8 @@ def cache_facts(
     engines: Sequence[Obj],
     problems: tuple[Problem, ...],
     namespace: str,
+    window: int | None = None,
+    read_at: datetime | None = None,
 ) -> CacheFacts:
     if slot.loader_job is None:
         return CacheFacts(None)
@@ -128,7 +133,10 @@ def cache_facts(
     if loader_failed(loader):
         return CacheFacts(LoaderState.FAILED, f"{what} failed", problems)
     if state_of(loader) == "running":
-        return CacheFacts(LoaderState.COPYING, f"{what} is copying the model", problems)
+        copying = running_for(loader, read_at)
+        overdue = loader_overdue(what, copying, window)
+        message = f"{what} is copying the model"
+        return CacheFacts(LoaderState.COPYING, message, problems, overdue=overdue)
     return CacheFacts(LoaderState.WAITING, f"{what} has not started", problems)
 
 
@@ -304,7 +312,15 @@ def slot_facts(
         None,
     )
     return SlotFacts(
-        cache=cache_facts(slot, loader, current, cache_problems, namespace),
+        cache=cache_facts(
+            slot,
+            loader,
+            current,
+            cache_problems,
+            namespace,
+            deployment.loader_window_seconds,
+            read_at,
+        ),
         runtime=runtime_facts(slot, current, earlier, runtime_problems, unreachable, overdue),
         route=route_facts(deployment, slot, gateway, namespace, route_problems, unreachable),
         instances=loaders + tuple(engines),

@@ -27,6 +27,11 @@ LOG_TAIL_LINES = 80
 MAX_LOGS_PER_READ = 12
 
 
+def now() -> datetime:
+    """The reader's clock (tests pin it to their fixtures' moment)."""
+    return datetime.now(UTC)
+
+
 class DockerStatusReader:
     """One Docker daemon and stack namespace; `read` may be called repeatedly (for --watch)."""
 
@@ -45,7 +50,7 @@ class DockerStatusReader:
         return replace(report, context=self.where)
 
     def snapshot(self) -> DockerSnapshot:
-        read_at = datetime.now(UTC)
+        read_at = now()
         containers = [
             document
             for summary in self._list()

@@ -35,6 +35,7 @@ from components.status.kubernetes_objects import (
     name_of,
     past_progress_deadline,
     selects,
+    timestamp,
 )
 from components.status.kubernetes_pod_facts import (
     engine_instance,
@@ -62,6 +63,7 @@ from components.status.slot_rules import (
     RouteState,
     RuntimeFacts,
     SlotFacts,
+    loader_overdue,
 )
 
 # A reader needs these four: what to fetch (`logs_wanted`), then `derive_stack` over it.
@@ -111,7 +113,11 @@ def cache_facts(
         )
     active = int(dig(job, "status", "active") or 0)
     message = f"{what} is copying the model ({active} pod(s) active){trouble}"
-    return CacheFacts(LoaderState.COPYING, shorten(message), problems)
+    started = dig(job, "status", "startTime")
+    read_at = index.snapshot.read_at
+    copying = (read_at - timestamp(started)).total_seconds() if started and read_at else None
+    overdue = loader_overdue(what, copying, deployment.loader_window_seconds)
+    return CacheFacts(LoaderState.COPYING, shorten(message), problems, overdue=overdue)
 
 
 # -- the engine Deployment -----------------------------------------------------------------

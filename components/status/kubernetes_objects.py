@@ -42,6 +42,8 @@ class ClusterSnapshot:
     routes: Sequence[Obj] = ()
     # Log tails by log_key(pod, container).
     logs: Mapping[str, str] = field(default_factory=dict)
+    # When it was read (None: fixtures without a clock; nothing is then past a window).
+    read_at: datetime | None = None
 
 
 @dataclass(frozen=True)

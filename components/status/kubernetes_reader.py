@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,11 @@ LOG_TAIL_LINES = 80
 REQUEST_TIMEOUT_SECONDS = 15.0
 # A crash loop across many replicas fails the same way: a few logs tell the cause.
 MAX_LOGS_PER_READ = 12
+
+
+def now() -> datetime:
+    """The reader's clock (tests pin it to their fixtures' moment)."""
+    return datetime.now(UTC)
 
 
 class KubeconfigError(ReaderSetupError):
@@ -106,7 +112,7 @@ class KubernetesStatusReader:
         )
         requests = logs_wanted(objects)[:MAX_LOGS_PER_READ]
         logs = {request.key: log for request in requests if (log := self._log(request))}
-        return replace(objects, logs=logs)
+        return replace(objects, logs=logs, read_at=now())
 
     def close(self) -> None:
         self._api.close()

@@ -366,6 +366,8 @@ class ExpectedDeployment:
     hardware: str
     slots: tuple[ExpectedSlot, ...]
     route_path: str | None = None
+    # How long a loader may copy the model before Pulumi stops waiting (None: not known).
+    loader_window_seconds: int | None = None
 
 
 @dataclass(frozen=True)
@@ -393,6 +395,7 @@ class StackExpectation:
                     stable_service=deployment.stable_service,
                     hardware=deployment.gpu_summary,
                     route_path=deployment.route.path if deployment.route else None,
+                    loader_window_seconds=deployment.timeouts.loader_seconds,
                     slots=tuple(
                         ExpectedSlot(
                             slot=slot.slot,

@@ -57,6 +57,8 @@ class CacheFacts:
     problems: tuple[Problem, ...] = ()
     # No loader left, but the engines show the cache was complete: the evidence, else None.
     found_by_engines: str | None = None
+    # Still copying after the plan's window for a download: the window and the evidence.
+    overdue: str | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,16 @@ class SlotFacts:
     # Something of the slot is on the target: engines, or a loader with work left (the
     # target says which count). False: the slot is REQUESTED.
     underway: bool = True
+
+
+def loader_overdue(what: str, copying_seconds: float | None, window: int | None) -> str | None:
+    """A loader copying for longer than the plan's window for a download (both targets)."""
+    if copying_seconds is None or window is None or copying_seconds <= window:
+        return None
+    return (
+        f"{what} has copied for {copying_seconds:.0f}s, past its {window}s window: `pulumi up` "
+        "stopped waiting; the engines start once it completes and `pulumi up` runs again"
+    )
 
 
 # -- conditions -----------------------------------------------------------------------------
@@ -223,7 +235,7 @@ def slot_status(
         return DeploymentStatus.REQUESTED
     if conditions[ConditionType.READY].status:
         return DeploymentStatus.DEPLOYED
-    if runtime.overdue:
+    if runtime.overdue or facts.cache.overdue:
         return DeploymentStatus.OVERDUE
     if conditions[ConditionType.RUNTIME_READY].status:
         return DeploymentStatus.DEPLOYING  # engines ready, the route not there yet
@@ -258,7 +270,8 @@ def progressing_condition(
     """True while the slot comes up within its window; False once overdue or settled."""
     kind = ConditionType.PROGRESSING
     if status is DeploymentStatus.OVERDUE:
-        return Condition(kind, False, "ProgressDeadlineExceeded", facts.runtime.overdue or "")
+        evidence = facts.runtime.overdue or facts.cache.overdue or ""
+        return Condition(kind, False, "ProgressDeadlineExceeded", evidence)
     if status in _COMING_UP:
         return Condition(kind, True, "Progressing", ready.message)
     if status in (DeploymentStatus.ERROR, DeploymentStatus.FAILED):
