@@ -133,16 +133,21 @@ def desired_replicas(workload: Obj | None, slot: ExpectedSlot) -> int:
     return slot.replicas if workload is None else _spec_replicas(workload)
 
 
+def one_version(workload: Obj) -> bool:
+    """Every replica runs the current template: its ready ones are the current version's."""
+    status = workload.get("status") or {}
+    generation = int(dig(workload, "metadata", "generation") or 0)
+    seen = int(status.get("observedGeneration") or 0) >= generation
+    return seen and int(status.get("replicas") or 0) <= int(status.get("updatedReplicas") or 0)
+
+
 def rollout_complete(workload: Obj) -> bool:
     """Like `kubectl rollout status`: every replica updated and available, none left over."""
     status = workload.get("status") or {}
-    desired = _spec_replicas(workload)
-    generation = int(dig(workload, "metadata", "generation") or 0)
     updated = int(status.get("updatedReplicas") or 0)
     return (
-        int(status.get("observedGeneration") or 0) >= generation
-        and updated >= desired
-        and int(status.get("replicas") or 0) <= updated
+        one_version(workload)
+        and updated >= _spec_replicas(workload)
         and int(status.get("availableReplicas") or 0) >= updated
     )
 
@@ -214,13 +219,6 @@ def runtime_facts(
         return RuntimeFacts(desired, 0, message, problems, missing=True)
     ready = int(dig(workload, "status", "readyReplicas") or 0)
     complete = rollout_complete(workload)
-    status = workload.get("status") or {}
-    # Ready replicas are the current version's once no replica of an earlier one is left.
-    one_version = int(status.get("replicas") or 0) <= int(
-        status.get("updatedReplicas") or 0
-    ) and int(status.get("observedGeneration") or 0) >= int(
-        dig(workload, "metadata", "generation") or 0
-    )
     if desired == 0:
         message = "scaled to zero replicas"
     elif complete:
@@ -239,7 +237,7 @@ def runtime_facts(
         stopped=desired == 0,
         complete=complete,
         loading=loading,
-        answering=ready if one_version else 0,
+        answering=ready if one_version(workload) else 0,
         overdue=None if complete else overdue,
     )
 
