@@ -654,6 +654,16 @@ def test_end_to_end_exit_codes_per_scenario(
         assert [p["code"] for p in slot["problems"]] == ([error] if error else [])
 
 
+def test_end_to_end_text_says_what_runs_and_where_it_is_routed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = _run(tmp_path, monkeypatch, capsys, _stack(QWEN), "healthy_pair")
+    assert code == 0
+    assert "\n  route path /qwen-tiny\n" in out
+    assert "    runs llamacpp ghcr.io/ggml-org/llama.cpp:" in out
+    assert ", native, latency profile, no GPU, cpu 2, memory 2Gi\n" in out
+
+
 def test_end_to_end_text_names_the_daemon_and_the_fix(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

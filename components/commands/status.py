@@ -346,7 +346,8 @@ def setup_text(setup: SlotSetup) -> str:
     parts = [f"{setup.engine} {setup.image}", setup.precision]
     if setup.profile:
         parts.append(f"{setup.profile} profile")
-    parts += [setup.gpus, f"cpu {setup.cpu}", f"memory {setup.memory}"]
+    gpus = "no GPU" if setup.gpus == "cpu" else setup.gpus
+    parts += [gpus, f"cpu {setup.cpu}", f"memory {setup.memory}"]
     return ", ".join(part for part in parts if part)
 
 
