@@ -59,6 +59,8 @@ CREDENTIALS = "credentials"
 AUTOSCALER = "autoscaler"
 REQUEST_INTERCEPTOR = "request-interceptor"
 DASHBOARD = "dashboard"
+# The adapters an engine loads while it runs, and the sidecar that loads them.
+RUNTIME_ADAPTERS = "runtime-adapters"
 # A deployment's PrometheusRule (monitoring.alerts).
 ALERT_RULES = "alert-rules"
 NETWORK_POLICY = "network-policy"
@@ -110,6 +112,11 @@ def hf_token_secret(deployment: str) -> str:
 
 def api_key_secret(deployment: str) -> str:
     return f"{deployment}-api-key"
+
+
+def adapters_config_map(deployment: str) -> str:
+    """The adapters an engine loads while it runs (`adapterLoading.mode: runtime`)."""
+    return f"{deployment}-adapters"
 
 
 def alert_rules(deployment: str) -> str:

@@ -19,6 +19,7 @@ from pydantic import (
 from components.catalog.gpu_label_schemes import GpuLabels, gpu_labels_problem
 from components.planning.target_profiles import target_profile
 from components.quantities import parse_parameter_count, parse_quantity
+from components.spec_adapters import AdapterLoadingSpec, AdapterSpec
 from components.spec_affinity import check_affinity
 from components.spec_alerts import AlertsSpec
 from components.spec_autoscaling import AutoscalingSpec
@@ -443,14 +444,6 @@ def _pool_name(value: str) -> str:
     return value
 
 
-class AdapterSpec(SpecModel):
-    """A LoRA adapter served beside the base model, under its own model name."""
-
-    name: Annotated[str, AfterValidator(PLAIN_NAME.check)]
-    source: ModelSource
-    revision: Revision | None = None
-
-
 class PoolSpec(SpecModel):
     """A group of replicas on one kind of hardware; pools share the model and the slots."""
 
@@ -505,6 +498,7 @@ class DeploymentSpec(SpecModel):
     route: RouteSpec | None = None
     pools: list[PoolSpec] = Field(default_factory=list)
     adapters: list[AdapterSpec] = Field(default_factory=list)
+    adapter_loading: AdapterLoadingSpec = Field(default_factory=AdapterLoadingSpec)
     # Kubernetes only: the plan rejects it on docker.
     autoscaling: AutoscalingSpec | None = None
     # Overrides the stack's monitoring.alerts for this deployment.

@@ -7,6 +7,7 @@ spans several fields (route weights) have an object phrase. A new kind needs an 
 
 from __future__ import annotations
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -19,7 +20,13 @@ from components.diff.entries import Entry
 from components.diff.phrase_values import shares, show_image, show_weights
 from components.diff.tree_diff import keys_of
 from components.diff.value_text import show_value
-from components.identity import ENDPOINT_PICKER, MODEL_REVISION, MODEL_SOURCE, SLOT
+from components.identity import (
+    ENDPOINT_PICKER,
+    MODEL_REVISION,
+    MODEL_SOURCE,
+    RUNTIME_ADAPTERS,
+    SLOT,
+)
 from components.rendered.objects import component_of, slot_of
 
 WORKLOADS = ("apps/Deployment", "apps/StatefulSet")
@@ -142,6 +149,24 @@ def _alert_changes(old: dict[str, Any], new: dict[str, Any]) -> str | None:
     return f"alerts: {'; '.join(changes)}" if changes else None
 
 
+def _runtime_adapters(old: dict[str, Any], new: dict[str, Any]) -> str | None:
+    """The adapters ConfigMap: 'adapters: + legal (loaded at run time, no restart)'."""
+    if component_of(new) != RUNTIME_ADAPTERS:
+        return None
+    before, after = _wanted(old), _wanted(new)
+    changes = [f"+ {name}" for name in after if name not in before]
+    changes += [f"- {name}" for name in before if name not in after]
+    changes += [f"~ {name}" for name in after if name in before and before[name] != after[name]]
+    return f"adapters: {', '.join(changes)} (loaded at run time, no restart)" if changes else None
+
+
+def _wanted(config_map: dict[str, Any]) -> dict[str, str]:
+    try:
+        return dict(json.loads(config_map["data"]["adapters.json"])["wanted"])
+    except (KeyError, TypeError, ValueError):
+        return {}
+
+
 @dataclass(frozen=True)
 class ObjectPhrase:
     kinds: tuple[str, ...]
@@ -155,6 +180,7 @@ OBJECT_PHRASES: tuple[ObjectPhrase, ...] = (
     ),
     ObjectPhrase(("gateway.networking.k8s.io/HTTPRoute",), _route_pools),
     ObjectPhrase(("monitoring.coreos.com/PrometheusRule",), _alert_changes),
+    ObjectPhrase(("core/ConfigMap",), _runtime_adapters),
 )
 # Kinds whose name says little to a reviewer, in words ("llama-chat: new inference pool ...").
 _KIND_WORDS = {"InferencePool": "inference pool", "PrometheusRule": "alert rules"}

@@ -11,6 +11,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components import identity
+from components.checks.adapter_loader import AdapterLoader
 from components.docker import containers
 from components.docker.loader import ModelLoader
 from components.outputs import deployment_summary
@@ -43,10 +44,14 @@ class DockerModelDeployment(pulumi.ComponentResource):
         ready = {loader.job_name: self._loader(loader, volume, hf_token) for loader in plan.loaders}
         self.addresses = {slot.workload_name: [] for slot in plan.slots}
         self.container_ids = []
+        engines = []
         for spec in containers.engine_containers(self._namespace, plan):
             container = self._engine(spec, volume, network, ready)
             self.addresses[spec.slot.workload_name].append(spec.address)
             self.container_ids.append(container.id)
+            engines.append(container)
+        if plan.runtime_adapters is not None and engines:
+            self._load_adapters(engines, ready)
         # What the Kubernetes component registers too, besides the gateway's addresses.
         self.register_outputs({**deployment_summary(plan), "addresses": self.addresses})
 
@@ -119,6 +124,25 @@ class DockerModelDeployment(pulumi.ComponentResource):
         )
         return container.id.apply(lambda _: identity.CACHE_COMPLETE)
 
+    def _load_adapters(
+        self, engines: list[docker.Container], ready: dict[str, pulumi.Output[str]]
+    ) -> None:
+        """Into every engine container, once they are healthy and the downloads complete."""
+        runtime = self._plan.runtime_adapters
+        assert runtime is not None
+        jobs = [ready[a.loader_job] for a in self._plan.adapters if a.loader_job]
+        AdapterLoader(
+            f"{self._plan.name}-adapters",
+            deployment=self._plan.name,
+            containers=[container.name for container in engines],
+            sync_config={
+                **runtime.sync_config(),
+                # Resolves once every adapter's loader is done: a load never reads half a file.
+                "cache": pulumi.Output.all(*jobs).apply(_cache_state) if jobs else "",
+            },
+            opts=self._child(depends_on=list(engines)),
+        )
+
     def _engine(
         self,
         spec: containers.EngineContainer,
@@ -131,9 +155,9 @@ class DockerModelDeployment(pulumi.ComponentResource):
         label_values: dict[str, pulumi.Input[str]] = dict(
             containers.labels(self._plan, slot, identity.ENGINE_COMPONENT)
         )
-        jobs = [
-            job for job in (slot.loader_job, *(a.loader_job for a in self._plan.adapters)) if job
-        ]
+        # Adapters loaded at run time are awaited by their loader resource, not the engine.
+        adapter_jobs = () if self._plan.runtime_adapters else self._plan.adapters
+        jobs = [job for job in (slot.loader_job, *(a.loader_job for a in adapter_jobs)) if job]
         if jobs:
             # Waits for the loaders and fails with their error: an engine never starts on a
             # half-filled cache.

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from components.kubernetes.manifests import (
+    adapters,
     alerts,
     autoscaler,
     cache,
@@ -41,6 +42,8 @@ def deployment_objects(plan: DeploymentPlan) -> list[dict[str, Any]]:
     if plan.cache is not None:
         bodies.append(cache.cache_claim(plan, plan.cache))
     bodies += [cache.loader_job(plan, loader) for loader in plan.loaders]
+    if plan.runtime_adapters is not None:
+        bodies.append(adapters.config_map(plan))
     for slot in plan.slots:
         bodies.append(workloads.engine_deployment(plan, slot))
         if part.disruption_budget is not None:

@@ -15,6 +15,7 @@ import pulumi
 from components.checks.endpoint_check import EndpointCheck
 from components.kubernetes import objects
 from components.kubernetes.manifests import (
+    adapters,
     alerts,
     autoscaler,
     cache,
@@ -69,6 +70,11 @@ class ModelDeployment(pulumi.ComponentResource):
             )
             for loader in plan.loaders
         }
+        adapter_jobs = [jobs[a.loader_job] for a in plan.adapters if a.loader_job]
+        if plan.runtime_adapters is not None:
+            # Named to the sidecars only once their files are complete; engines wait for none.
+            self._create(adapters.config_map(plan), self._options(depends_on=adapter_jobs))
+            adapter_jobs = []
         rollout_timeout = in_minutes(plan.timeouts.rollout_seconds)
         self._engines: list[pulumi.Resource] = []
         for slot in plan.slots:
@@ -77,11 +83,8 @@ class ModelDeployment(pulumi.ComponentResource):
                 workloads.engine_deployment(plan, slot),
                 self._options(
                     depends_on=[
-                        *(
-                            jobs[job]
-                            for job in (slot.loader_job, *(a.loader_job for a in plan.adapters))
-                            if job
-                        ),
+                        *([jobs[slot.loader_job]] if slot.loader_job else []),
+                        *adapter_jobs,
                         *([api_key_secret] if api_key_secret else []),
                     ],
                     custom_timeouts=pulumi.CustomTimeouts(

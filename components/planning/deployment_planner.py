@@ -12,6 +12,7 @@ import math
 
 from components import identity
 from components.errors import ConfigIssue
+from components.planning.adapter_steps import check_runtime_loading, plan_runtime_adapters
 from components.planning.alert_rules import plan_alerts
 from components.planning.cache_steps import Loaders, hf_token, plan_cache
 from components.planning.engine_steps import (
@@ -82,6 +83,7 @@ def _plan(ctx: PlanningContext, issues: IssueCollector) -> DeploymentPlan | None
         return None
     check_engine_args(ctx, issues, engine)
     adapter_sources = adapter_locations(ctx, issues, engine)
+    check_runtime_loading(ctx, issues, engine)
     cache = plan_cache(ctx, issues, models, [location for _, location in adapter_sources])
     sources = [m.location for m in models.values()] + [loc for _, loc in adapter_sources]
     token = hf_token(ctx, sources)
@@ -138,6 +140,13 @@ def _plan(ctx: PlanningContext, issues: IssueCollector) -> DeploymentPlan | None
             sorted({location.pvc_claim for location in sources if location.pvc_claim})
         ),
         adapters=shared.adapters,
+        runtime_adapters=plan_runtime_adapters(
+            ctx,
+            engine,
+            shared.adapters,
+            slots[0].model.served_name,
+            api_key.env if api_key else None,
+        ),
         hf_token_secret=token.created_secret,
         stable_service=identity.stable_service(spec.name),
         service_port=SERVICE_PORT,

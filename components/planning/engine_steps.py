@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from components import identity
 from components.catalog.engines import ENGINES, Engine, EngineInputs, Hardware, ModelFormat
 from components.catalog.gpus import GPUS, GpuType
+from components.planning.adapter_steps import runtime_engine_flags
 from components.planning.engine_api_keys import API_KEY_ENV, STACK_KEY, api_key_problem
 from components.planning.engine_api_keys import SECRET_KEY as API_KEY_SECRET_KEY
 from components.planning.engine_choice import choose_engine
@@ -113,6 +114,7 @@ def plan_engine(
         if model.format in ("gguf", "ollama")
         else resolve_precision(model.precision, on.gpu)
     )
+    runtime_args, runtime_env = runtime_engine_flags(ctx, engine)
     inputs = EngineInputs(
         model_path=model.location.model_path,
         served_name=model.served_name,
@@ -120,10 +122,11 @@ def plan_engine(
         gpu_count=on.gpu_count,
         precision=precision,
         profile=ctx.spec.profile,
-        adapters=tuple((a.name, a.location.model_path) for a in adapters),
+        # Loaded at run time: the command line names no adapter (a new one restarts nothing).
+        adapters=() if runtime_args else tuple((a.name, a.location.model_path) for a in adapters),
     )
     check_env(ctx, issues, engine, inputs, api_key)
-    env = {**engine.env(inputs), **ctx.spec.env, **override.env}
+    env = {**engine.env(inputs), **runtime_env, **ctx.spec.env, **override.env}
     api_key_ref = (
         {api_key.env: ("secretKeyRef", api_key.secret, API_KEY_SECRET_KEY)} if api_key else {}
     )
@@ -135,7 +138,7 @@ def plan_engine(
         profile=inputs.profile,
         command=engine.command,
         # Extra arguments last: where a flag repeats, engines take the last value.
-        args=(*engine.args(inputs), *ctx.spec.engine_args),
+        args=(*engine.args(inputs), *runtime_args, *ctx.spec.engine_args),
         env={name: value for name, value in env.items() if isinstance(value, str)},
         env_refs={
             **{

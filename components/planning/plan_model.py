@@ -14,6 +14,7 @@ from components.planning.loaders import LoaderPlan
 from components.planning.model_location import ModelLocation
 from components.planning.placement import Placement
 from components.planning.resources import ResourceProfile
+from components.planning.runtime_adapters_plan import RuntimeAdaptersPlan
 from components.planning.stack_parts import DockerStackPart, KubernetesStackPart
 from components.planning.target_parts import DockerPart, KubernetesPart
 from components.planning.timeouts import TimeoutPlan
@@ -219,6 +220,8 @@ class DeploymentPlan:
     traffic: TrafficPlan | None = None
     # LoRA adapters served with the model (every slot); the engine waits for them too.
     adapters: tuple[AdapterPlan, ...] = ()
+    # Set when the engine loads the adapters while it runs (`adapterLoading.mode: runtime`).
+    runtime_adapters: RuntimeAdaptersPlan | None = None
     # What only one target reads: exactly one of the two is set, by the stack's target.
     kubernetes: KubernetesPart | None = None
     docker: DockerPart | None = None

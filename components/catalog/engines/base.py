@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from components.catalog.engines.request_metrics import RequestMetrics
+from components.catalog.engines.runtime_adapters import RuntimeAdapterApi
 from components.templating import render_argv
 
 Hardware = Literal["cpu", "nvidia", "amd"]
@@ -50,6 +51,8 @@ class Engine:
     writes_model_dir: ClassVar[bool] = False
     # Serves LoRA adapters next to the base model.
     serves_adapters: ClassVar[bool] = False
+    # Loads adapters while it runs (`adapterLoading.mode: runtime`); None: only at start.
+    runtime_adapters: ClassVar[RuntimeAdapterApi | None] = None
     # Flags the plan sets from the stack file (model, port, parallelism, precision):
     # `engineArgs` may not repeat them. None: the engine takes no arguments at all.
     owned_flags: ClassVar[frozenset[str] | None] = frozenset()

@@ -10,6 +10,7 @@ from typing import ClassVar
 
 from components.catalog.engines.base import Engine, EngineInputs, Hardware, ModelFormat
 from components.catalog.engines.request_metrics import RequestMetrics
+from components.catalog.engines.runtime_adapters import VLLM as VLLM_RUNTIME_ADAPTERS
 
 _DTYPES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}
 
@@ -63,6 +64,7 @@ class Vllm(Engine):
     # llm-compressor checkpoint, so none is passed.
     precisions = frozenset({"fp32", "bf16", "fp16", "fp8", "fp4", "int8", "int4"})
     serves_adapters = True
+    runtime_adapters = VLLM_RUNTIME_ADAPTERS
     shm_size = "2Gi"
     request_metrics = RequestMetrics(
         running="vllm:num_requests_running",

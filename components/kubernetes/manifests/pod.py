@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 from components import identity
-from components.kubernetes.manifests import labels, security
+from components.kubernetes.manifests import adapters, labels, security
 from components.plan import DeploymentPlan, SlotPlan
 from components.planning.model_location import CACHE_MOUNT
 from components.planning.placement import Placement
@@ -56,6 +56,11 @@ def _pod_spec(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, Any]:
         "containers": [_engine_container(deployment, slot)],
         "volumes": _volumes(deployment, slot),
     }
+    if deployment.runtime_adapters is not None:
+        # Loads the adapters into the engine beside it while it runs (manifests/adapters.py).
+        api_key_ref = slot.engine.env_refs.get(deployment.runtime_adapters.api_key_env or "")
+        spec["containers"].append(adapters.sync_container(deployment, api_key_ref))
+        spec["volumes"] += adapters.volumes(deployment)
     markers = cache_markers(deployment, slot)
     if markers:
         spec["initContainers"] = [_wait_for_model(deployment.on_kubernetes.wait_image, markers)]
@@ -171,6 +176,9 @@ def literal(text: str) -> str:
 def cache_markers(deployment: DeploymentPlan, slot: SlotPlan) -> list[str]:
     """What a loader writes last, for the model and every adapter this slot downloads."""
     markers = [slot.model.location.marker] if slot.loader_job else []
+    if deployment.runtime_adapters is not None:
+        # Loaded at run time, once their loaders are done: the engine does not wait for them.
+        return markers
     return markers + [a.location.marker for a in deployment.adapters if a.loader_job]
 
 

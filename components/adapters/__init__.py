@@ -1,0 +1,1 @@
+"""LoRA adapters an engine loads while it runs (no restart): the sync program."""
