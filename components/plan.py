@@ -29,6 +29,8 @@ from components.planning.plan_model import (
     StackPlan,
 )
 from components.planning.route_collisions import route_collisions
+from components.planning.shared_endpoint import shared_endpoint_for
+from components.planning.shared_endpoint_plan import SharedEndpointPlan
 from components.planning.stack_parts import DockerStackPart, KubernetesStackPart
 from components.planning.target_part_steps import pull_secret_name
 from components.planning.target_profiles import target_profile
@@ -90,12 +92,17 @@ def build_plan(
         for index, registry in enumerate(spec.registries)
         if registry.existing_secret and refusal is not None
     ]
-    issues += route_collisions(list(zip(planned_indexes, deployments, strict=True)))
+    planned = list(zip(planned_indexes, deployments, strict=True))
+    issues += route_collisions(planned)
+    shared, found = shared_endpoint_for(spec, profile, planned)
+    issues += found
     issues += unknown_deployments(spec.engine_api_keys, [d.name for d in spec.deployments])
     if issues:
         by_index = {index: deployment.name for index, deployment in enumerate(spec.deployments)}
         raise StackConfigError(stack_file, issues, by_index)
-    kubernetes_part, docker_part = _stack_parts(spec, profile.kubernetes_objects, deployments)
+    kubernetes_part, docker_part = _stack_parts(
+        spec, profile.kubernetes_objects, deployments, shared
+    )
     return StackPlan(
         environment=environment,
         target=spec.target,
@@ -108,13 +115,17 @@ def build_plan(
 
 
 def _stack_parts(
-    spec: StackSpec, kubernetes_objects: bool, deployments: list[DeploymentPlan]
+    spec: StackSpec,
+    kubernetes_objects: bool,
+    deployments: list[DeploymentPlan],
+    shared: SharedEndpointPlan | None,
 ) -> tuple[KubernetesStackPart | None, DockerStackPart | None]:
     """The stack's part for its target: the other target's settings never reach a target."""
     if kubernetes_objects:
         part = KubernetesStackPart(
             create_namespace=spec.kubernetes.create_namespace,
             kube_context=spec.kubernetes.context,
+            shared_endpoint=shared,
         )
         return part, None
     timeouts = [deployment.timeouts for deployment in deployments]
@@ -122,5 +133,6 @@ def _stack_parts(
         gateway_address=spec.docker.bind_address,
         gateway_port=spec.docker.port,
         gateway_start_seconds=gateway_start_seconds(timeouts),
+        shared_endpoint=shared,
     )
     return None, docker

@@ -53,6 +53,7 @@ from components.spec_identifiers import (
 )
 from components.spec_images import IMAGE
 from components.spec_patches import PatchSpec
+from components.spec_shared_endpoint import DockerSharedEndpointSpec, SharedEndpointSpec
 from components.spec_sources import check_revision, check_source
 from components.spec_traffic import LoadBalancerSpec, RouteSpec
 
@@ -242,6 +243,8 @@ class GatewayRef(SpecModel):
     implementation: Literal["envoy-gateway", "standard"] = "envoy-gateway"
     # How clients reach the gateway's listeners, for the post-deploy endpoint check.
     scheme: Literal["http", "https"] = "https"
+    # One OpenAI base URL for every model of the stack (envoy-gateway only).
+    shared_endpoint: SharedEndpointSpec | None = None
 
 
 class MonitoringSettings(SpecModel):
@@ -301,6 +304,8 @@ class DockerSettings(SpecModel):
     namespace: Namespace = "modelstack"
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
     bind_address: Annotated[str, AfterValidator(BIND_ADDRESS.check)] = "127.0.0.1"
+    # One OpenAI base URL for every model of the stack, routed by the body's `model`.
+    shared_endpoint: DockerSharedEndpointSpec | None = None
 
 
 class ModelSpec(SpecModel):

@@ -18,12 +18,15 @@ from components.docker.gateway_config import (
     GATEWAY_HEALTH_PATH,
     gateway_config,
 )
+from components.docker.gateway_files import SCRIPT_PATH, script_text
 from components.docker.nginx_reload import NginxConfig
 from components.identity import content_hash
 from components.plan import StackPlan
 
 TYPE = "modelstack:docker:Gateway"
 # The nginx release the e2e suite runs (Debian bookworm's 1.22): what ships is what is tested.
+# It carries njs (nginx-module-njs 0.7.7, docker-nginx stable/alpine/Dockerfile at 456bf33),
+# which the shared endpoint loads; the tests run Debian's libnginx-mod-http-js 0.7.9.
 NGINX_IMAGE = "nginx:1.22.1-alpine"
 CONFIG_PATH = f"{CONTAINER_CONFIG_DIR}/nginx.conf"
 PID_PATH = "/tmp/nginx.pid"
@@ -97,6 +100,10 @@ class DockerGateway(pulumi.ComponentResource):
                 ),
             ],
             restart="unless-stopped",
+            # The shared endpoint's script: constant, so it never replaces the container.
+            uploads=[docker.ContainerUploadArgs(file=SCRIPT_PATH, content=script_text())]
+            if plan.on_docker.shared_endpoint
+            else None,
             opts=self._child(),
         )
         gateway = gateway_config(plan, addresses)

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
+from components.docker.gateway_files import NJS_MODULE, SCRIPT_PATH
+from components.docker.shared_endpoint import SharedGateway, shared_gateway
 from components.identity import content_hash
 from components.plan import DeploymentPlan, StackPlan
 from components.templating import render_text
@@ -84,6 +86,8 @@ class GatewayConfig:
     resolver: str | None = DOCKER_DNS
     # How long old workers may finish their requests after a reload (0: no limit).
     drain_seconds: int = 0
+    # One OpenAI base URL for every model (njs routes by the body's `model`).
+    shared: SharedGateway | None = None
 
     def local(self, route: GatewayRoute, address: str) -> str:
         """The loopback address that stands for one engine (`address`) of the route."""
@@ -112,15 +116,19 @@ class GatewayConfig:
         return render_text(
             "nginx/nginx.conf.j2",
             config=self,
-            servers=_by_hosts(self.routes),
+            servers=_by_hosts(self.routes, default_server=self.shared is not None),
             keepalive=UPSTREAM_KEEPALIVE,
             metrics_prefix=METRICS_PREFIX,
+            njs_module=NJS_MODULE,
         )
 
 
-def _by_hosts(routes: tuple[GatewayRoute, ...]) -> list[tuple[tuple[str, ...], list[GatewayRoute]]]:
-    """Routes grouped into server blocks by host names; routes without hosts go to the default."""
-    groups: dict[tuple[str, ...], list[GatewayRoute]] = {}
+def _by_hosts(
+    routes: tuple[GatewayRoute, ...], default_server: bool = False
+) -> list[tuple[tuple[str, ...], list[GatewayRoute]]]:
+    """Routes grouped into server blocks by host names; routes without hosts go to the default
+    (which `default_server` asks for even without such routes: the shared endpoint's)."""
+    groups: dict[tuple[str, ...], list[GatewayRoute]] = {(): []} if default_server else {}
     for route in routes:
         groups.setdefault(route.hosts, []).append(route)
     return sorted(groups.items(), key=lambda item: (item[0] != (), item[0]))
@@ -172,11 +180,14 @@ def _upstream_name(deployment: str) -> str:
 def gateway_config(stack: StackPlan, addresses: dict[str, list[str]]) -> GatewayConfig:
     """The whole gateway of a docker stack: one route per deployment."""
     routes = tuple(route_for(deployment, addresses) for deployment in stack.deployments)
+    plan = stack.on_docker.shared_endpoint
+    upstreams = {d.name: route.upstream for d, route in zip(stack.deployments, routes, strict=True)}
     return GatewayConfig(
         listen_address="0.0.0.0",
         listen_port=CONTAINER_PORT,
         routes=routes,
         drain_seconds=drain_seconds(routes),
+        shared=shared_gateway(plan, upstreams, SCRIPT_PATH) if plan else None,
     )
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from components.docker.gateway_files import NJS_MODULE, SCRIPT_NAME, SCRIPT_PATH, script_text
 from components.offline.render_model import CHECKS_DIR, Render
 
 # Debian's nginx is not on a normal user's PATH (/usr/sbin).
@@ -37,7 +38,13 @@ _FILE_DIRECTIVE = re.compile(
     re.MULTILINE,
 )
 # A rendered gateway config never reads other files; nginx -t would follow these anywhere.
-_READS_FILES = re.compile(r"^\s*(include|load_module)\b", re.MULTILINE)
+_READS_FILES = re.compile(r"^\s*(include|load_module|js_import|js_path)\b", re.MULTILINE)
+# ...but the shared endpoint's: njs, and the constant script (checked from this repository).
+_NJS_LINE = re.compile(rf"^load_module {re.escape(NJS_MODULE)};$", re.MULTILINE)
+_SCRIPT_LINE = re.compile(
+    rf"^(?P<head>\s*js_import shared_endpoint from ){re.escape(SCRIPT_PATH)};$", re.MULTILINE
+)
+HOW_TO_GET_NJS = "apt-get install -y libnginx-mod-http-js"
 _NOBODY = 65534
 
 
@@ -129,7 +136,12 @@ def not_found_reason() -> str:
 def check_config(config: GatewayConfig, nginx: Nginx | None) -> NginxResult:
     if nginx is None:
         return NginxResult(config.file, checked=False, reason=not_found_reason())
-    if match := _READS_FILES.search(config.text):
+    uses_njs = _NJS_LINE.search(config.text) is not None
+    if uses_njs and not os.path.isfile(NJS_MODULE):
+        reason = f"the config loads njs ({NJS_MODULE}), which is not installed: {HOW_TO_GET_NJS}"
+        return NginxResult(config.file, checked=False, reason=reason, nginx=nginx)
+    allowed = _SCRIPT_LINE.sub("", _NJS_LINE.sub("", config.text))
+    if match := _READS_FILES.search(allowed):
         # Refused unrun: nginx -t would read any file named there (and quote it in errors).
         return NginxResult(
             config.file,
@@ -146,12 +158,16 @@ def _run(config: GatewayConfig, nginx: Nginx, directory: Path) -> NginxResult:
     runtime = directory / "runtime"
     runtime.mkdir()
     conf = directory / "nginx.conf"
-    conf.write_text(relocate(config.text, runtime), encoding="utf-8")
+    script = directory / SCRIPT_NAME
+    script.write_text(script_text(), encoding="utf-8")
+    text = _SCRIPT_LINE.sub(lambda match: f"{match.group('head')}{script};", config.text)
+    conf.write_text(relocate(text, runtime), encoding="utf-8")
     as_nobody = os.geteuid() == 0
     if as_nobody:
         # nobody reads the config and writes pid, temp directories and logs under runtime/.
         directory.chmod(0o755)
         conf.chmod(0o644)
+        script.chmod(0o644)
         runtime.chmod(0o777)
     command = [nginx.path, "-t", "-q", "-p", f"{runtime}/", "-c", str(conf)]
     if nginx.version is not None and nginx.version >= _ERROR_LOG_OPTION_SINCE:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from components.planning.shared_endpoint_plan import SharedEndpointPlan
+
 
 @dataclass(frozen=True)
 class KubernetesStackPart:
     create_namespace: bool
     # kubeconfig context to deploy to; None: the current context.
     kube_context: str | None
+    # One HTTPRoute for every model, routed by the body's `model` (None: not asked for).
+    shared_endpoint: SharedEndpointPlan | None = None
 
 
 @dataclass(frozen=True)
@@ -19,3 +23,5 @@ class DockerStackPart:
     gateway_port: int
     # How long the gateway may wait for its config (loaders, then engines).
     gateway_start_seconds: int
+    # nginx routes <path>/... by the body's `model` (None: not asked for).
+    shared_endpoint: SharedEndpointPlan | None = None

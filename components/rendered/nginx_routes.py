@@ -8,6 +8,8 @@ nginx's syntax (directives, blocks, quotes, comments), not our template's layout
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -47,6 +49,8 @@ class NginxRoute:
 
 
 BALANCING = ("least_conn", "ip_hash", "hash", "random")
+# The shared endpoint's table of models, set in its njs location (templates/nginx/).
+ROUTES_VARIABLE = "$modelstack_routes"
 
 
 def parse_routes(config: str) -> list[NginxRoute]:
@@ -62,10 +66,53 @@ def parse_routes(config: str) -> list[NginxRoute]:
         names = server.value("server_name") or []
         hosts = tuple(name for name in names if name != "_")
         for location in server.children("location"):
-            if not location.args or location.args[0] == "=":
+            if not location.args or location.args[0] == "=" or _shared(location):
                 continue
             routes.append(_route(location, hosts, upstreams, engines))
     return routes
+
+
+@dataclass(frozen=True)
+class SharedEndpoint:
+    """The gateway's one OpenAI base URL (docker/shared_endpoint.py): model -> upstream."""
+
+    path: str
+    models: dict[str, str]
+
+
+def parse_shared_endpoint(config: str) -> SharedEndpoint | None:
+    """The shared endpoint of a gateway config, or None: its njs location's table of models
+    (-> named locations), each named location's upstream."""
+    http = [d for d in parse(config) if d.name == "http"]
+    servers = [child for d in http for child in d.block or [] if child.name == "server"]
+    for server in servers:
+        locations = server.children("location")
+        named = {
+            location.args[0]: (location.value("proxy_pass") or [""])[0].split("://", 1)[-1]
+            for location in locations
+            if location.args and location.args[0].startswith("@shared_")
+        }
+        for location in locations:
+            table = next(
+                (d.args[1] for d in location.children("set") if d.args[:1] == [ROUTES_VARIABLE]),
+                None,
+            )
+            if table is None or not location.args:
+                continue
+            routes = json.loads(_unquoted(table))
+            models = {model: named.get(target, "") for model, target in routes.items()}
+            return SharedEndpoint(location.args[-1].rstrip("/"), models)
+    return None
+
+
+def _shared(location: Directive) -> bool:
+    """The shared endpoint's own locations: its njs entry and its named locations."""
+    return location.args[-1].startswith("@") or bool(location.children("js_content"))
+
+
+def _unquoted(text: str) -> str:
+    r"""A quoted string's value as nginx reads it: `\\` is `\`, `\'` and `\"` are quotes."""
+    return re.sub(r"\\([\\'\"])", r"\1", text)
 
 
 def _engine_stand_ins(blocks: list[Directive]) -> dict[str, str]:

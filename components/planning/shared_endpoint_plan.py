@@ -1,0 +1,62 @@
+"""The shared endpoint's plan: one OpenAI base URL, a model name -> the deployment serving it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# What /v1/models says owns each model (OpenAI's `owned_by`).
+OWNER = "modelstack"
+
+
+@dataclass(frozen=True)
+class SharedModel:
+    # What clients send in the body's `model` (a served name, its engine id, an adapter).
+    name: str
+    deployment: str
+    # Listed by <path>/models (an engine id the served name stands for is routed, not listed).
+    listed: bool = True
+    # The base model's name when `name` is a LoRA adapter.
+    adapter_of: str | None = None
+
+
+@dataclass(frozen=True)
+class SharedEndpointPlan:
+    # The OpenAI base URL's path (no trailing '/'): clients call <path>/chat/completions.
+    path: str
+    hosts: tuple[str, ...]
+    # Sorted by name; every name is routed to exactly one deployment.
+    models: tuple[SharedModel, ...]
+
+    @property
+    def routes(self) -> dict[str, str]:
+        """Model name -> deployment name."""
+        return {model.name: model.deployment for model in self.models}
+
+    @property
+    def deployments(self) -> tuple[str, ...]:
+        """Deployments the endpoint routes to, in the order of their first model."""
+        return tuple(dict.fromkeys(model.deployment for model in self.models))
+
+    def models_document(self) -> dict[str, Any]:
+        """The body of GET <path>/models: OpenAI's list of models."""
+        return {
+            "object": "list",
+            "data": [
+                {"id": model.name, "object": "model", "created": 0, "owned_by": OWNER}
+                for model in self.models
+                if model.listed
+            ],
+        }
+
+
+def not_found_document(model: str) -> dict[str, Any]:
+    """OpenAI's answer for a model it does not serve (HTTP 404)."""
+    return {
+        "error": {
+            "message": f"The model `{model}` does not exist.",
+            "type": "invalid_request_error",
+            "param": "model",
+            "code": "model_not_found",
+        }
+    }
