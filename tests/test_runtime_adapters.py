@@ -323,3 +323,32 @@ def test_the_sync_program_runs_without_modelstack() -> None:
     # It runs in public images (the sidecar's Python, the engine's): standard library only.
     source = Path(runtime_sync.__file__).read_text()
     assert "import components" not in source and "from components" not in source
+
+
+def _docker(directory: Path, adapters: list[dict[str, Any]]) -> Render:
+    document = stack_document("dev")
+    deployments_of(document)[0].update(
+        model={"source": "hf://Qwen/Qwen2.5-0.5B-Instruct", "parameters": "0.5B"},
+        engine="vllm",
+        gpu={"type": "L4", "count": 1},
+        resources={"cpu": "4", "memory": "16Gi"},
+        adapters=adapters,
+        adapterLoading=RUNTIME,
+    )
+    directory.mkdir()
+    return render_document(directory, document)
+
+
+def test_docker_adding_an_adapter_keeps_every_engine_container(tmp_path: Path) -> None:
+    one = _docker(tmp_path / "one", [SQL])
+    two = _docker(tmp_path / "two", [SQL, LEGAL])
+    containers = [
+        {p: b for p, b in r.object_files().items() if p.startswith("docker/container-qwen")}
+        for r in (one, two)
+    ]
+    assert containers[0] == containers[1] and len(containers[0]) == 2
+    env = next(iter(containers[1].values()))["inputs"]["envs"]
+    assert "VLLM_ALLOW_RUNTIME_LORA_UPDATING=True" in env
+    loader = two.object_files()["checks/qwen-tiny-adapters.yaml"]["inputs"]
+    assert loader["wanted"] == {"sql-helper": SQL_PATH, "legal": LEGAL_PATH}
+    assert loader["containers"] == sorted(b["inputs"]["name"] for b in containers[1].values())
