@@ -351,4 +351,6 @@ def test_docker_adding_an_adapter_keeps_every_engine_container(tmp_path: Path) -
     assert "VLLM_ALLOW_RUNTIME_LORA_UPDATING=True" in env
     loader = two.object_files()["checks/qwen-tiny-adapters.yaml"]["inputs"]
     assert loader["wanted"] == {"sql-helper": SQL_PATH, "legal": LEGAL_PATH}
+    lines = format_text(compare(one, two), "t")
+    assert "qwen-tiny-adapters: adapters: + legal (loaded at run time, no restart)" in lines
     assert loader["containers"] == sorted(b["inputs"]["name"] for b in containers[1].values())

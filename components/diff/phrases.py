@@ -150,19 +150,25 @@ def _alert_changes(old: dict[str, Any], new: dict[str, Any]) -> str | None:
 
 
 def _runtime_adapters(old: dict[str, Any], new: dict[str, Any]) -> str | None:
-    """The adapters ConfigMap: 'adapters: + legal (loaded at run time, no restart)'."""
-    if component_of(new) != RUNTIME_ADAPTERS:
-        return None
+    """The adapters ConfigMap (Kubernetes) or loader (docker), in words:
+    'adapters: + legal (loaded at run time, no restart)'."""
     before, after = _wanted(old), _wanted(new)
+    if before is None or after is None:
+        return None
     changes = [f"+ {name}" for name in after if name not in before]
     changes += [f"- {name}" for name in before if name not in after]
     changes += [f"~ {name}" for name in after if name in before and before[name] != after[name]]
     return f"adapters: {', '.join(changes)} (loaded at run time, no restart)" if changes else None
 
 
-def _wanted(config_map: dict[str, Any]) -> dict[str, str]:
+def _wanted(body: dict[str, Any]) -> dict[str, str] | None:
+    """Adapter name -> path, or None for any other object."""
+    if "wanted" in body and "api" in body:  # the docker loader's inputs
+        return dict(body["wanted"])
+    if component_of(body) != RUNTIME_ADAPTERS:
+        return None
     try:
-        return dict(json.loads(config_map["data"]["adapters.json"])["wanted"])
+        return dict(json.loads(body["data"]["adapters.json"])["wanted"])
     except (KeyError, TypeError, ValueError):
         return {}
 
@@ -180,7 +186,7 @@ OBJECT_PHRASES: tuple[ObjectPhrase, ...] = (
     ),
     ObjectPhrase(("gateway.networking.k8s.io/HTTPRoute",), _route_pools),
     ObjectPhrase(("monitoring.coreos.com/PrometheusRule",), _alert_changes),
-    ObjectPhrase(("core/ConfigMap",), _runtime_adapters),
+    ObjectPhrase(("core/ConfigMap", "pulumi-python:dynamic:Resource"), _runtime_adapters),
 )
 # Kinds whose name says little to a reviewer, in words ("llama-chat: new inference pool ...").
 _KIND_WORDS = {"InferencePool": "inference pool", "PrometheusRule": "alert rules"}
