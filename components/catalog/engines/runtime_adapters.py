@@ -39,8 +39,9 @@ class RuntimeAdapterApi:
 
 
 # https://docs.vllm.ai/en/latest/features/lora/ ("Dynamically serving LoRA Adapters"; no
-# page of v0.31.0 itself was found): the env var turns the endpoints on; --max-lora-rank
-# (default 16) and --max-loras (adapters in one batch, default 1) bound what can load.
+# page of v0.31.0 itself was found): the env var turns the endpoints on. --max-lora-rank
+# (default 16) and --max-loras (adapters in one batch, default 1) bound what can load
+# (LoRAConfig: https://docs.vllm.ai/en/v0.11.0/api/vllm/config/lora.html).
 VLLM = RuntimeAdapterApi(
     load_path="/v1/load_lora_adapter",
     unload_path="/v1/unload_lora_adapter",
