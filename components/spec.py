@@ -25,6 +25,7 @@ from components.spec_alerts import AlertsSpec
 from components.spec_autoscaling import AutoscalingSpec
 from components.spec_base import FieldError, SpecModel
 from components.spec_credentials import credential_in, looks_secret
+from components.spec_gpu import GpuSpec
 from components.spec_identifiers import (
     BIND_ADDRESS,
     CONFIG_KEY,
@@ -32,7 +33,6 @@ from components.spec_identifiers import (
     DNS_1123_LABEL,
     DNS_1123_SUBDOMAIN,
     ENV_NAME,
-    GPU_TYPE,
     GRAFANA_LABEL,
     KUBE_CONTEXT,
     LABEL_NAME,
@@ -326,17 +326,6 @@ class ModelOverride(SpecModel):
     format: ModelFormat | None = None
     parameters: Parameters | None = None
     revision: Revision | None = None
-
-
-class GpuSpec(SpecModel):
-    type: Annotated[str, AfterValidator(GPU_TYPE.check)] | None = None
-    count: Annotated[int, Field(ge=0, le=16)] = 1
-
-    @model_validator(mode="after")
-    def _type_with_count(self) -> GpuSpec:
-        if self.count > 0 and self.type is None:
-            raise FieldError("type", "required when count > 0 (e.g. type: L4)")
-        return self
 
 
 class ResourceAmounts(SpecModel):

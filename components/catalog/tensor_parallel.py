@@ -20,16 +20,22 @@ MAX_GPUS_PER_NODE = 8
 SUGGESTED_GPU_COUNTS = (1, 2, 4, 8)
 
 
-def tensor_parallel_problem(engine: str, count: int, attention_heads: int | None) -> str | None:
-    """Why `count` GPUs cannot shard this model, or None."""
-    if count <= 1:
-        return None
+def tensor_parallel_problem(
+    engine: str, count: int, attention_heads: int | None, shards: int | None = None
+) -> str | None:
+    """Why `count` GPUs per pod cannot shard this model over `shards` GPUs (default: count:
+    one node; an engine that counts its tensor parallelism over a group of nodes shards
+    over all of theirs), or None."""
     if count > MAX_GPUS_PER_NODE:
         return (
             f"{engine} runs one pod on one node, and GPU nodes hold at most "
-            f"{MAX_GPUS_PER_NODE} GPUs (got {count}): use up to {MAX_GPUS_PER_NODE}, or "
-            "replicas for more throughput"
+            f"{MAX_GPUS_PER_NODE} GPUs (got {count}): use up to {MAX_GPUS_PER_NODE}, "
+            "gpu.nodes to spread a larger model over several nodes, or replicas for more "
+            "throughput"
         )
+    count = count if shards is None else shards
+    if count <= 1:
+        return None
     if attention_heads is not None:
         if attention_heads % count:
             return (

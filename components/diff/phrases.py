@@ -30,6 +30,10 @@ from components.identity import (
 from components.rendered.objects import component_of, slot_of
 
 WORKLOADS = ("apps/Deployment", "apps/StatefulSet")
+# gpu.nodes > 1: a slot's groups. Its leaders and workers run the same engine, image and
+# model; the leader template says them once.
+GROUPS = ("leaderworkerset.x-k8s.io/LeaderWorkerSet",)
+LEADER = ("spec", "leaderWorkerTemplate", "leaderTemplate")
 CLAIM = "core/PersistentVolumeClaim"
 HPA = "autoscaling/HorizontalPodAutoscaler"
 CONTAINERS = ("spec", "template", "spec", "containers", None)
@@ -70,6 +74,18 @@ FIELD_PHRASES: tuple[FieldPhrase, ...] = (
     FieldPhrase(WORKLOADS, ("spec", "replicas"), "replicas"),
     FieldPhrase(WORKLOADS, (*CONTAINERS, "resources", "limits", "nvidia.com/gpu"), "GPUs"),
     FieldPhrase(WORKLOADS, (*CONTAINERS, "resources", "limits", "amd.com/gpu"), "GPUs"),
+    FieldPhrase(GROUPS, (*LEADER, "spec", "containers", None, "image"), "image", show_image),
+    FieldPhrase(GROUPS, (*LEADER, "metadata", "annotations", MODEL_SOURCE), "model"),
+    FieldPhrase(
+        GROUPS, (*LEADER, "metadata", "annotations", MODEL_REVISION), "model revision", _revision
+    ),
+    FieldPhrase(GROUPS, ("spec", "replicas"), "groups"),
+    FieldPhrase(GROUPS, ("spec", "leaderWorkerTemplate", "size"), "nodes per group"),
+    FieldPhrase(
+        GROUPS,
+        (*LEADER, "spec", "containers", None, "resources", "limits", "nvidia.com/gpu"),
+        "GPUs per node",
+    ),
     FieldPhrase((CLAIM,), ("spec", "resources", "requests", "storage"), "cache size"),
     FieldPhrase((HPA,), ("spec", "minReplicas"), "autoscaling min"),
     FieldPhrase((HPA,), ("spec", "maxReplicas"), "autoscaling max"),
@@ -189,7 +205,11 @@ OBJECT_PHRASES: tuple[ObjectPhrase, ...] = (
     ObjectPhrase(("core/ConfigMap", "pulumi-python:dynamic:Resource"), _runtime_adapters),
 )
 # Kinds whose name says little to a reviewer, in words ("llama-chat: new inference pool ...").
-_KIND_WORDS = {"InferencePool": "inference pool", "PrometheusRule": "alert rules"}
+_KIND_WORDS = {
+    "InferencePool": "inference pool",
+    "PrometheusRule": "alert rules",
+    "LeaderWorkerSet": "multi-node group set",
+}
 
 
 @dataclass(frozen=True)

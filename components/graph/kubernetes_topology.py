@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
+from components.catalog.multi_node import LEADER_INDEX, WORKER_INDEX_LABEL
 from components.graph.model import (
     Edge,
     EdgeKind,
@@ -24,7 +25,7 @@ from components.graph.model import (
     Topology,
     add_resource_notes,
 )
-from components.graph.node_text import describe, pod_spec
+from components.graph.node_text import GROUP_KIND, describe, pod_spec, pod_template
 from components.identity import METRICS_ENDPOINT, SLOT_ENDPOINT
 from components.rendered.objects import (
     RenderLike,
@@ -43,6 +44,7 @@ ROLES: dict[str, Role] = {
     "core/Service": Role.BALANCER,
     "apps/Deployment": Role.WORKLOAD,
     "apps/StatefulSet": Role.WORKLOAD,
+    "leaderworkerset.x-k8s.io/LeaderWorkerSet": Role.WORKLOAD,
     "batch/Job": Role.LOADER,
     "core/PersistentVolumeClaim": Role.CACHE,
     "autoscaling/HorizontalPodAutoscaler": Role.AUTOSCALER,
@@ -162,12 +164,20 @@ def _selector_edges(objects: dict[str, dict[str, Any]]) -> list[Edge]:
         if not selector:
             continue
         for workload_id, workload in workloads:
-            pod_labels = workload.get("spec", {}).get("template", {}).get("metadata", {})
             if namespace_of(workload) == namespace_of(obj) and _selects(
-                selector, pod_labels.get("labels") or {}
+                selector, _pod_labels(workload)
             ):
                 edges.append(Edge(node_id, workload_id, EdgeKind.TRAFFIC))
     return edges
+
+
+def _pod_labels(workload: dict[str, Any]) -> dict[str, str]:
+    """The labels of the pods Services select: a LeaderWorkerSet's leaders also carry the
+    worker index LWS sets on them, "0" (catalog/multi_node.py)."""
+    labels = dict(pod_template(workload).get("metadata", {}).get("labels") or {})
+    if workload["kind"] == GROUP_KIND:
+        labels[WORKER_INDEX_LABEL] = LEADER_INDEX
+    return labels
 
 
 def _pod_selector(obj: dict[str, Any]) -> dict[str, str] | None:

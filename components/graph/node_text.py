@@ -21,10 +21,22 @@ GPU_RESOURCES = ("nvidia.com/gpu", "amd.com/gpu")
 GPU_NODE_LABELS = (KARPENTER_GPU_NAME, GKE_ACCELERATOR, AKS_ACCELERATOR, NVIDIA_PRODUCT)
 
 Describer = Callable[[dict[str, Any]], list[str]]
+# gpu.nodes > 1: a slot's groups of pods, one leader and workers each.
+GROUP_KIND = "LeaderWorkerSet"
+
+
+def pod_template(obj: dict[str, Any]) -> dict[str, Any]:
+    """A workload's pod template; a LeaderWorkerSet's leaders' (they serve), which is its
+    worker template when it has no leader template of its own."""
+    spec = obj.get("spec", {})
+    if obj.get("kind") == GROUP_KIND:
+        templates = spec.get("leaderWorkerTemplate", {})
+        return templates.get("leaderTemplate") or templates.get("workerTemplate") or {}
+    return spec.get("template", {})
 
 
 def pod_spec(obj: dict[str, Any]) -> dict[str, Any]:
-    return obj.get("spec", {}).get("template", {}).get("spec", {})
+    return pod_template(obj).get("spec", {})
 
 
 def short_image(image: str) -> str:
@@ -39,10 +51,13 @@ def _workload(obj: dict[str, Any]) -> list[str]:
     image = short_image(str(containers[0].get("image", "")))
     lines = [" · ".join(part for part in (engine, image) if part)]
     lines.append(_hardware(containers[0], spec))
-    annotations = obj.get("spec", {}).get("template", {}).get("metadata", {}).get("annotations")
+    annotations = pod_template(obj).get("metadata", {}).get("annotations")
     revision = (annotations or {}).get(MODEL_REVISION)
     if revision:
         lines.append(f"model rev {revision[:12]}")
+    size = obj.get("spec", {}).get("leaderWorkerTemplate", {}).get("size")
+    if obj.get("kind") == GROUP_KIND and size:
+        lines.append(f"groups of {size} nodes")
     return lines
 
 
@@ -130,6 +145,7 @@ def _traffic_policy(obj: dict[str, Any]) -> list[str]:
 DESCRIBERS: dict[str, Describer] = {
     "apps/Deployment": _workload,
     "apps/StatefulSet": _workload,
+    "leaderworkerset.x-k8s.io/LeaderWorkerSet": _workload,
     "core/Service": _service,
     "batch/Job": _job,
     "core/PersistentVolumeClaim": _claim,

@@ -4,7 +4,7 @@ runaway engine starves its neighbours."""
 from __future__ import annotations
 
 from components.guardrails.definitions import ResourceGuardrail
-from components.guardrails.pods import containers, pod_spec
+from components.guardrails.pods import workload_containers
 from components.guardrails.subject import Subject, stack_deployment
 from components.guardrails.wire import dig
 
@@ -17,11 +17,8 @@ REQUIRED = (
 
 
 def check_container_resources(subject: Subject) -> list[str]:
-    spec = pod_spec(subject)
-    if spec is None:
-        return []
     messages = []
-    for container in containers(spec):
+    for container in workload_containers(subject):
         missing = [
             f"{kind}.{resource}"
             for kind, resource in REQUIRED
@@ -33,7 +30,8 @@ def check_container_resources(subject: Subject) -> list[str]:
                 f" `resources: {{cpu: ..., memory: ...}}` on {stack_deployment(subject)}"
                 " (modelstack derives requests and limits from it)"
             )
-    return messages
+    # A LeaderWorkerSet's leaders and workers run the same containers: say it once.
+    return list(dict.fromkeys(messages))
 
 
 CONTAINER_RESOURCES = ResourceGuardrail(

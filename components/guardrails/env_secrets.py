@@ -4,18 +4,15 @@ in `kubectl get -o yaml` and in Pulumi state."""
 from __future__ import annotations
 
 from components.guardrails.definitions import ResourceGuardrail
-from components.guardrails.pods import containers, pod_spec
+from components.guardrails.pods import workload_containers
 from components.guardrails.subject import Subject, stack_deployment
 from components.guardrails.wire import items, mapping
 from components.spec_credentials import credential_in, looks_secret
 
 
 def check_env_secrets(subject: Subject) -> list[str]:
-    spec = pod_spec(subject)
-    if spec is None:
-        return []
     messages = []
-    for container in containers(spec):
+    for container in workload_containers(subject):
         for variable in items(container.body.get("env")):
             variable = mapping(variable)
             name = str(variable.get("name") or "")
@@ -33,7 +30,8 @@ def check_env_secrets(subject: Subject) -> list[str]:
                 " (`pulumi config set --secret hfToken ...`) and other credentials in a"
                 " Kubernetes Secret the pod reads with secretKeyRef"
             )
-    return messages
+    # A LeaderWorkerSet's leaders and workers run the same containers: say it once.
+    return list(dict.fromkeys(messages))
 
 
 NO_LITERAL_SECRET_ENV = ResourceGuardrail(

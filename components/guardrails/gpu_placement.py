@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from components.guardrails.definitions import ResourceGuardrail
-from components.guardrails.pods import containers, pod_spec
+from components.guardrails.pods import containers, pod_specs
 from components.guardrails.subject import Subject, stack_deployment
 from components.guardrails.wire import as_int, dig, items, mapping
 
@@ -56,9 +56,12 @@ def has_node_placement(spec: Mapping[str, Any]) -> bool:
 
 
 def check_gpu_placement(subject: Subject) -> list[str]:
-    spec = pod_spec(subject)
-    if spec is None:
-        return []
+    # A LeaderWorkerSet's leaders and workers both request GPUs: each is placed alike.
+    found = [message for spec in pod_specs(subject) for message in _placement(subject, spec)]
+    return list(dict.fromkeys(found))
+
+
+def _placement(subject: Subject, spec: Mapping[str, Any]) -> list[str]:
     resources = requested_gpu_resources(spec)
     if not resources:
         return []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from components.catalog.image_pinning import FLOATING_TAGS, image_problem
 from components.guardrails.definitions import ResourceGuardrail
-from components.guardrails.pods import containers, pod_spec
+from components.guardrails.pods import workload_containers
 from components.guardrails.subject import Subject, stack_deployment
 
 # The container the stack file's `image:` sets; the others come from modelstack's code.
@@ -17,16 +17,14 @@ def check_pinned_images(subject: Subject) -> list[str]:
     if subject.type == DOCKER_REMOTE_IMAGE:
         problem = image_problem(subject.props.get("name"))
         return [f"{problem}: {_how_to_pin(True, subject)}"] if problem else []
-    spec = pod_spec(subject)
-    if spec is None:
-        return []
     messages = []
-    for container in containers(spec):
+    for container in workload_containers(subject):
         problem = image_problem(container.body.get("image"))
         if problem:
             from_stack = container.name == ENGINE_CONTAINER
             messages.append(f"{container.label} {problem}: {_how_to_pin(from_stack, subject)}")
-    return messages
+    # A LeaderWorkerSet's leaders and workers run the same containers: say it once.
+    return list(dict.fromkeys(messages))
 
 
 def _how_to_pin(from_stack: bool, subject: Subject) -> str:

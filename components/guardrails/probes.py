@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from components.guardrails.definitions import ResourceGuardrail
 from components.guardrails.pods import containers, pod_labels, pod_spec
+from components.guardrails.scaling import is_replicated
 from components.guardrails.subject import Subject, stack_deployment
 from components.identity import COMPONENT, ENGINE_COMPONENT
 
@@ -13,7 +14,9 @@ PROBES = ("startupProbe", "readinessProbe", "livenessProbe")
 
 
 def is_engine_deployment(subject: Subject) -> bool:
-    if not subject.is_kubernetes("Deployment", "apps"):
+    """A Deployment, or a LeaderWorkerSet (whose leaders serve and are the ones probed: its
+    workers join the leader's engine and answer no HTTP), labelled as an engine."""
+    if not is_replicated(subject):
         return False
     labelled = subject.labels.get(COMPONENT) or pod_labels(subject).get(COMPONENT)
     return labelled == ENGINE_COMPONENT
@@ -42,7 +45,7 @@ def check_engine_probes(subject: Subject) -> list[str]:
 ENGINE_PROBES = ResourceGuardrail(
     name="engine-probes",
     description=(
-        "The 'engine' container of every Deployment labelled"
+        "The 'engine' container of every Deployment (and LeaderWorkerSet leader) labelled"
         f" {COMPONENT}={ENGINE_COMPONENT} has startup, readiness and liveness probes."
     ),
     remediation=(

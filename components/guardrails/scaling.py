@@ -93,8 +93,15 @@ class AutoscalerIndex:
         return [scaler for scaler in targeting if scaler.owns(deployment)]
 
 
+def is_replicated(subject: Subject) -> bool:
+    """A workload with a replica count: a Deployment, or a LeaderWorkerSet (in groups)."""
+    return subject.is_kubernetes("Deployment", "apps") or subject.is_kubernetes(
+        "LeaderWorkerSet", "leaderworkerset.x-k8s.io"
+    )
+
+
 def deployments(subjects: Sequence[Subject]) -> list[Subject]:
-    return [s for s in subjects if s.is_kubernetes("Deployment", "apps")]
+    return [s for s in subjects if is_replicated(s)]
 
 
 def stopped_on_purpose(deployment: Subject, owners: Sequence[Autoscaler]) -> bool:

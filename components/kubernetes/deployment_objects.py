@@ -45,7 +45,7 @@ def deployment_objects(plan: DeploymentPlan) -> list[dict[str, Any]]:
     if plan.runtime_adapters is not None:
         bodies.append(adapters.config_map(plan))
     for slot in plan.slots:
-        bodies.append(workloads.engine_deployment(plan, slot))
+        bodies.append(workloads.engine_workload(plan, slot))
         if part.disruption_budget is not None:
             bodies.append(workloads.disruption_budget(plan, slot))
     for slot_name in part.slot_services:

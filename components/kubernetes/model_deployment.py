@@ -80,7 +80,7 @@ class ModelDeployment(pulumi.ComponentResource):
         for slot in plan.slots:
             # Engines start only after the Job that fills their cache has completed.
             engine = self._create(
-                workloads.engine_deployment(plan, slot),
+                workloads.engine_workload(plan, slot),
                 self._options(
                     depends_on=[
                         *([jobs[slot.loader_job]] if slot.loader_job else []),

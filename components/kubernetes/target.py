@@ -10,7 +10,6 @@ import pulumi_kubernetes as k8s
 from components.kubernetes import objects
 from components.kubernetes.manifests.namespace import namespace
 from components.kubernetes.manifests.registries import pull_secret
-from components.kubernetes.manifests.shared_endpoint import shared_endpoint_objects
 from components.kubernetes.model_deployment import ModelDeployment
 from components.outputs import deployment_summary
 from components.plan import StackPlan
@@ -59,8 +58,4 @@ def deploy(plan: StackPlan, secrets: StackSecrets) -> dict[str, dict[str, Any]]:
             ),
         )
         summaries[deployment.name] = deployment_summary(deployment)
-    # One HTTPRoute for every model of the stack (the deployments' Services it routes to
-    # are the deployments' own, so nothing here waits for them).
-    for body in shared_endpoint_objects(plan):
-        objects.create(body, pulumi.ResourceOptions(provider=provider, depends_on=depends_on))
     return summaries

@@ -20,6 +20,7 @@ from components.planning.engine_steps import (
     check_engine_args,
     choose_deployment_engine,
 )
+from components.planning.group_steps import check_groups
 from components.planning.hardware_steps import pool_gpu
 from components.planning.image_steps import check_pinned_images
 from components.planning.model_steps import adapter_locations, as_served_by, plan_model
@@ -85,6 +86,7 @@ def _plan(ctx: PlanningContext, issues: IssueCollector) -> DeploymentPlan | None
     adapter_sources = adapter_locations(ctx, issues, engine)
     check_runtime_loading(ctx, issues, engine)
     cache = plan_cache(ctx, issues, models, [location for _, location in adapter_sources])
+    check_groups(ctx, issues, engine, pools, cache)
     sources = [m.location for m in models.values()] + [loc for _, loc in adapter_sources]
     token = hf_token(ctx, sources)
     loaders = Loaders(ctx, cache, token)

@@ -75,12 +75,19 @@ def plan_placement(
     return None if empty and not merged.affinity and not merged.runtime_class else merged
 
 
+def group_nodes(pool: Pool) -> int:
+    """Nodes one replica of the pool spans (gpu.nodes; 1 on CPU)."""
+    return pool.gpu_spec.nodes if pool.gpu_spec and pool.gpu_spec.count else 1
+
+
 def check_gpu_count(
     ctx: PlanningContext, issues: IssueCollector, engine: Engine, pool: Pool, count: int
 ) -> None:
     if not engine.shards_across_gpus:
         return
-    problem = tensor_parallel_problem(engine.name, count, ctx.spec.model.attention_heads)
+    nodes = group_nodes(pool)
+    shards = engine.multi_node.tensor_parallel_size(count, nodes) if engine.multi_node else count
+    problem = tensor_parallel_problem(engine.name, count, ctx.spec.model.attention_heads, shards)
     if problem:
         issues.report(*pool.path("gpu", "count"), message=problem)
 
@@ -104,7 +111,12 @@ def plan_resources(
                 # The file's own quantization (Q4_K_M...) is what loads onto the GPU.
                 precision = quantization_of(model.location)
             problem = check_gpu_fit(
-                model.parameters_b, precision, gpu, gpu_count, SUGGESTED_GPU_COUNTS
+                model.parameters_b,
+                precision,
+                gpu,
+                gpu_count,
+                SUGGESTED_GPU_COUNTS,
+                nodes=group_nodes(pool),
             )
             if problem:
                 where = f" (pool {pool.name})" if pool.name else ""

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from components.catalog.gpus import GPUS, GpuType
 from components.planning.precision import BYTES_PER_PARAMETER, bytes_per_parameter
+from components.spec_gpu import MAX_NODES
 
 # KV cache and activations need room beyond the weights; 20% is the usual floor
 # for short contexts (a long context needs more, which the engine reports at start).
@@ -41,19 +42,40 @@ def gpu_capacity_gib(gpu: GpuType, count: int) -> float:
 
 
 def check_gpu_fit(
-    parameters_b: float, precision: str, gpu: GpuType, count: int, counts: tuple[int, ...]
+    parameters_b: float,
+    precision: str,
+    gpu: GpuType,
+    count: int,
+    counts: tuple[int, ...],
+    nodes: int = 1,
 ) -> str | None:
-    """None if it fits; otherwise the need, the capacity and what would fit."""
-    need = gpu_need(parameters_b, bytes_per_parameter(precision), count)
-    capacity = gpu_capacity_gib(gpu, count)
+    """None if it fits; otherwise the need, the capacity and what would fit.
+
+    `count` GPUs per node over `nodes` nodes: a group shards the model over all its GPUs."""
+    total = count * nodes
+    need = gpu_need(parameters_b, bytes_per_parameter(precision), total)
+    capacity = gpu_capacity_gib(gpu, total)
     if need.total_gib <= capacity:
         return None
-    options = _alternatives(parameters_b, precision, gpu, count, counts)
-    hint = f"; would fit: {'; '.join(options)}" if options else ""
+    if nodes > 1:
+        more = next(
+            (
+                n
+                for n in range(nodes + 1, MAX_NODES + 1)
+                if _fits(parameters_b, precision, gpu, count * n)
+            ),
+            None,
+        )
+        hint = f"; would fit: gpu.nodes: {more}" if more else ""
+        held = f"{nodes} nodes x {count} x {gpu.name}"
+    else:
+        options = _alternatives(parameters_b, precision, gpu, count, counts)
+        hint = f"; would fit: {'; '.join(options)}" if options else ""
+        held = f"{count} x {gpu.name}"
     return (
         f"{parameters_b:g}B parameters at {precision} need about {need.total_gib:.0f} GiB "
         f"({need.weights_gib:.0f} GiB weights + KV cache and runtime headroom), but "
-        f"{count} x {gpu.name} has {capacity:.0f} GiB usable{hint}"
+        f"{held} has {capacity:.0f} GiB usable{hint}"
     )
 
 

@@ -66,6 +66,18 @@ class EnginePlan:
 
 
 @dataclass(frozen=True)
+class GroupPlan:
+    """A slot whose model spans several nodes: each replica is a group of `size` pods, one
+    leader (which serves) and workers (a LeaderWorkerSet on Kubernetes)."""
+
+    size: int
+    # Appended to the engine's args on the leader, and on the workers. Their `$(LWS_...)`
+    # references are for Kubernetes to expand (catalog/multi_node.py); nothing else is.
+    leader_args: tuple[str, ...]
+    worker_args: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class SlotPlan:
     """One workload: a slot (`main`, `blue`, `green`) in a pool of one kind of hardware."""
 
@@ -90,6 +102,8 @@ class SlotPlan:
     # Kubernetes: the autoscaler that owns this workload's replica count (then `replicas` is
     # only the floor, and the Deployment carries no spec.replicas).
     autoscaling: AutoscalingPlan | None = None
+    # gpu.nodes > 1: `replicas` counts groups (None: one pod per replica).
+    group: GroupPlan | None = None
 
     @property
     def serving(self) -> bool:
@@ -97,7 +111,10 @@ class SlotPlan:
 
     @property
     def gpu_summary(self) -> str:
-        return f"{self.gpu_count} x {self.gpu.name}" if self.gpu else "cpu"
+        if self.gpu is None:
+            return "cpu"
+        nodes = f" x {self.group.size} nodes" if self.group else ""
+        return f"{self.gpu_count} x {self.gpu.name}{nodes}"
 
 
 @dataclass(frozen=True)

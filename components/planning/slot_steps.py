@@ -15,6 +15,7 @@ from components.planning.engine_steps import (
     check_precision,
     plan_engine,
 )
+from components.planning.group_steps import plan_group, tensor_parallel_gpus
 from components.planning.hardware_steps import check_gpu_count, plan_placement, plan_resources
 from components.planning.loaders import LoaderPlan
 from components.planning.plan_model import AdapterPlan, ModelPlan, RoutePlan, SlotPlan
@@ -120,7 +121,7 @@ def plan_workload(
         shared.engine,
         model,
         override,
-        EngineHardware(hardware, gpu_count, gpu),
+        EngineHardware(hardware, tensor_parallel_gpus(shared.engine, pool, gpu_count), gpu),
         shared.adapters,
         shared.api_key,
     )
@@ -140,6 +141,7 @@ def plan_workload(
         resources=plan_resources(ctx, issues, gpu, gpu_count, pool, slot, model),
         weight=pool.weight,
         priority=pool.priority,
+        group=plan_group(shared.engine, pool, gpu_count),
     )
 
 

@@ -72,6 +72,8 @@ class TargetProfile:
     engine_api_keys: Capability
     # loadBalancer.algorithm inference_aware: InferencePools and endpoint pickers.
     inference_routing: Capability
+    # gpu.nodes > 1: one model over a group of nodes (a LeaderWorkerSet).
+    multi_node: Capability
 
 
 def _kubernetes_namespace(stack: StackSettings) -> str:
@@ -101,6 +103,7 @@ KUBERNETES = TargetProfile(
     secret_references=SUPPORTED,
     engine_api_keys=SUPPORTED,
     inference_routing=SUPPORTED,
+    multi_node=SUPPORTED,
 )
 
 DOCKER = TargetProfile(
@@ -149,6 +152,10 @@ DOCKER = TargetProfile(
         "inference_aware needs the Gateway API Inference Extension on Kubernetes; the docker "
         "gateway (nginx) cannot read the engines' queue and KV-cache metrics: use "
         "least_connections"
+    ),
+    multi_node=Capability(
+        "gpu.nodes spreads one model over several machines, and the docker target runs on one "
+        "host: use gpu.nodes: 1 with at most the host's GPUs, or the Kubernetes target"
     ),
 )
 

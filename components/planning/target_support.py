@@ -38,6 +38,10 @@ def check_target_support(ctx: PlanningContext, issues: IssueCollector) -> None:
         _refuse(issues, profile.cookie_stickiness, "loadBalancer", "stickySessions")
     if spec.load_balancer.algorithm == INFERENCE_AWARE:
         _refuse(issues, profile.inference_routing, "loadBalancer", "algorithm")
+    gpus = [(("gpu",), spec.gpu)] + [(("pools", i, "gpu"), p.gpu) for i, p in enumerate(spec.pools)]
+    for path, gpu in gpus:
+        if gpu is not None and gpu.nodes > 1:
+            _refuse(issues, profile.multi_node, *path, "nodes")
 
 
 def _refuse(issues: IssueCollector, capability: Capability, *path: str | int) -> None:

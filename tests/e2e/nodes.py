@@ -43,7 +43,8 @@ def node_groups(plans: Iterable[StackPlan], spare_nodes: int = 1) -> list[NodeGr
     slots = [slot for plan in plans for deployment in plan.deployments for slot in deployment.slots]
     for slot in slots:
         floor = slot.autoscaling.min_replicas if slot.autoscaling else 0
-        replicas = max(slot.replicas, floor, 1)
+        # A replica of a multi-node slot is a group: one pod per node of it.
+        replicas = max(slot.replicas, floor, 1) * (slot.group.size if slot.group else 1)
         key = (
             _labels_for(slot.placement),
             _taints_for(slot.placement),

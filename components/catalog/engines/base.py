@@ -11,6 +11,7 @@ from typing import ClassVar, Literal
 
 from components.catalog.engines.request_metrics import RequestMetrics
 from components.catalog.engines.runtime_adapters import RuntimeAdapterApi
+from components.catalog.multi_node import MultiNodeArgs
 from components.templating import render_argv
 
 Hardware = Literal["cpu", "nvidia", "amd"]
@@ -53,6 +54,8 @@ class Engine:
     serves_adapters: ClassVar[bool] = False
     # Loads adapters while it runs (`adapterLoading.mode: runtime`); None: only at start.
     runtime_adapters: ClassVar[RuntimeAdapterApi | None] = None
+    # Runs one model over a group of nodes (gpu.nodes > 1): its flags; None: one node only.
+    multi_node: ClassVar[MultiNodeArgs | None] = None
     # Flags the plan sets from the stack file (model, port, parallelism, precision):
     # `engineArgs` may not repeat them. None: the engine takes no arguments at all.
     owned_flags: ClassVar[frozenset[str] | None] = frozenset()

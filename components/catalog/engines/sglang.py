@@ -13,6 +13,7 @@ from typing import ClassVar
 from components.catalog.engines.base import Engine, EngineInputs, Hardware, ModelFormat
 from components.catalog.engines.request_metrics import RequestMetrics
 from components.catalog.engines.runtime_adapters import SGLANG as SGLANG_RUNTIME_ADAPTERS
+from components.catalog.multi_node import SGLANG
 
 _DTYPES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}
 
@@ -48,6 +49,7 @@ class Sglang(Engine):
     precisions = frozenset({"fp32", "bf16", "fp16", "fp8", "int8", "int4"})
     serves_adapters = True
     runtime_adapters = SGLANG_RUNTIME_ADAPTERS
+    multi_node = SGLANG
     shm_size = "8Gi"
     # Exported with --enable-metrics, which the argument template always passes.
     request_metrics = RequestMetrics(

@@ -11,6 +11,7 @@ from typing import ClassVar
 from components.catalog.engines.base import Engine, EngineInputs, Hardware, ModelFormat
 from components.catalog.engines.request_metrics import RequestMetrics
 from components.catalog.engines.runtime_adapters import VLLM as VLLM_RUNTIME_ADAPTERS
+from components.catalog.multi_node import VLLM
 
 _DTYPES = {"fp32": "float32", "bf16": "bfloat16", "fp16": "float16"}
 
@@ -65,6 +66,7 @@ class Vllm(Engine):
     precisions = frozenset({"fp32", "bf16", "fp16", "fp8", "fp4", "int8", "int4"})
     serves_adapters = True
     runtime_adapters = VLLM_RUNTIME_ADAPTERS
+    multi_node = VLLM
     shm_size = "2Gi"
     request_metrics = RequestMetrics(
         running="vllm:num_requests_running",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from components import identity
-from components.kubernetes.manifests import labels
+from components.kubernetes.manifests import labels, workloads
 from components.plan import DeploymentPlan, SlotPlan
 from components.planning.autoscaling_plan import (
     AutoscalingPlan,
@@ -54,7 +54,7 @@ def horizontal_pod_autoscaler(
         "kind": "HorizontalPodAutoscaler",
         "metadata": _metadata(deployment, slot, plan.name),
         "spec": {
-            "scaleTargetRef": _target(plan.workload),
+            "scaleTargetRef": _target(deployment, plan.workload),
             "minReplicas": low,
             "maxReplicas": high,
             "metrics": [_resource_metric(metric) for metric in plan.metrics],
@@ -70,7 +70,7 @@ def scaled_object(
     if plan.held_replicas is not None:
         metadata["annotations"] = {PAUSED_REPLICAS: str(plan.held_replicas)}
     spec: dict[str, Any] = {
-        "scaleTargetRef": _target(plan.workload),
+        "scaleTargetRef": _target(deployment, plan.workload),
         "minReplicaCount": plan.min_replicas,
         "maxReplicaCount": plan.max_replicas,
     }
@@ -104,9 +104,7 @@ def request_interceptor_route(
         "spec": {
             "hosts": [holding.host],
             "scaleTargetRef": {
-                "apiVersion": "apps/v1",
-                "kind": "Deployment",
-                "name": holding.workload,
+                **_target(deployment, holding.workload),
                 "service": holding.service,
                 "port": holding.port,
             },
@@ -131,8 +129,10 @@ def _metadata(deployment: DeploymentPlan, slot: SlotPlan, name: str) -> dict[str
     }
 
 
-def _target(workload: str) -> dict[str, str]:
-    return {"apiVersion": "apps/v1", "kind": "Deployment", "name": workload}
+def _target(deployment: DeploymentPlan, workload: str) -> dict[str, str]:
+    """The slot's Deployment, or its LeaderWorkerSet (whose scale subresource counts groups)."""
+    slot = next(s for s in deployment.slots if s.workload_name == workload)
+    return workloads.scale_target(slot)
 
 
 def _resource_metric(metric: ScalingMetricPlan) -> dict[str, Any]:

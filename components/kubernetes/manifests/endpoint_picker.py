@@ -52,7 +52,7 @@ def inference_pool(
             {**labels.common(deployment, identity.INFERENCE_POOL), identity.SLOT: pool.slot},
         ),
         "spec": {
-            "selector": {"matchLabels": labels.slot_selector(deployment, pool.slot)},
+            "selector": {"matchLabels": labels.serving_selector(deployment, pool.slot)},
             "targetPorts": [{"number": routing.target_port}],
             "appProtocol": "http",
             "endpointPickerRef": {

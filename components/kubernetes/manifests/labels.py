@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from components import identity
+from components.catalog.multi_node import LEADER_INDEX, WORKER_INDEX_LABEL
 from components.identity import DEPLOYMENT, ENGINE, MANAGED_BY, PART_OF, POOL, SLOT
 from components.plan import DeploymentPlan, SlotPlan
 
@@ -14,6 +15,15 @@ _LABEL_VALUE_BAD = re.compile(r"[^A-Za-z0-9._-]+")
 def slot_selector(deployment: DeploymentPlan, slot: str) -> dict[str, str]:
     """Every pod of a slot, across pools: what the slot and stable Services select."""
     return {DEPLOYMENT: deployment.name, SLOT: slot}
+
+
+def serving_selector(deployment: DeploymentPlan, slot: str) -> dict[str, str]:
+    """The pods of a slot that answer requests: all of them, or a group's leaders only."""
+    selector = slot_selector(deployment, slot)
+    if any(s.group for s in deployment.slots):
+        # Pools agree on gpu.nodes (planning/group_steps.py): every workload is a group.
+        selector[WORKER_INDEX_LABEL] = LEADER_INDEX
+    return selector
 
 
 def workload_selector(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, str]:

@@ -31,11 +31,21 @@ def engine_policy(deployment: DeploymentPlan) -> dict[str, Any]:
                 ]
                 + _picker_peers(deployment),
                 "ports": [{"protocol": "TCP", "port": port} for port in ports],
-            }
+            },
+            *_group_rules(deployment, "from"),
         ],
         # Engines load from the cache volume: name resolution is all they may need.
-        egress=[{"ports": _DNS}],
+        egress=[{"ports": _DNS}, *_group_rules(deployment, "to")],
     )
+
+
+def _group_rules(deployment: DeploymentPlan, direction: str) -> list[dict[str, Any]]:
+    """gpu.nodes > 1: a group's pods exchange tensors (NCCL, on ports the engine picks) and
+    reach their leader's rendezvous port, so engines of the deployment reach each other."""
+    if not any(slot.group for slot in deployment.slots):
+        return []
+    engines = {identity.DEPLOYMENT: deployment.name, identity.COMPONENT: identity.ENGINE_COMPONENT}
+    return [{direction: [{"podSelector": {"matchLabels": engines}}]}]
 
 
 def _picker_peers(deployment: DeploymentPlan) -> list[dict[str, Any]]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Literal
 
 from components import identity
+from components.catalog.multi_node import EXPANDED_ENV
 from components.kubernetes.manifests import adapters, labels, security
 from components.plan import DeploymentPlan, SlotPlan
 from components.planning.model_location import CACHE_MOUNT
@@ -22,15 +23,19 @@ WAIT_SCRIPT = (
 )
 # Endpoints controllers need a moment to drop a terminating pod: keep serving meanwhile.
 PRE_STOP_SLEEP_SECONDS = 15
+# A pod that serves alone, a group's leader (serves) or a group's worker (serves no HTTP).
+PodRole = Literal["single", "leader", "worker"]
 
 
-def engine_pod_template(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, Any]:
+def engine_pod_template(
+    deployment: DeploymentPlan, slot: SlotPlan, role: PodRole = "single"
+) -> dict[str, Any]:
     return {
         "metadata": {
             "labels": labels.for_workload(deployment, slot),
             "annotations": _annotations(deployment, slot),
         },
-        "spec": _pod_spec(deployment, slot),
+        "spec": _pod_spec(deployment, slot, role),
     }
 
 
@@ -44,7 +49,7 @@ def _annotations(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, str]:
     return annotations
 
 
-def _pod_spec(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, Any]:
+def _pod_spec(deployment: DeploymentPlan, slot: SlotPlan, role: PodRole) -> dict[str, Any]:
     spec: dict[str, Any] = {
         # A Service named like the engine (e.g. `vllm`) would inject VLLM_PORT and break it.
         "enableServiceLinks": False,
@@ -53,10 +58,10 @@ def _pod_spec(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, Any]:
         "securityContext": security.pod_security(),
         **pull_secrets(deployment),
         "terminationGracePeriodSeconds": deployment.on_kubernetes.termination_grace_seconds,
-        "containers": [_engine_container(deployment, slot)],
+        "containers": [_engine_container(deployment, slot, role)],
         "volumes": _volumes(deployment, slot),
     }
-    if deployment.runtime_adapters is not None:
+    if deployment.runtime_adapters is not None and role != "worker":
         # Loads the adapters into the engine beside it while it runs (manifests/adapters.py).
         api_key_ref = slot.engine.env_refs.get(deployment.runtime_adapters.api_key_env or "")
         spec["containers"].append(adapters.sync_container(deployment, api_key_ref))
@@ -110,10 +115,8 @@ def _affinity(placement: Placement) -> dict[str, Any]:
     return affinity
 
 
-def _engine_container(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, Any]:
+def _engine_container(deployment: DeploymentPlan, slot: SlotPlan, role: PodRole) -> dict[str, Any]:
     engine = slot.engine
-    probes = deployment.probes
-    http_get = {"path": probes.path, "port": PORT_NAME}
     container: dict[str, Any] = {
         "name": CONTAINER,
         "image": engine.image,
@@ -123,7 +126,7 @@ def _engine_container(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, A
         container["command"] = [literal(part) for part in engine.command]
     container.update(
         {
-            "args": [literal(arg) for arg in engine.args],
+            "args": [literal(arg) for arg in engine.args] + _group_args(slot, role),
             "ports": [{"name": PORT_NAME, "containerPort": engine.port, "protocol": "TCP"}],
             "env": [
                 *security.home_env(),
@@ -140,31 +143,60 @@ def _engine_container(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, A
                 "requests": slot.resources.requests(),
                 "limits": slot.resources.limits(),
             },
-            # Model loading takes minutes: the startup probe holds off the others until then.
-            "startupProbe": {
-                "httpGet": http_get,
-                "periodSeconds": probes.period_seconds,
-                "timeoutSeconds": probes.timeout_seconds,
-                "failureThreshold": probes.startup_failure_threshold,
-            },
-            "readinessProbe": {
-                "httpGet": http_get,
-                "periodSeconds": probes.period_seconds,
-                "timeoutSeconds": probes.timeout_seconds,
-                "failureThreshold": probes.readiness_failure_threshold,
-            },
-            "livenessProbe": {
-                "httpGet": http_get,
-                "periodSeconds": probes.liveness_period_seconds,
-                "timeoutSeconds": probes.liveness_timeout_seconds,
-                "failureThreshold": probes.liveness_failure_threshold,
-            },
-            "lifecycle": {"preStop": {"sleep": {"seconds": PRE_STOP_SLEEP_SECONDS}}},
+            **(_serving(deployment) if role != "worker" else {}),
             "securityContext": security.container_security(),
             "volumeMounts": _mounts(deployment, slot),
         }
     )
+    if role == "worker":
+        # A worker joins its leader's engine and answers no HTTP: no port for Services
+        # (the metrics Service's endpoints included) and nothing to probe.
+        del container["ports"]
     return container
+
+
+def _serving(deployment: DeploymentPlan) -> dict[str, Any]:
+    """Probes on the HTTP port, and a pause before stopping while endpoints drop the pod."""
+    probes = deployment.probes
+    http_get = {"path": probes.path, "port": PORT_NAME}
+    return {
+        # Model loading takes minutes: the startup probe holds off the others until then.
+        "startupProbe": {
+            "httpGet": http_get,
+            "periodSeconds": probes.period_seconds,
+            "timeoutSeconds": probes.timeout_seconds,
+            "failureThreshold": probes.startup_failure_threshold,
+        },
+        "readinessProbe": {
+            "httpGet": http_get,
+            "periodSeconds": probes.period_seconds,
+            "timeoutSeconds": probes.timeout_seconds,
+            "failureThreshold": probes.readiness_failure_threshold,
+        },
+        "livenessProbe": {
+            "httpGet": http_get,
+            "periodSeconds": probes.liveness_period_seconds,
+            "timeoutSeconds": probes.liveness_timeout_seconds,
+            "failureThreshold": probes.liveness_failure_threshold,
+        },
+        "lifecycle": {"preStop": {"sleep": {"seconds": PRE_STOP_SLEEP_SECONDS}}},
+    }
+
+
+def _group_args(slot: SlotPlan, role: PodRole) -> list[str]:
+    """The group's flags (catalog data): their `$(LWS_...)` references are the only ones
+    Kubernetes may expand; any other `$` in them is escaped like a stack value's."""
+    if slot.group is None or role == "single":
+        return []
+    args = slot.group.leader_args if role == "leader" else slot.group.worker_args
+    return [_expanding(arg, EXPANDED_ENV) for arg in args]
+
+
+def _expanding(text: str, names: frozenset[str]) -> str:
+    escaped = literal(text)
+    for name in names:
+        escaped = escaped.replace(f"$$({name})", f"$({name})")
+    return escaped
 
 
 def literal(text: str) -> str:

@@ -16,7 +16,7 @@ def stable_service(deployment: DeploymentPlan) -> dict[str, Any]:
         deployment,
         deployment.stable_service,
         labels.common(deployment, identity.STABLE_ENDPOINT),
-        labels.slot_selector(deployment, deployment.serving_slot),
+        labels.serving_selector(deployment, deployment.serving_slot),
     )
 
 
@@ -26,7 +26,7 @@ def slot_service(deployment: DeploymentPlan, slot: str) -> dict[str, Any]:
         deployment,
         deployment.on_kubernetes.slot_services[slot],
         {**labels.common(deployment, identity.SLOT_ENDPOINT), identity.SLOT: slot},
-        labels.slot_selector(deployment, slot),
+        labels.serving_selector(deployment, slot),
     )
 
 
@@ -36,7 +36,7 @@ def pool_service(deployment: DeploymentPlan, name: str, pool: str) -> dict[str, 
         deployment,
         name,
         {**labels.common(deployment, identity.POOL_ENDPOINT), identity.POOL: pool},
-        {**labels.slot_selector(deployment, deployment.serving_slot), identity.POOL: pool},
+        {**labels.serving_selector(deployment, deployment.serving_slot), identity.POOL: pool},
     )
 
 

@@ -1,10 +1,13 @@
-"""The Deployment of each slot and its PodDisruptionBudget."""
+"""The workload of each slot (a Deployment or a LeaderWorkerSet) and its PodDisruptionBudget."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from components.kubernetes.manifests import labels
+from components.kubernetes.manifests.leader_worker_set import API_VERSION as LWS_API_VERSION
+from components.kubernetes.manifests.leader_worker_set import KIND as LWS_KIND
+from components.kubernetes.manifests.leader_worker_set import leader_worker_set
 from components.kubernetes.manifests.pod import engine_pod_template
 from components.plan import DeploymentPlan, SlotPlan
 
@@ -52,3 +55,17 @@ def disruption_budget(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, A
             "selector": {"matchLabels": labels.workload_selector(deployment, slot)},
         },
     }
+
+
+def engine_workload(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, Any]:
+    """A slot's workload: a Deployment, or a LeaderWorkerSet when its model spans nodes."""
+    if slot.group is not None:
+        return leader_worker_set(deployment, slot)
+    return engine_deployment(deployment, slot)
+
+
+def scale_target(slot: SlotPlan) -> dict[str, str]:
+    """What an autoscaler's scaleTargetRef names for the slot (both kinds have `/scale`)."""
+    if slot.group is not None:
+        return {"apiVersion": LWS_API_VERSION, "kind": LWS_KIND, "name": slot.workload_name}
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "name": slot.workload_name}
