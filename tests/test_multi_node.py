@@ -200,7 +200,9 @@ def test_only_the_plans_own_references_expand_and_stack_values_stay_escaped() ->
 
 def test_memory_fits_over_every_gpu_of_the_group() -> None:
     one_node = stack_problems(_stack(gpu={"type": "H100", "count": 8}))
-    assert any("8 x H100 has 573 GiB usable" in p for p in one_node), one_node
+    assert any("8 x H100 has 573 GiB usable" in p and "gpu.nodes: 2" in p for p in one_node), (
+        one_node
+    )
     assert stack_problems(_stack()) == []
     too_big = stack_problems(
         _stack(model={"source": "hf://org/model", "parameters": "900B"}, cache={"size": "2Ti"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from components.catalog.gpus import GPUS, GpuType
+from components.catalog.tensor_parallel import MAX_GPUS_PER_NODE
 from components.planning.precision import BYTES_PER_PARAMETER, bytes_per_parameter
 from components.spec_gpu import MAX_NODES
 
@@ -57,21 +58,23 @@ def check_gpu_fit(
     capacity = gpu_capacity_gib(gpu, total)
     if need.total_gib <= capacity:
         return None
+    more = next(
+        (
+            n
+            for n in range(nodes + 1, MAX_NODES + 1)
+            if _fits(parameters_b, precision, gpu, count * n)
+        ),
+        None,
+    )
+    # A full node's GPUs and still short: a group of nodes (gpu.nodes) holds it.
+    spread = [f"gpu.nodes: {more}"] if more and count >= MAX_GPUS_PER_NODE else []
     if nodes > 1:
-        more = next(
-            (
-                n
-                for n in range(nodes + 1, MAX_NODES + 1)
-                if _fits(parameters_b, precision, gpu, count * n)
-            ),
-            None,
-        )
-        hint = f"; would fit: gpu.nodes: {more}" if more else ""
+        options = [f"gpu.nodes: {more}"] if more else []
         held = f"{nodes} nodes x {count} x {gpu.name}"
     else:
-        options = _alternatives(parameters_b, precision, gpu, count, counts)
-        hint = f"; would fit: {'; '.join(options)}" if options else ""
+        options = _alternatives(parameters_b, precision, gpu, count, counts) + spread
         held = f"{count} x {gpu.name}"
+    hint = f"; would fit: {'; '.join(options)}" if options else ""
     return (
         f"{parameters_b:g}B parameters at {precision} need about {need.total_gib:.0f} GiB "
         f"({need.weights_gib:.0f} GiB weights + KV cache and runtime headroom), but "
