@@ -38,6 +38,8 @@ class EnvironmentDefaults:
     alerts: AlertDefaults
     # The images modelstack chooses (wait container, loaders) by digest too, where known.
     pin_helper_digests: bool = False
+    # `debugAccess` (a shell in the engines' pods) only with `allowInProd: true`.
+    refuse_debug_access: bool = False
 
 
 ENVIRONMENTS: dict[str, EnvironmentDefaults] = {
@@ -95,5 +97,6 @@ ENVIRONMENTS: dict[str, EnvironmentDefaults] = {
             severity="critical",
         ),
         pin_helper_digests=True,
+        refuse_debug_access=True,
     ),
 }

@@ -67,6 +67,8 @@ NETWORK_POLICY = "network-policy"
 # loadBalancer.algorithm inference_aware: a slot's InferencePool and its endpoint picker.
 INFERENCE_POOL = "inference-pool"
 ENDPOINT_PICKER = "endpoint-picker"
+# modelstack:debugAccess: the Role and RoleBinding that let a few people open a shell.
+DEBUG_ACCESS = "debug-access"
 
 # -- annotation keys ----------------------------------------------------------------------
 
@@ -77,6 +79,8 @@ DESCRIPTION = "modelstack.io/description"
 PATCHED_ANNOTATION = "modelstack.io/patched"
 # On an endpoint picker's pods: its config file's hash, so a new config restarts the picker.
 CONFIG_HASH = "modelstack.io/config-hash"
+# On the debug Role in prod: the stack file says `allowInProd: true` (guardrails read it).
+DEBUG_ACCESS_IN_PROD = "modelstack.io/debug-access-in-prod"
 
 # -- names --------------------------------------------------------------------------------
 
@@ -147,6 +151,11 @@ def loader_job(deployment: str, content: object) -> str:
 def content_hash(content: object) -> str:
     text = json.dumps(content, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def debug_access() -> str:
+    """The debug Role and its RoleBinding: one per namespace, as the grant is namespace-wide."""
+    return "modelstack-debug-access"
 
 
 def registry_secret(registry: str) -> str:

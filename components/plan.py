@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from components.environments import ENVIRONMENTS
 from components.errors import ConfigIssue, StackConfigError, key_path
+from components.planning.debug_access import plan_debug_access
 from components.planning.deployment_planner import plan_deployment
 from components.planning.engine_api_keys import unknown_deployments
 from components.planning.plan_model import (
@@ -97,6 +98,8 @@ def build_plan(
     shared, found = shared_endpoint_for(spec, profile, planned)
     issues += found
     issues += unknown_deployments(spec.engine_api_keys, [d.name for d in spec.deployments])
+    debug_access, found = plan_debug_access(spec, profile, environment, profile.namespace_of(spec))
+    issues += found
     if issues:
         by_index = {index: deployment.name for index, deployment in enumerate(spec.deployments)}
         raise StackConfigError(stack_file, issues, by_index)
@@ -109,6 +112,7 @@ def build_plan(
         namespace=profile.namespace_of(spec),
         deployments=tuple(deployments),
         registries=registries,
+        debug_access=debug_access,
         kubernetes=kubernetes_part,
         docker=docker_part,
     )

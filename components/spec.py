@@ -25,6 +25,7 @@ from components.spec_alerts import AlertsSpec
 from components.spec_autoscaling import AutoscalingSpec
 from components.spec_base import FieldError, SpecModel
 from components.spec_credentials import credential_in, looks_secret
+from components.spec_debug_access import DebugAccessSpec
 from components.spec_gpu import GpuSpec
 from components.spec_identifiers import (
     BIND_ADDRESS,
@@ -560,6 +561,8 @@ class StackSpec(SpecModel):
     registry_passwords: list[str] = Field(default_factory=list)
     # Names of the deployments whose engine requires an API key (the keys stay in Pulumi).
     engine_api_keys: list[str] = Field(default_factory=list)
+    # A shell next to the running engines, for a few named people (off when absent).
+    debug_access: DebugAccessSpec | None = None
     deployments: list[DeploymentSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")

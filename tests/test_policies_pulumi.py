@@ -166,6 +166,7 @@ def test_prod_is_all_mandatory_and_dev_never_blocks() -> None:
     assert [p for p, level in staging.items() if level != "mandatory"] == [
         "at-least-two-replicas",
         "model-cache-protected",
+        "debug-access-in-prod",
     ]
 
 

@@ -338,6 +338,9 @@ def _deployment_text(deployment: DeploymentReport, target: str) -> list[str]:
         lines.append(f"  route path {deployment.route_path}")
     for slot in deployment.slots:
         lines += _slot_text(slot, target)
+    if deployment.debug_commands:
+        lines.append("  debug access (a shell next to the engine):")
+        lines += [f"    {command}" for command in deployment.debug_commands]
     return lines
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from components.diff.debug_access_phrases import describe_debug_access
 from components.diff.diff_model import ResourceDiff, Status
 from components.diff.docker_phrases import describe_docker, is_engine_container
 from components.diff.entries import Entry
@@ -234,6 +235,7 @@ def describe(
             sentences += _changed(resource, before[resource.id], after[resource.id])
     lines += _merged(sentences)
     lines += describe_docker(before, after)
+    lines += describe_debug_access(before, after)
     lines += _arrivals(resources, before, after)
     return tuple(lines)
 

@@ -43,6 +43,8 @@ LEVELS: dict[str, dict[str, Level]] = {
     "model-cache-retained": {"dev": _A, "staging": _M, "prod": _M},
     "model-cache-protected": {"dev": _D, "staging": _D, "prod": _M},
     "streaming-route-timeouts": {"dev": _A, "staging": _M, "prod": _M},
+    # Debug access is what dev and staging allow (environments.py); prod only on purpose.
+    "debug-access-in-prod": {"dev": _D, "staging": _D, "prod": _M},
 }
 
 

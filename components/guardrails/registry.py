@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from components.guardrails.caches import MODEL_CACHE_PROTECTED, MODEL_CACHE_RETAINED
 from components.guardrails.container_resources import CONTAINER_RESOURCES
+from components.guardrails.debug_access import DEBUG_ACCESS_IN_PROD_GUARDRAIL
 from components.guardrails.definitions import Guardrail
 from components.guardrails.disruption_budgets import POD_DISRUPTION_BUDGET
 from components.guardrails.env_secrets import NO_LITERAL_SECRET_ENV
@@ -24,4 +25,5 @@ GUARDRAILS: tuple[Guardrail, ...] = (
     MODEL_CACHE_RETAINED,
     MODEL_CACHE_PROTECTED,
     STREAMING_ROUTE_TIMEOUTS,
+    DEBUG_ACCESS_IN_PROD_GUARDRAIL,
 )

@@ -8,6 +8,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.kubernetes import objects
+from components.kubernetes.manifests.debug_access import debug_access_objects
 from components.kubernetes.manifests.namespace import namespace
 from components.kubernetes.manifests.registries import pull_secret
 from components.kubernetes.model_deployment import ModelDeployment
@@ -44,6 +45,9 @@ def deploy(plan: StackPlan, secrets: StackSecrets) -> dict[str, dict[str, Any]]:
                     ),
                 )
             )
+    # Who may open a shell next to the engines: namespace-wide, so once per stack.
+    for body in debug_access_objects(plan):
+        objects.create(body, pulumi.ResourceOptions(provider=provider, depends_on=list(depends_on)))
     summaries = {}
     for deployment in plan.deployments:
         ModelDeployment(

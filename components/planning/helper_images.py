@@ -29,6 +29,9 @@ WAIT = HelperImage(
     "github.com/docker-library/repo-info repos/busybox/remote/1.37.0.md at commit "
     "01a7054230d50b3dccaf8d579f161c522be8c9f0 (the index of the official image's tag)",
 )
+# `kubectl debug --image` and `docker run --pid=container:...` for engines without a shell:
+# busybox has sh, ps, top, wget and nslookup, and is the one helper already pinned by digest.
+DEBUG = WAIT
 _NOT_FOUND = "no public record of this tag's digest was found offline; prod uses the tag"
 LOADERS = {
     "hf": HelperImage("python:3.12.8-slim-bookworm", None, _NOT_FOUND),

@@ -9,6 +9,7 @@ from components.catalog.engines.request_metrics import RequestMetrics
 from components.catalog.gpus import GpuType
 from components.environments import EnvironmentDefaults
 from components.planning.autoscaling_plan import AutoscalingPlan
+from components.planning.debug_access import DebugAccessPlan
 from components.planning.inference_routing_plan import InferenceRoutingPlan
 from components.planning.loaders import LoaderPlan
 from components.planning.model_location import ModelLocation
@@ -289,6 +290,8 @@ class StackPlan:
     namespace: str
     deployments: tuple[DeploymentPlan, ...]
     registries: tuple[RegistryPlan, ...] = ()
+    # modelstack:debugAccess (None: off): status prints how to reach the engines.
+    debug_access: DebugAccessPlan | None = None
     # What only one target reads: exactly one of the two is set, by the stack's target.
     kubernetes: KubernetesStackPart | None = None
     docker: DockerStackPart | None = None

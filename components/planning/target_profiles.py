@@ -69,6 +69,8 @@ class TargetProfile:
     existing_pull_secrets: Capability
     # hfToken: {secretKeyRef: ...}, a Secret already in the cluster.
     secret_references: Capability
+    # debugAccess.users: RBAC subjects granted a shell next to the engines.
+    debug_subjects: Capability
     engine_api_keys: Capability
     # loadBalancer.algorithm inference_aware: InferencePools and endpoint pickers.
     inference_routing: Capability
@@ -101,6 +103,7 @@ KUBERNETES = TargetProfile(
     pull_secrets=SUPPORTED,
     existing_pull_secrets=SUPPORTED,
     secret_references=SUPPORTED,
+    debug_subjects=SUPPORTED,
     engine_api_keys=SUPPORTED,
     inference_routing=SUPPORTED,
     multi_node=SUPPORTED,
@@ -146,6 +149,10 @@ DOCKER = TargetProfile(
     secret_references=Capability(
         "secretKeyRef reads a Kubernetes Secret: on docker set the token with "
         "`pulumi config set --secret hfToken <token>`"
+    ),
+    debug_subjects=Capability(
+        "the docker target grants nothing to anyone: whoever may use the Docker daemon can "
+        "already `docker exec`; remove users (debugAccess alone makes status print the commands)"
     ),
     engine_api_keys=Capability("engine API keys is not supported yet on docker"),
     inference_routing=Capability(

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from components.status.debug_commands import DebugAccess
+
 if TYPE_CHECKING:
     from components.plan import StackPlan
     from components.planning.plan_model import SlotPlan
@@ -302,6 +304,8 @@ class DeploymentReport:
     slots: tuple[SlotReport, ...]
     # The route's path prefix, its template resolved ({name}, {labels.KEY}); None: no route.
     route_path: str | None = None
+    # With modelstack:debugAccess: how to open a shell next to its engines (debug_commands.py).
+    debug_commands: tuple[str, ...] = ()
 
 
 class Outcome(StrEnum):
@@ -368,6 +372,8 @@ class ExpectedDeployment:
     route_path: str | None = None
     # How long a loader may copy the model before Pulumi stops waiting (None: not known).
     loader_window_seconds: int | None = None
+    # modelstack:debugAccess (None: off).
+    debug_access: DebugAccess | None = None
 
 
 @dataclass(frozen=True)
@@ -382,6 +388,11 @@ class StackExpectation:
     @classmethod
     def from_plan(cls, stack: str, plan: StackPlan) -> StackExpectation:
         names = _planned_instance_names(plan)
+        debug_access = (
+            DebugAccess(plan.target, plan.namespace, plan.kube_context, plan.debug_access.image)
+            if plan.debug_access
+            else None
+        )
         return cls(
             stack=stack,
             target=plan.target,
@@ -396,6 +407,7 @@ class StackExpectation:
                     hardware=deployment.gpu_summary,
                     route_path=deployment.route.path if deployment.route else None,
                     loader_window_seconds=deployment.timeouts.loader_seconds,
+                    debug_access=debug_access,
                     slots=tuple(
                         ExpectedSlot(
                             slot=slot.slot,
@@ -484,6 +496,7 @@ def _deployment_json(deployment: DeploymentReport, target: str) -> dict[str, Any
         "servingSlot": deployment.serving_slot,
         "hardware": deployment.hardware,
         "routePath": deployment.route_path,
+        "debugCommands": list(deployment.debug_commands),
         "slots": [_slot_json(slot, target) for slot in deployment.slots],
     }
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
+from components.status.debug_commands import commands
 from components.status.model import (
     DeploymentReport,
     DeploymentStatus,
     ExpectedDeployment,
     ExpectedSlot,
+    InstanceRole,
     SlotReport,
     StackExpectation,
     StackReport,
@@ -60,7 +62,23 @@ def deployment_report(
         hardware=expected.hardware,
         slots=slots,
         route_path=expected.route_path,
+        debug_commands=_debug_commands(expected, slots),
     )
+
+
+def _debug_commands(expected: ExpectedDeployment, slots: tuple[SlotReport, ...]) -> tuple[str, ...]:
+    """Per workload, commands that name its ready engines first (none found: only those that
+    need no instance name)."""
+    if expected.debug_access is None:
+        return ()
+    found: list[str] = []
+    for slot in slots:
+        engines = sorted(
+            (i for i in slot.instances if i.role is InstanceRole.ENGINE),
+            key=lambda instance: not instance.ready,
+        )
+        found += commands(expected.debug_access, slot.workload, [i.name for i in engines])
+    return tuple(found)
 
 
 def stack_report(
