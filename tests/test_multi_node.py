@@ -20,6 +20,14 @@ from components.kubernetes.deployment_objects import deployment_objects
 from components.offline.render import Render
 from components.offline.schema_validation import SchemaValidator
 from components.plan import DeploymentPlan
+from components.status.kubernetes_facts import ClusterSnapshot, derive_stack
+from components.status.model import (
+    ConditionType,
+    DeploymentStatus,
+    ExpectedDeployment,
+    ExpectedSlot,
+    StackExpectation,
+)
 from tests.conftest import deployments_of, find_object, render_document, stack_document
 from tests.support.planned_stacks import plan_stack, stack_problems
 
@@ -423,3 +431,74 @@ def test_diff_words_for_a_group(group_render: Render, tmp_path: Path) -> None:
     single = render_document(tmp_path, stack_document("prod"))
     summary = compare(single, group_render).summary
     assert "llama-70b: new multi-node group set llama-70b" in summary
+
+
+def _running_pod(name: str, labels: dict[str, str], index: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": name,
+            "namespace": "ml",
+            "labels": {**labels, WORKER_INDEX_LABEL: index},
+        },
+        "status": {
+            "phase": "Running",
+            "conditions": [{"type": "Ready", "status": "True"}],
+            "containerStatuses": [
+                {
+                    "name": "engine",
+                    "ready": True,
+                    "restartCount": 0,
+                    "state": {"running": {"startedAt": "2026-12-03T10:00:00Z"}},
+                }
+            ],
+        },
+    }
+
+
+def _status_of(ready_groups: int) -> Any:
+    plan = _plan(replicas=1)
+    (lws,) = _objects(plan, LWS)
+    lws["metadata"]["generation"] = 1
+    lws["status"] = {
+        "replicas": 1,
+        "readyReplicas": ready_groups,
+        "updatedReplicas": 1,
+        "observedGeneration": 1,
+        "hpaPodSelector": "leaderworkerset.sigs.k8s.io/name=big,"
+        "leaderworkerset.sigs.k8s.io/worker-index=0",
+    }
+    labels = lws["spec"]["leaderWorkerTemplate"]["leaderTemplate"]["metadata"]["labels"]
+    snapshot = ClusterSnapshot(
+        leader_worker_sets=[lws],
+        pods=[_running_pod("big-0", labels, "0"), _running_pod("big-0-1", labels, "1")],
+        services=_objects(plan, "Service"),
+    )
+    expectation = StackExpectation(
+        stack="test",
+        target="kubernetes",
+        namespace="ml",
+        context=None,
+        deployments=(
+            ExpectedDeployment(
+                name="big",
+                endpoint="http://big.ml.svc.cluster.local/v1",
+                serving_slot="main",
+                stable_service="big",
+                hardware=plan.gpu_summary,
+                slots=(ExpectedSlot("main", "big", 1, True, None),),
+            ),
+        ),
+    )
+    return derive_stack(expectation, snapshot).deployments[0].slots[0]
+
+
+def test_status_reads_a_groups_readiness_from_its_leader_worker_set() -> None:
+    ready = _status_of(ready_groups=1)
+    assert (ready.desired_replicas, ready.ready_replicas) == (1, 1)
+    assert ready.status is DeploymentStatus.DEPLOYED, ready
+    routing = next(c for c in ready.conditions if c.type is ConditionType.ROUTING_READY)
+    assert routing.status, routing  # the Service selects the group's leader
+    waiting = _status_of(ready_groups=0)
+    assert waiting.ready_replicas == 0 and waiting.status is not DeploymentStatus.DEPLOYED

@@ -35,6 +35,7 @@ from components.status.kubernetes_objects import (
     name_of,
     past_progress_deadline,
     selects,
+    serving_pod_labels,
     timestamp,
 )
 from components.status.kubernetes_pod_facts import (
@@ -148,7 +149,8 @@ def rollout_complete(workload: Obj) -> bool:
     return (
         one_version(workload)
         and updated >= _spec_replicas(workload)
-        and int(status.get("availableReplicas") or 0) >= updated
+        # A LeaderWorkerSet counts ready groups only (no availableReplicas in its status).
+        and int(status.get("availableReplicas", status.get("readyReplicas")) or 0) >= updated
     )
 
 
@@ -249,7 +251,7 @@ def route_facts(
     deployment: ExpectedDeployment, slot: ExpectedSlot, workload: Obj | None, index: SnapshotIndex
 ) -> RouteFacts:
     """The serving slot behind the stable Service; any other slot behind its own only."""
-    pod_labels = dig(workload, "spec", "template", "metadata", "labels") or {
+    pod_labels = serving_pod_labels(workload) or {
         DEPLOYMENT: deployment.name,
         SLOT: slot.slot,
     }
@@ -362,6 +364,7 @@ def derive_stack(expectation: StackExpectation, snapshot: ClusterSnapshot) -> St
         snapshot.services,
         snapshot.claims,
         snapshot.routes,
+        snapshot.leader_worker_sets,
     )
     labelled = (labels_of(obj).get(DEPLOYMENT) for objects in left for obj in objects)
     return report_from_facts(

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from components.catalog.multi_node import LEADER_INDEX, WORKER_INDEX_LABEL
+from components.kubernetes.manifests.leader_worker_set import KIND as LWS_KIND
 from components.kubernetes.manifests.pod import CONTAINER as ENGINE_CONTAINER
 
 Obj = Mapping[str, Any]
@@ -40,6 +42,8 @@ class ClusterSnapshot:
     claims: Sequence[Obj] = ()
     # Gateway API HTTPRoutes (none where the cluster has no Gateway API).
     routes: Sequence[Obj] = ()
+    # The LeaderWorkerSets of gpu.nodes slots (none where the cluster has no LWS CRD).
+    leader_worker_sets: Sequence[Obj] = ()
     # Log tails by log_key(pod, container).
     logs: Mapping[str, str] = field(default_factory=dict)
     # When it was read (None: fixtures without a clock; nothing is then past a window).
@@ -110,6 +114,18 @@ def past_progress_deadline(workload: Obj) -> bool:
     return progressing is not None and progressing.get("reason") == "ProgressDeadlineExceeded"
 
 
+def serving_pod_labels(workload: Obj | None) -> Mapping[str, str] | None:
+    """The labels of a workload's pods that Services select: a LeaderWorkerSet's leaders,
+    which LWS also labels with worker index "0" (catalog/multi_node.py)."""
+    if workload is None:
+        return None
+    if workload.get("kind") != LWS_KIND:
+        return dig(workload, "spec", "template", "metadata", "labels")
+    templates = dig(workload, "spec", "leaderWorkerTemplate") or {}
+    template = templates.get("leaderTemplate") or templates.get("workerTemplate") or {}
+    return {**(dig(template, "metadata", "labels") or {}), WORKER_INDEX_LABEL: LEADER_INDEX}
+
+
 def selects(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
     return bool(selector) and all(labels.get(key) == value for key, value in selector.items())
 
@@ -139,7 +155,9 @@ class SnapshotIndex:
 
     def __init__(self, snapshot: ClusterSnapshot) -> None:
         self.snapshot = snapshot
-        self.deployments = {name_of(d): d for d in snapshot.deployments}
+        # A slot's workload: its Deployment, or its LeaderWorkerSet (counted in groups).
+        workloads = (*snapshot.deployments, *snapshot.leader_worker_sets)
+        self.deployments = {name_of(d): d for d in workloads}
         self.jobs = {name_of(j): j for j in snapshot.jobs}
         self.services = {name_of(s): s for s in snapshot.services}
         self.events: dict[tuple[str, str], list[Obj]] = {}

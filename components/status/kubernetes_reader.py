@@ -21,6 +21,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
 from components.identity import PART_OF, PART_OF_KEY
+from components.kubernetes.manifests.leader_worker_set import API_VERSION as LWS_API_VERSION
 from components.status.kubernetes_facts import (
     ClusterSnapshot,
     LogRequest,
@@ -108,7 +109,10 @@ class KubernetesStatusReader:
             claims=self._list(
                 self._core.list_namespaced_persistent_volume_claim, label_selector=SELECTOR
             ),
-            routes=self._routes(),
+            routes=self._custom_objects(GATEWAY_API_GROUP, GATEWAY_API_VERSION, "httproutes"),
+            leader_worker_sets=self._custom_objects(
+                *LWS_API_VERSION.split("/"), "leaderworkersets"
+            ),
         )
         requests = logs_wanted(objects)[:MAX_LOGS_PER_READ]
         logs = {request.key: log for request in requests if (log := self._log(request))}
@@ -126,15 +130,15 @@ class KubernetesStatusReader:
             raise StatusUnavailable(f"cannot reach the cluster: {error}") from None
         return [self._api.sanitize_for_serialization(item) for item in result.items]
 
-    def _routes(self) -> list[dict[str, Any]]:
-        """HTTPRoutes, with what their Gateways say of them. A cluster without the Gateway
-        API (404), or a role that may not read it (403), has none to tell about."""
+    def _custom_objects(self, group: str, version: str, plural: str) -> list[dict[str, Any]]:
+        """HTTPRoutes (with what their Gateways say of them), LeaderWorkerSets. A cluster
+        without their CRD (404), or a role that may not read them (403), has none to tell."""
         try:
             listed = self._custom.list_namespaced_custom_object(
-                GATEWAY_API_GROUP,
-                GATEWAY_API_VERSION,
+                group,
+                version,
                 self.namespace,
-                "httproutes",
+                plural,
                 label_selector=SELECTOR,
                 _request_timeout=self._timeout,
             )
