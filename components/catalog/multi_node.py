@@ -65,7 +65,8 @@ def _fill(templates: tuple[str, ...], gpus_per_node: int, nodes: int) -> tuple[s
 # backend across nodes (no Ray cluster): the leader is node rank 0 and serves the API, the
 # others join headless. https://docs.vllm.ai/en/stable/serving/parallelism_scaling.html,
 # "Running vLLM with MultiProcessing" (docs/serving/parallelism_scaling.md in
-# github.com/vllm-project/vllm): `--tensor-parallel-size 8 --pipeline-parallel-size 2
+# github.com/vllm-project/vllm, read at 096bd6a4a109; the page names no release, so a bump of
+# the pinned image re-reads it): `--tensor-parallel-size 8 --pipeline-parallel-size 2
 # --nnodes 2 --node-rank 0 --master-addr $HEAD_NODE_IP` and, on the other node, the same with
 # `--node-rank 1 ... --headless`.
 VLLM = MultiNodeArgs(

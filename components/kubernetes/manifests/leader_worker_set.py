@@ -2,8 +2,9 @@
 
 LWS v0.10.0 (leaderworkerset.x-k8s.io/v1, https://github.com/kubernetes-sigs/lws): each
 replica is a group of `size` pods, a leader and workers, created, rolled, restarted and
-scaled as one (its scale subresource counts groups; HPA and KEDA target it like a
-Deployment).
+scaled as one. HPA and KEDA target it like a Deployment: its CRD has a scale subresource
+(`specReplicasPath: .spec.replicas`, `labelSelectorPath: .status.hpaPodSelector`, which the
+controller sets to the leaders: `worker-index=0`, pkg/controllers/leaderworkerset_controller.go).
 """
 
 from __future__ import annotations
