@@ -67,6 +67,8 @@ NETWORK_POLICY = "network-policy"
 # loadBalancer.algorithm inference_aware: a slot's InferencePool and its endpoint picker.
 INFERENCE_POOL = "inference-pool"
 ENDPOINT_PICKER = "endpoint-picker"
+# The stack's shared endpoint (one OpenAI base URL, routed by the body's `model`).
+SHARED_ENDPOINT = "shared-endpoint"
 # modelstack:debugAccess: the Role and RoleBinding that let a few people open a shell.
 DEBUG_ACCESS = "debug-access"
 

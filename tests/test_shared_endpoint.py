@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
+from components.diff.compare import compare
+from components.graph.topology import build_topology
 from components.offline.nginx_check import GatewayConfig as RenderedConfig
 from components.offline.nginx_check import check_config, find_nginx
 from components.rendered.nginx_routes import parse_routes, parse_shared_endpoint
@@ -164,3 +166,176 @@ def test_the_readme_docker_example_plans() -> None:
     document = _docker_document()
     document["config"]["modelstack:docker"].update(docker["modelstack:docker"])
     assert plan_stack(_raw(document)).on_docker.shared_endpoint is not None
+
+
+# -- Kubernetes ----------------------------------------------------------------------------------
+
+GATEWAY = {"name": "inference-gateway", "namespace": "gateways"}
+
+
+def _kubernetes_document(shared: dict[str, Any] | None, **gateway: Any) -> dict[str, Any]:
+    document = stack_document("prod")
+    settings = {**GATEWAY, **gateway}
+    if shared is not None:
+        settings["sharedEndpoint"] = shared
+    document["config"]["modelstack:kubernetes"]["gateway"] = settings
+    return document
+
+
+def _objects(tmp_path: Path, document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    render = render_document(tmp_path, document)
+    return {(o["kind"], o["metadata"]["name"]): o for o in render.objects}
+
+
+def test_kubernetes_shared_endpoint_objects(tmp_path: Path, schema_validator: Any) -> None:
+    shared = {"path": "/v1", "hosts": ["llm.example.com"]}
+    objects = _objects(tmp_path, _kubernetes_document(shared))
+    route = objects[("HTTPRoute", "modelstack-shared-endpoint")]
+    assert route["spec"]["hostnames"] == ["llm.example.com"]
+    assert route["spec"]["parentRefs"][0]["name"] == "inference-gateway"
+    rules = route["spec"]["rules"]
+    # /models first, one rule per deployment, the 404 last.
+    assert rules[0]["matches"][0]["path"] == {"type": "Exact", "value": "/v1/models"}
+    assert rules[-1]["matches"] == [{"path": {"type": "PathPrefix", "value": "/v1"}}]
+    plan = plan_stack(_raw(_kubernetes_document(shared)))
+    deployments = {deployment.name: deployment for deployment in plan.deployments}
+    assert len(rules) == len(deployments) + 2
+    for rule in rules[1:-1]:
+        names = [match["headers"][0]["value"] for match in rule["matches"]]
+        (owner,) = {plan.on_kubernetes.shared_endpoint.routes[name] for name in names}
+        # The same backends as the deployment's own route would have.
+        refs = [ref["name"] for ref in rule["backendRefs"]]
+        assert refs == [backend.service for backend in deployments[owner].traffic.backends]
+        assert all(m["headers"][0]["name"] == "X-Gateway-Model-Name" for m in rule["matches"])
+        assert "filters" not in rule  # /v1 is the engines' own path
+    policy = objects[("EnvoyExtensionPolicy", "modelstack-shared-endpoint")]
+    assert policy["spec"]["targetRefs"] == [
+        {
+            "group": "gateway.networking.k8s.io",
+            "kind": "HTTPRoute",
+            "name": "modelstack-shared-endpoint",
+        }
+    ]
+    (processor,) = policy["spec"]["extProc"]
+    assert processor["backendRefs"] == [{"name": "modelstack-shared-endpoint-bbr", "port": 9004}]
+    router = objects[("Deployment", "modelstack-shared-endpoint-bbr")]
+    (container,) = router["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == "registry.k8s.io/gateway-api-inference-extension/bbr:v1.5.0"
+    assert "--secure-serving=false" in container["args"]
+    assert router["spec"]["replicas"] == 2  # prod
+    models = objects[("HTTPRouteFilter", "modelstack-shared-endpoint-models")]
+    listed = json.loads(models["spec"]["directResponse"]["body"]["inline"])
+    assert [m["id"] for m in listed["data"]] == sorted(plan.on_kubernetes.shared_endpoint.routes)
+    missing = objects[("HTTPRouteFilter", "modelstack-shared-endpoint-not-found")]
+    assert missing["spec"]["directResponse"]["statusCode"] == 404
+    assert json.loads(missing["spec"]["directResponse"]["body"]["inline"])["error"]["code"] == (
+        "model_not_found"
+    )
+    shared_objects = [o for key, o in objects.items() if key[1].startswith("modelstack-shared")]
+    assert len(shared_objects) == 8
+    assert schema_validator.validate_all(shared_objects) == []
+    assert not [kind for kind in schema_validator.skipped if "envoyproxy" in kind[0]]
+
+
+def test_another_path_is_rewritten_to_v1(tmp_path: Path) -> None:
+    objects = _objects(tmp_path, _kubernetes_document({"path": "/openai/v1"}))
+    rules = objects[("HTTPRoute", "modelstack-shared-endpoint")]["spec"]["rules"]
+    assert "hostnames" not in objects[("HTTPRoute", "modelstack-shared-endpoint")]["spec"]
+    for rule in rules[1:-1]:
+        (rewrite,) = rule["filters"]
+        assert rewrite["urlRewrite"] == {
+            "path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/v1"}
+        }
+
+
+def test_without_the_setting_kubernetes_renders_no_shared_objects(tmp_path: Path) -> None:
+    objects = _objects(tmp_path, _kubernetes_document(None))
+    assert not [key for key in objects if key[1].startswith("modelstack-shared")]
+
+
+def test_a_standard_gateway_refuses_the_shared_endpoint() -> None:
+    document = _kubernetes_document({"path": "/v1"}, implementation="standard")
+    (found,) = stack_problems(_raw(document))
+    assert found.startswith("kubernetes.gateway.sharedEndpoint: ")
+    assert "envoy-gateway" in found
+
+
+def test_kubernetes_hosts_are_host_names() -> None:
+    (found,) = stack_problems(_raw(_kubernetes_document({"hosts": ["Bad_Host"]})))
+    assert found.startswith("kubernetes.gateway.sharedEndpoint.hosts[0]: ")
+
+
+def test_a_deployment_cannot_take_the_shared_objects_names() -> None:
+    document = _kubernetes_document({"path": "/v1"})
+    deployments_of(document)[0]["name"] = "modelstack-shared-endpoint-x"
+    problems = stack_problems(_raw(document))
+    assert any(
+        p.startswith("deployments[0].name: names starting with modelstack-shared") for p in problems
+    )
+
+
+def test_the_route_limits_are_planned() -> None:
+    document = _kubernetes_document({"path": "/v1"})
+    first = deployments_of(document)[-1]
+    for index in range(14):
+        extra = copy.deepcopy(first)
+        extra["name"] = f"extra-{index}"
+        extra["model"]["servedName"] = f"extra-{index}"
+        deployments_of(document).append(extra)
+    problems = stack_problems(_raw(document))
+    assert any(
+        p.startswith("kubernetes.gateway.sharedEndpoint: ") and "at most 14 deployments" in p
+        for p in problems
+    ), problems
+
+
+def test_the_readme_kubernetes_example_plans() -> None:
+    section = README.read_text().split("### One OpenAI endpoint for every model")[1]
+    examples = [yaml.safe_load(block.split("```")[0]) for block in section.split("```yaml\n")[1:3]]
+    kubernetes = next(example for example in examples if "modelstack:kubernetes" in example)
+    document = _kubernetes_document(None)
+    document["config"]["modelstack:kubernetes"].update(kubernetes["modelstack:kubernetes"])
+    assert plan_stack(_raw(document)).on_kubernetes.shared_endpoint is not None
+
+
+# -- diff and picture ----------------------------------------------------------------------------
+
+
+def _summary(tmp_path: Path, old: dict[str, Any], new: dict[str, Any]) -> tuple[str, ...]:
+    return compare(
+        render_document(tmp_path, old, "old"), render_document(tmp_path, new, "new")
+    ).summary
+
+
+def test_diff_says_what_the_shared_endpoint_routes(tmp_path: Path) -> None:
+    before = _kubernetes_document(None)
+    shared = _kubernetes_document({"path": "/v1"})
+    assert "shared endpoint /v1 added: llama-70b, llama-chat, summarizer-cpu" in _summary(
+        tmp_path, before, shared
+    )
+    renamed = copy.deepcopy(shared)
+    deployments_of(renamed)[0]["model"]["servedName"] = "support-bot"
+    assert "shared endpoint /v1: + support-bot (llama-chat), - llama-chat" in _summary(
+        tmp_path, shared, renamed
+    )
+    docker_before, docker_after = _docker_document(), _docker_document({"path": "/v1"})
+    assert "shared endpoint /v1 added: qwen-coder, qwen-tiny" in _summary(
+        tmp_path, docker_before, docker_after
+    )
+    assert "shared endpoint /v1 removed" in _summary(tmp_path, docker_after, docker_before)
+
+
+def test_the_picture_shows_the_shared_endpoint(tmp_path: Path) -> None:
+    docker = build_topology(render_document(tmp_path, _docker_document({"path": "/v1"})), "t")
+    (node,) = [node for node in docker.nodes.values() if node.component == "shared-endpoint"]
+    labels = {edge.label for edge in docker.edges if edge.source == node.id}
+    assert {"qwen-coder", "qwen-tiny"} <= labels
+    kubernetes = build_topology(render_document(tmp_path, _kubernetes_document({})), "t")
+    policy = next(n for n in kubernetes.nodes.values() if n.kind == "EnvoyExtensionPolicy")
+    route = next(
+        n
+        for n in kubernetes.nodes.values()
+        if n.name == "modelstack-shared-endpoint" and n.kind == "HTTPRoute"
+    )
+    assert any(e.source == policy.id and e.target == route.id for e in kubernetes.edges)
+    assert "by model: 3 names" in route.lines

@@ -19,6 +19,7 @@ from components.diff.diff_model import ResourceDiff, Status
 from components.diff.docker_phrases import describe_docker, is_engine_container
 from components.diff.entries import Entry
 from components.diff.phrase_values import shares, show_image, show_weights
+from components.diff.shared_endpoint_phrases import describe_shared_endpoint
 from components.diff.tree_diff import keys_of
 from components.diff.value_text import show_value
 from components.identity import (
@@ -235,6 +236,7 @@ def describe(
             sentences += _changed(resource, before[resource.id], after[resource.id])
     lines += _merged(sentences)
     lines += describe_docker(before, after)
+    lines += describe_shared_endpoint(before, after)
     lines += describe_debug_access(before, after)
     lines += _arrivals(resources, before, after)
     return tuple(lines)

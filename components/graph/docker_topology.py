@@ -36,10 +36,16 @@ from components.identity import (
     GATEWAY_COMPONENT,
     MODEL_LOADER,
     POOL,
+    SHARED_ENDPOINT,
     SLOT,
     parse_engine_name,
 )
-from components.rendered.nginx_routes import NginxRoute, parse_routes
+from components.rendered.nginx_routes import (
+    NginxRoute,
+    SharedEndpoint,
+    parse_routes,
+    parse_shared_endpoint,
+)
 from components.rendered.objects import RenderLike, other_documents
 
 CONTAINER = "docker:index/container:Container"
@@ -103,20 +109,29 @@ def build_docker_topology(render: RenderLike, title: str) -> Topology:
     edges: list[Edge] = []
 
     engines = _engine_nodes(by_component[ENGINE_COMPONENT], nodes)
-    routes = parse_routes(_gateway_config(render))
+    config = _gateway_config(render)
+    routes = parse_routes(config)
     deployments = render.outputs.get("deployments") or {}
     for gateway in by_component[GATEWAY_COMPONENT]:
         nodes[gateway.id] = _gateway_node(gateway)
+    route_ids: dict[str, str] = {}
     for route in routes:
         deployment = _deployment_of(route, engines, deployments)
         if deployment is None:
             continue
         route_node = _route_node(route, deployment, render)
         nodes[route_node.id] = route_node
+        route_ids[route.upstream or ""] = route_node.id
         edges += [
             Edge(g.id, route_node.id, EdgeKind.TRAFFIC) for g in by_component[GATEWAY_COMPONENT]
         ]
         edges += _traffic_edges(route, route_node.id, engines)
+    shared = parse_shared_endpoint(config)
+    if shared is not None:
+        node = _shared_node(shared)
+        nodes[node.id] = node
+        edges += [Edge(g.id, node.id, EdgeKind.TRAFFIC) for g in by_component[GATEWAY_COMPONENT]]
+        edges += _shared_edges(shared, node.id, route_ids)
     _mark_states(engines, edges, nodes)
 
     volumes = {volume.docker_name: volume for volume in _resources(render, VOLUME)}
@@ -213,6 +228,30 @@ def _gateway_node(gateway: _Resource) -> Node:
         component=GATEWAY_COMPONENT,
         lines=[f"nginx · {short_image(str(gateway.inputs.get('image', '')))}", *ports],
     )
+
+
+def _shared_node(shared: SharedEndpoint) -> Node:
+    return Node(
+        id="modelstack:nginx:SharedEndpoint::shared",
+        kind="Route",
+        name=shared.path,
+        role=Role.BALANCER,
+        group="",
+        component=SHARED_ENDPOINT,
+        lines=["shared endpoint, routed by the body's model (njs)", f"{len(shared.models)} models"],
+    )
+
+
+def _shared_edges(shared: SharedEndpoint, node_id: str, route_ids: dict[str, str]) -> list[Edge]:
+    """To each deployment's route, labelled with the model names it serves."""
+    names: dict[str, list[str]] = defaultdict(list)
+    for model, upstream in shared.models.items():
+        names[upstream].append(model)
+    return [
+        Edge(node_id, route_ids[upstream], EdgeKind.TRAFFIC, ", ".join(sorted(models)))
+        for upstream, models in sorted(names.items())
+        if upstream in route_ids
+    ]
 
 
 def _deployment_of(

@@ -116,14 +116,21 @@ def _scaled_object(obj: dict[str, Any]) -> list[str]:
 
 def _route(obj: dict[str, Any]) -> list[str]:
     spec = obj.get("spec", {})
-    paths = [
-        str(match.get("path", {}).get("value"))
-        for rule in spec.get("rules") or []
-        for match in rule.get("matches") or []
-        if match.get("path")
-    ]
+    matches = [match for rule in spec.get("rules") or [] for match in rule.get("matches") or []]
+    paths = dict.fromkeys(str(m.get("path", {}).get("value")) for m in matches if m.get("path"))
     hosts = spec.get("hostnames") or []
-    return [line for line in (", ".join(hosts), ", ".join(paths)) if line]
+    # The shared endpoint's rules match a header the body-based router sets from `model`.
+    models = [header for m in matches for header in m.get("headers") or []]
+    by_model = f"by model: {len(models)} names" if models else ""
+    return [line for line in (", ".join(hosts), ", ".join(paths), by_model) if line]
+
+
+def _extension_policy(obj: dict[str, Any]) -> list[str]:
+    return [
+        f"ext-proc {ref.get('name')}:{ref.get('port')}"
+        for processor in obj.get("spec", {}).get("extProc") or []
+        for ref in processor.get("backendRefs") or []
+    ]
 
 
 def _ingress(obj: dict[str, Any]) -> list[str]:
@@ -155,6 +162,7 @@ DESCRIBERS: dict[str, Describer] = {
     "gateway.networking.k8s.io/GRPCRoute": _route,
     "networking.k8s.io/Ingress": _ingress,
     "gateway.envoyproxy.io/BackendTrafficPolicy": _traffic_policy,
+    "gateway.envoyproxy.io/EnvoyExtensionPolicy": _extension_policy,
 }
 
 

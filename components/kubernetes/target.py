@@ -11,6 +11,7 @@ from components.kubernetes import objects
 from components.kubernetes.manifests.debug_access import debug_access_objects
 from components.kubernetes.manifests.namespace import namespace
 from components.kubernetes.manifests.registries import pull_secret
+from components.kubernetes.manifests.shared_endpoint import shared_endpoint_objects
 from components.kubernetes.model_deployment import ModelDeployment
 from components.outputs import deployment_summary
 from components.plan import StackPlan
@@ -62,4 +63,8 @@ def deploy(plan: StackPlan, secrets: StackSecrets) -> dict[str, dict[str, Any]]:
             ),
         )
         summaries[deployment.name] = deployment_summary(deployment)
+    # One HTTPRoute for every model of the stack (the deployments' Services it routes to
+    # are the deployments' own, so nothing here waits for them).
+    for body in shared_endpoint_objects(plan):
+        objects.create(body, pulumi.ResourceOptions(provider=provider, depends_on=depends_on))
     return summaries

@@ -105,8 +105,9 @@ def find_crd_schema_dir(explicit: Path | None = None) -> Path | None:
 # Schema sets kept beside the shared `crds/` set, each with its own SOURCES.md: InferencePool
 # (inference_aware) and LeaderWorkerSet; PrometheusRule (alerts) and Flagger's kinds.
 # Searched after the chosen directory, for the kinds it lacks, beside it or next to the
-# repository.
-COMPANION_SETS = ("crds-inference", "crds-delivery")
+# repository; crds-shared-endpoint (Envoy Gateway's EnvoyExtensionPolicy and HTTPRouteFilter)
+# is kept in the repository's schemas/.
+COMPANION_SETS = ("crds-inference", "crds-delivery", "crds-shared-endpoint")
 
 
 def with_companion_sets(directory: Path | None) -> tuple[Path, ...]:
@@ -114,7 +115,10 @@ def with_companion_sets(directory: Path | None) -> tuple[Path, ...]:
     if directory is None:
         return ()
     root = _repo_root()
-    places = [directory.parent, *([root.parent / "shared" / "schemas"] if root else [])]
+    places = [
+        directory.parent,
+        *([root.parent / "shared" / "schemas", root / "schemas"] if root else []),
+    ]
     found = [directory]
     for name in COMPANION_SETS:
         for place in places:

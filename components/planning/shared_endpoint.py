@@ -10,12 +10,26 @@ still routed (its route answers why it is stopped) but not listed.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from components.catalog import body_based_router
+from components.environments import ENVIRONMENTS
 from components.errors import ConfigIssue, key_path
 from components.planning.plan_model import DeploymentPlan
 from components.planning.shared_endpoint_plan import SharedEndpointPlan, SharedModel
 from components.planning.target_profiles import TargetProfile
 from components.spec import StackSpec
+from components.spec_traffic import RouteSpec
 
+# The stack's shared objects on Kubernetes (HTTPRoute, filters, policy, body-based router):
+# a deployment of that name would claim the same object names.
+OBJECT_PREFIX = "modelstack-shared-endpoint"
+# Gateway API: one HTTPRoute holds at most 16 rules and fewer than 128 matches; the shared
+# route has one rule per deployment (a match per model name), /models and the 404.
+MAX_DEPLOYMENTS = 14
+MAX_NAMES = 125
+# A deployment without a route of its own gets the route's default timeout.
+DEFAULT_TIMEOUT_SECONDS = RouteSpec.model_fields["timeout_seconds"].default
 STANDARD_REFUSAL = (
     "routing by the body's `model` needs Envoy Gateway (an ext-proc reads the body): "
     "set kubernetes.gateway.implementation: envoy-gateway, or call each deployment's route"
@@ -38,7 +52,44 @@ def shared_endpoint_for(
     if gateway.implementation != "envoy-gateway":
         return None, [ConfigIssue(key_path(*where), STANDARD_REFUSAL)]
     settings = gateway.shared_endpoint
-    return plan_shared_endpoint(settings.path, tuple(settings.hosts), where, planned)
+    plan, issues = plan_shared_endpoint(settings.path, tuple(settings.hosts), where, planned)
+    issues += [
+        ConfigIssue(
+            key_path("deployments", index, "name"),
+            f"names starting with {OBJECT_PREFIX} are the shared endpoint's objects "
+            f"({key_path(*where)}): rename the deployment",
+        )
+        for index, deployment in planned
+        if deployment.name.startswith(OBJECT_PREFIX)
+    ]
+    if plan is not None:
+        issues += _route_limits(plan, where)
+    if issues or plan is None:
+        return None, issues
+    environment = ENVIRONMENTS[spec.environment]
+    return replace(
+        plan,
+        gateway=(gateway.name, gateway.namespace),
+        router_image=body_based_router.IMAGE,
+        # Stateless; every request of the route waits for it: as many as the environment's
+        # default replicas, with a disruption budget where it keeps them.
+        router_replicas=environment.default_replicas,
+        router_disruption_budget=environment.pod_disruption_budget,
+    ), []
+
+
+def _route_limits(plan: SharedEndpointPlan, where: tuple[str, ...]) -> list[ConfigIssue]:
+    deployments, names = len(plan.deployments), len(plan.models)
+    if deployments <= MAX_DEPLOYMENTS and names <= MAX_NAMES:
+        return []
+    return [
+        ConfigIssue(
+            key_path(*where),
+            f"{deployments} deployments and {names} model names: one HTTPRoute routes at most "
+            f"{MAX_DEPLOYMENTS} deployments and {MAX_NAMES} names (Gateway API's 16 rules and "
+            "128 matches); serve the others through their own routes or another stack",
+        )
+    ]
 
 
 def plan_shared_endpoint(
@@ -71,7 +122,13 @@ def plan_shared_endpoint(
     if issues:
         return None, issues
     ordered = tuple(sorted(models, key=lambda model: model.name))
-    return SharedEndpointPlan(path=path, hosts=hosts, models=ordered), []
+    timeouts = {
+        deployment.name: deployment.route.timeout_seconds
+        if deployment.route
+        else DEFAULT_TIMEOUT_SECONDS
+        for _, deployment in planned
+    }
+    return SharedEndpointPlan(path=path, hosts=hosts, models=ordered, timeouts=timeouts), []
 
 
 def _names(deployment: DeploymentPlan) -> list[SharedModel]:

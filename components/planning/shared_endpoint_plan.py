@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 # What /v1/models says owns each model (OpenAI's `owned_by`).
@@ -27,11 +27,23 @@ class SharedEndpointPlan:
     hosts: tuple[str, ...]
     # Sorted by name; every name is routed to exactly one deployment.
     models: tuple[SharedModel, ...]
+    # How long a request may take, per deployment: its route's timeout (streams included).
+    timeouts: dict[str, int] = field(default_factory=dict)
+    # Kubernetes: the Gateway the shared HTTPRoute attaches to (name, namespace), and the
+    # body-based router that copies `model` into a header (its image and replicas).
+    gateway: tuple[str, str] | None = None
+    router_image: str | None = None
+    router_replicas: int = 0
+    router_disruption_budget: bool = False
 
     @property
     def routes(self) -> dict[str, str]:
         """Model name -> deployment name."""
         return {model.name: model.deployment for model in self.models}
+
+    def names_of(self, deployment: str) -> tuple[str, ...]:
+        """Every model name routed to `deployment`, sorted."""
+        return tuple(model.name for model in self.models if model.deployment == deployment)
 
     @property
     def deployments(self) -> tuple[str, ...]:

@@ -48,7 +48,7 @@ def http_route(deployment: DeploymentPlan) -> dict[str, Any]:
                 "matches": [{"path": {"type": "PathPrefix", "value": route.path}}],
                 # Engines serve the OpenAI API from their root: strip the route's prefix.
                 "filters": [{"type": "URLRewrite", "urlRewrite": _rewrite(traffic)}],
-                "backendRefs": [_backend_ref(deployment, ref) for ref in traffic.backends],
+                "backendRefs": backend_refs(deployment),
                 # Responses stream for as long as generation runs: gateways' defaults cut them.
                 "timeouts": {"request": timeout, "backendRequest": timeout},
             }
@@ -70,6 +70,12 @@ def _rewrite(traffic: TrafficPlan) -> dict[str, Any]:
         # The KEDA HTTP add-on's interceptor routes by Host to the deployment's Service.
         rewrite["hostname"] = traffic.host_rewrite
     return rewrite
+
+
+def backend_refs(deployment: DeploymentPlan) -> list[dict[str, Any]]:
+    """The route's backendRefs (the shared endpoint's rule for the deployment has the same)."""
+    assert deployment.traffic is not None
+    return [_backend_ref(deployment, ref) for ref in deployment.traffic.backends]
 
 
 def _backend_ref(deployment: DeploymentPlan, ref: BackendRef) -> dict[str, Any]:
