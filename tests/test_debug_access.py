@@ -362,6 +362,25 @@ def test_kubernetes_status_prints_exec_and_debug_for_a_ready_pod() -> None:
     )
 
 
+def test_a_multi_node_slot_execs_into_its_first_leader() -> None:
+    raw = kubernetes(users=[ALICE])
+    raw["deployments"] = [
+        {
+            "name": "big",
+            "model": {"source": "hf://org/model", "parameters": "405B"},
+            "engine": "vllm",
+            "image": "vllm/vllm-openai:v0.10.0",
+            "gpu": {"type": "H100", "count": 8, "nodes": 2},
+            "cache": {"size": "1Ti"},
+        }
+    ]
+    (deployment,) = _report(raw, (_engine("big-0", True),)).deployments
+    # A LeaderWorkerSet is no `deploy/`: its leaders are named <workload>-<group>.
+    assert deployment.debug_commands[0] == (
+        "kubectl --context team-eks -n ml-team exec -it big-0 -c engine -- sh"
+    )
+
+
 def test_no_pod_yet_leaves_only_the_exec_command() -> None:
     (deployment,) = _report(kubernetes(users=[ALICE]), ()).deployments
     assert deployment.debug_commands == (

@@ -86,7 +86,7 @@ SPEC_CASES = [
     pytest.param(
         stack(ONE, colour="blue"),
         "colour",
-        "unknown key 'colour' (allowed: debugAccess, deployments, docker, engineApiKeys, environment,",
+        "unknown key 'colour' (allowed: debugAccess, deployments, docker, engineApiKeys,",
         id="unknown-top-level-key-no-suggestion",
     ),
     pytest.param(

@@ -31,9 +31,13 @@ def _line(*words: str) -> str:
     return " ".join(shlex.quote(word) for word in words)
 
 
-def commands(access: DebugAccess, workload: str, engines: Sequence[str]) -> list[str]:
+def commands(
+    access: DebugAccess, workload: str, engines: Sequence[str], grouped: bool = False
+) -> list[str]:
     """For one workload: `engines` are its engine pods or containers found running (the first
-    is the one a command names; none: only what needs no instance name)."""
+    is the one a command names; none: only what needs no instance name). `grouped`: a
+    LeaderWorkerSet, which `kubectl exec TYPE/NAME` cannot resolve; its leaders are named
+    `<workload>-<group>`, so exec names the first group's leader, which serves."""
     if access.target == "docker":
         return [
             line
@@ -49,7 +53,8 @@ def commands(access: DebugAccess, workload: str, engines: Sequence[str]) -> list
     kubectl = ["kubectl", *(["--context", access.context] if access.context else [])]
     found = [
         _line(
-            *kubectl, "-n", access.namespace, "exec", "-it", f"deploy/{workload}",
+            *kubectl, "-n", access.namespace, "exec", "-it",
+            f"{workload}-0" if grouped else f"deploy/{workload}",
             "-c", ENGINE_CONTAINER, "--", "sh",
         )
     ]  # fmt: skip

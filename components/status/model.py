@@ -359,6 +359,8 @@ class ExpectedSlot:
     # target picks them itself (Kubernetes pods).
     instance_names: tuple[str, ...] = ()
     setup: SlotSetup | None = None
+    # gpu.nodes > 1: pods per group (a LeaderWorkerSet of groups, not a Deployment).
+    group_size: int | None = None
 
 
 @dataclass(frozen=True)
@@ -417,6 +419,7 @@ class StackExpectation:
                             loader_job=slot.loader_job,
                             instance_names=names.get((deployment.name, slot.workload_name), ()),
                             setup=_setup(slot),
+                            group_size=slot.group.size if slot.group else None,
                         )
                         for slot in deployment.slots
                     ),

@@ -72,12 +72,14 @@ def _debug_commands(expected: ExpectedDeployment, slots: tuple[SlotReport, ...])
     if expected.debug_access is None:
         return ()
     found: list[str] = []
-    for slot in slots:
+    for planned, slot in zip(expected.slots, slots, strict=True):
         engines = sorted(
             (i for i in slot.instances if i.role is InstanceRole.ENGINE),
             key=lambda instance: not instance.ready,
         )
-        found += commands(expected.debug_access, slot.workload, [i.name for i in engines])
+        names = [i.name for i in engines]
+        grouped = planned.group_size is not None
+        found += commands(expected.debug_access, slot.workload, names, grouped)
     return tuple(found)
 
 
