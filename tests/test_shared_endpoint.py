@@ -152,6 +152,20 @@ def test_the_rendered_config_passes_nginx_t_with_njs(tmp_path: Path) -> None:
     assert refused.valid is False and "reads other files" in refused.errors[0]
 
 
+def test_routes_with_hosts_still_get_a_default_server_for_the_endpoint(tmp_path: Path) -> None:
+    document = _docker_document({"path": "/v1"})
+    for deployment in deployments_of(document):
+        deployment["route"]["hosts"] = ["chat.example.com"]
+    config, _ = _nginx_config(tmp_path, document)
+    assert "default_server" in config
+    assert parse_shared_endpoint(config) is not None
+    nginx = find_nginx()
+    if nginx is None:
+        pytest.skip("nginx is not installed")
+    result = check_config(RenderedConfig("checks/gateway-config.yaml", config), nginx)
+    assert result.checked and result.valid, (result.reason, result.errors)
+
+
 def test_the_models_document_is_json_in_the_config(tmp_path: Path) -> None:
     config, _ = _nginx_config(tmp_path, _docker_document({"path": "/v1"}))
     line = next(line for line in config.splitlines() if line.strip().startswith("return 200 '{"))

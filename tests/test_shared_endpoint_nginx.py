@@ -22,6 +22,7 @@ from components.docker.gateway_config import GatewayConfig, GatewayRoute, Upstre
 from components.docker.gateway_files import NJS_MODULE, script_text
 from components.docker.shared_endpoint import shared_gateway
 from components.planning.shared_endpoint_plan import SharedEndpointPlan, SharedModel
+from components.rendered.nginx_routes import parse_shared_endpoint
 from tests.support.fake_engine import FakeEngine, free_port
 from tests.support.nginx_process import NginxProcess, nginx_available
 
@@ -192,6 +193,9 @@ def test_models_lists_every_served_model(gateway: SharedGatewayProcess) -> None:
     assert (status, json.loads(body)["id"]) == (200, QWEN)
     status, _, body = gateway.request("GET", "/v1/models/gpt-4o")
     assert (status, json.loads(body)["error"]["code"]) == (404, "model_not_found")
+    # Review tools read the same table back from the config, quotes and all.
+    shared = parse_shared_endpoint(gateway.config.render())
+    assert shared is not None and shared.models[ODD] == "llama"
 
 
 def test_streams_pass_through_as_produced(

@@ -60,15 +60,3 @@ class SharedEndpointPlan:
                 if model.listed
             ],
         }
-
-
-def not_found_document(model: str) -> dict[str, Any]:
-    """OpenAI's answer for a model it does not serve (HTTP 404)."""
-    return {
-        "error": {
-            "message": f"The model `{model}` does not exist.",
-            "type": "invalid_request_error",
-            "param": "model",
-            "code": "model_not_found",
-        }
-    }

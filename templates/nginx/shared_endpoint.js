@@ -2,7 +2,9 @@
 // A constant file (njs 0.7): what it routes comes from nginx variables the config sets,
 // as JSON. It reads the request's JSON body, takes `model`, and redirects to the named
 // location of the deployment that serves it; that location proxies (and streams) as the
-// deployment's own route does. Errors are OpenAI's shape: {"error": {...}}.
+// deployment's own route does. Errors are OpenAI's shape: {"error": {"message", "type",
+// "param", "code"}}, 404 "The model `x` does not exist." for an unknown model (as the OpenAI
+// API answers: e.g. github.com/openinterpreter/open-interpreter issue 216).
 
 function reply(r, status, error) {
     r.headersOut['Content-Type'] = 'application/json';
