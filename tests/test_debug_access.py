@@ -414,3 +414,36 @@ def test_every_value_is_shell_quoted() -> None:
     assert "pod $(id)" in shlex.split(debug_line)
     (docker_exec, _) = commands(DebugAccess("docker", "lab", None, "busybox"), "w", ["c`id`"])
     assert shlex.split(docker_exec) == ["docker", "exec", "-it", "c`id`", "sh"]
+
+
+def test_the_docker_reader_prints_them_for_the_containers_it_found(tmp_path: Path) -> None:
+    from tests.test_status_docker import QWEN, _expectation, _stack, derive, scenario
+
+    document = _stack(QWEN)
+    document["config"]["modelstack:debugAccess"] = {"enabled": True}
+    expectation = _expectation(tmp_path, document)
+    report = derive(expectation, *scenario("healthy_pair", expectation))
+    (deployment,) = report.deployments
+    first = expectation.deployments[0].slots[0].instance_names[0]
+    assert deployment.debug_commands[0] == f"docker exec -it {first} sh"
+    assert f"    docker exec -it {first} sh" in text(report)
+
+
+def test_the_kubernetes_reader_prints_them_for_the_pods_it_found() -> None:
+    from dataclasses import replace
+
+    from tests.test_status_derive import STAGING, derive, load
+
+    access = DebugAccess("kubernetes", "ml-staging", "staging-gke", DEBUG.reference)
+    expectation = replace(
+        STAGING, deployments=(replace(STAGING.deployments[0], debug_access=access),)
+    )
+    report = derive(load("oom_killed"), expectation)
+    (deployment,) = report.deployments
+    (slot,) = deployment.slots
+    (pod,) = [i.name for i in slot.instances if i.role is InstanceRole.ENGINE][:1]
+    assert deployment.debug_commands == (
+        "kubectl --context staging-gke -n ml-staging exec -it deploy/llama-chat -c engine -- sh",
+        f"kubectl --context staging-gke -n ml-staging debug -it {pod} "
+        f"--image={DEBUG.reference} --target=engine -- sh",
+    )
