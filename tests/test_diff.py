@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from collections.abc import Callable
@@ -175,10 +176,13 @@ def test_against_file_prints_the_switch_and_exits_1(
 
 
 def _git(repo: Path, *arguments: str) -> None:
+    # The repository is the test's own: a caller's GIT_INDEX_FILE or GIT_DIR must not leak in.
+    env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
     subprocess.run(
         ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com", *arguments],
         check=True,
         capture_output=True,
+        env=env,
     )
 
 
