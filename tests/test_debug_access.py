@@ -352,7 +352,7 @@ def test_kubernetes_status_prints_exec_and_debug_for_a_ready_pod() -> None:
     assert deployment.debug_commands == (
         "kubectl --context team-eks -n ml-team exec -it deploy/chat -c engine -- sh",
         "kubectl --context team-eks -n ml-team debug -it chat-7d9f-abcde "
-        f"--image={DEBUG.reference} --target=engine -- sh",
+        f"--image={DEBUG.reference} --target=engine --profile=restricted -- sh",
     )
     lines = text(report)
     at = lines.index("  debug access (a shell next to the engine):")
@@ -445,5 +445,5 @@ def test_the_kubernetes_reader_prints_them_for_the_pods_it_found() -> None:
     assert deployment.debug_commands == (
         "kubectl --context staging-gke -n ml-staging exec -it deploy/llama-chat -c engine -- sh",
         f"kubectl --context staging-gke -n ml-staging debug -it {pod} "
-        f"--image={DEBUG.reference} --target=engine -- sh",
+        f"--image={DEBUG.reference} --target=engine --profile=restricted -- sh",
     )

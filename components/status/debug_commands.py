@@ -3,7 +3,9 @@ stack with `modelstack:debugAccess`, built from the stack's own names.
 
 People paste these, so every value from the stack or the cluster is shell-quoted. Kubernetes:
 `kubectl exec` into the workload's engine container, and `kubectl debug` with an ephemeral
-container (the pinned debug image) sharing the engine's processes, for engines without a shell.
+container (the pinned debug image) sharing the engine's processes, for engines without a shell;
+its `restricted` profile matches the engine pods' own hardening (non-root, no capabilities),
+so Pod Security admission at `restricted` admits it and it runs as the pod's user.
 Docker: `docker exec`, and `docker run` in the engine's process and network namespaces.
 """
 
@@ -61,7 +63,7 @@ def commands(
     found += [
         _line(
             *kubectl, "-n", access.namespace, "debug", "-it", pod, f"--image={access.image}",
-            f"--target={ENGINE_CONTAINER}", "--", "sh",
+            f"--target={ENGINE_CONTAINER}", "--profile=restricted", "--", "sh",
         )
         for pod in engines[:1]
     ]  # fmt: skip
