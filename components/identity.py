@@ -63,6 +63,8 @@ DASHBOARD = "dashboard"
 RUNTIME_ADAPTERS = "runtime-adapters"
 # A deployment's PrometheusRule (monitoring.alerts).
 ALERT_RULES = "alert-rules"
+# A Flagger Canary and its MetricTemplates (rollout.progressive).
+PROGRESSIVE_DELIVERY = "progressive-delivery"
 NETWORK_POLICY = "network-policy"
 # loadBalancer.algorithm inference_aware: a slot's InferencePool and its endpoint picker.
 INFERENCE_POOL = "inference-pool"
@@ -127,6 +129,21 @@ def adapters_config_map(deployment: str) -> str:
 
 def alert_rules(deployment: str) -> str:
     return f"{deployment}-alerts"
+
+
+def flagger_primary(workload: str) -> str:
+    """What Flagger names the copy it serves from (Deployment and Service) and the canary's
+    Service: its own naming, `<target>-primary` and `<target>-canary`."""
+    return f"{workload}-primary"
+
+
+def flagger_canary_service(workload: str) -> str:
+    return f"{workload}-canary"
+
+
+def metric_template(deployment: str, check: str) -> str:
+    """A progressive canary's MetricTemplate: one per check (error-rate, latency)."""
+    return f"{deployment}-{check}"
 
 
 def request_interceptor_route(deployment: str) -> str:

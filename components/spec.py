@@ -54,6 +54,7 @@ from components.spec_identifiers import (
 )
 from components.spec_images import IMAGE
 from components.spec_patches import PatchSpec
+from components.spec_progressive import ProgressiveSpec, progressive_conflict
 from components.spec_shared_endpoint import DockerSharedEndpointSpec, SharedEndpointSpec
 from components.spec_sources import check_revision, check_source
 from components.spec_traffic import LoadBalancerSpec, RouteSpec
@@ -411,17 +412,23 @@ class RolloutSpec(SpecModel):
     canary_weight: Annotated[int, Field(ge=0, le=100)] | None = None
     max_surge: SurgeValue | None = None
     max_unavailable: UnavailableValue | None = None
+    # canary: Flagger moves the weight through these steps (spec_progressive.py).
+    progressive: ProgressiveSpec | None = None
 
     @model_validator(mode="after")
     def _strategy_fields(self) -> RolloutSpec:
-        two_slots = self.strategy in ("blue-green", "canary")
+        if self.progressive is not None:
+            args = (self.strategy, self.active, self.slots, self.canary_weight)
+            if conflict := progressive_conflict(*args):
+                raise FieldError(*conflict)
+        two_slots = self.strategy in ("blue-green", "canary") and self.progressive is None
         if two_slots and self.active is None:
             raise FieldError("active", f"required for {self.strategy}: `active: blue` or `green`")
         if not two_slots and self.active is not None:
             raise FieldError("active", "applies to strategies blue-green and canary only")
         if not two_slots and self.slots:
             raise FieldError("slots", "apply to strategies blue-green and canary only")
-        if self.strategy == "canary" and self.canary_weight is None:
+        if two_slots and self.strategy == "canary" and self.canary_weight is None:
             raise FieldError("canaryWeight", "required for canary: percent to the candidate slot")
         if self.strategy != "canary" and self.canary_weight is not None:
             raise FieldError("canaryWeight", "applies to strategy canary only")

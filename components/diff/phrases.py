@@ -167,6 +167,18 @@ def _alert_changes(old: dict[str, Any], new: dict[str, Any]) -> str | None:
     return f"alerts: {'; '.join(changes)}" if changes else None
 
 
+def _canary_steps(canary: dict[str, Any]) -> str:
+    analysis = canary.get("spec", {}).get("analysis", {})
+    steps = ", ".join(str(step) for step in analysis.get("stepWeights") or [])
+    return f"steps {steps} every {analysis.get('interval')}"
+
+
+def _canary_changes(old: dict[str, Any], new: dict[str, Any]) -> str | None:
+    """A Flagger Canary in words: 'progressive canary: steps 10, 25 every 5m -> ...'."""
+    before, after = _canary_steps(old), _canary_steps(new)
+    return f"progressive canary: {before} -> {after}" if before != after else None
+
+
 def _runtime_adapters(old: dict[str, Any], new: dict[str, Any]) -> str | None:
     """The adapters ConfigMap (Kubernetes) or loader (docker), in words:
     'adapters: + legal (loaded at run time, no restart)'."""
@@ -204,12 +216,15 @@ OBJECT_PHRASES: tuple[ObjectPhrase, ...] = (
     ),
     ObjectPhrase(("gateway.networking.k8s.io/HTTPRoute",), _route_pools),
     ObjectPhrase(("monitoring.coreos.com/PrometheusRule",), _alert_changes),
+    ObjectPhrase(("flagger.app/Canary",), _canary_changes),
     ObjectPhrase(("core/ConfigMap", "pulumi-python:dynamic:Resource"), _runtime_adapters),
 )
 # Kinds whose name says little to a reviewer, in words ("llama-chat: new inference pool ...").
 _KIND_WORDS = {
     "InferencePool": "inference pool",
     "PrometheusRule": "alert rules",
+    "Canary": "progressive canary (Flagger)",
+    "MetricTemplate": "canary check",
     "LeaderWorkerSet": "multi-node group set",
 }
 

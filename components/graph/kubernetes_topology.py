@@ -52,6 +52,8 @@ ROLES: dict[str, Role] = {
     "gateway.envoyproxy.io/BackendTrafficPolicy": Role.POLICY,
     # The shared endpoint: the body-based router's ext-proc, attached to the shared route.
     "gateway.envoyproxy.io/EnvoyExtensionPolicy": Role.POLICY,
+    # rollout.progressive: Flagger's Canary, drawn beside the Deployment it takes over.
+    "flagger.app/Canary": Role.POLICY,
     # inference_aware: the route sends to a slot's pool, the pool to the slot's pods and (per
     # request) to its endpoint picker's Service.
     "inference.networking.k8s.io/InferencePool": Role.BALANCER,

@@ -14,6 +14,7 @@ from components.kubernetes.manifests import (
     autoscaler,
     cache,
     endpoint_picker,
+    flagger_canary,
     monitoring,
     network_policy,
     secrets,
@@ -50,7 +51,8 @@ def deployment_objects(plan: DeploymentPlan) -> list[dict[str, Any]]:
             bodies.append(workloads.disruption_budget(plan, slot))
     for slot_name in part.slot_services:
         bodies.append(services.slot_service(plan, slot_name))
-    bodies.append(services.stable_service(plan))
+    if part.progressive is None:
+        bodies.append(services.stable_service(plan))
     for slot in plan.slots:
         if slot.autoscaling is not None:
             bodies.append(autoscaler.autoscaler(plan, slot))
@@ -66,6 +68,8 @@ def deployment_objects(plan: DeploymentPlan) -> list[dict[str, Any]]:
         ]
     if part.alerts is not None:
         bodies.append(alerts.prometheus_rule(plan, part.alerts))
+    if part.progressive is not None:
+        bodies += flagger_canary.flagger_objects(plan, part.progressive)
     if part.network_peers is not None:
         bodies.append(network_policy.engine_policy(plan))
         if plan.loaders:
@@ -85,7 +89,8 @@ def _traffic_objects(plan: DeploymentPlan) -> list[dict[str, Any]]:
     elif traffic.via == "gateway":
         bodies += endpoint_picker.inference_objects(plan)
         bodies += routes.fallback_backends(plan)
-        bodies.append(routes.http_route(plan))
+        if plan.on_kubernetes.progressive is None:
+            bodies.append(routes.http_route(plan))
         if traffic.envoy_policy:
             bodies.append(routes.backend_traffic_policy(plan))
     return bodies

@@ -20,6 +20,7 @@ from components.kubernetes.manifests import (
     autoscaler,
     cache,
     endpoint_picker,
+    flagger_canary,
     monitoring,
     network_policy,
     secrets,
@@ -76,6 +77,8 @@ class ModelDeployment(pulumi.ComponentResource):
             self._create(adapters.config_map(plan), self._options(depends_on=adapter_jobs))
             adapter_jobs = []
         rollout_timeout = in_minutes(plan.timeouts.rollout_seconds)
+        # Flagger scales a progressive canary's target: later applies leave the count alone.
+        flagger_scaled = ["spec.replicas"] if self._part.progressive is not None else None
         self._engines: list[pulumi.Resource] = []
         for slot in plan.slots:
             # Engines start only after the Job that fills their cache has completed.
@@ -90,6 +93,7 @@ class ModelDeployment(pulumi.ComponentResource):
                     custom_timeouts=pulumi.CustomTimeouts(
                         create=rollout_timeout, update=rollout_timeout
                     ),
+                    ignore_changes=flagger_scaled,
                 ),
             )
             self._engines.append(engine)
@@ -97,7 +101,9 @@ class ModelDeployment(pulumi.ComponentResource):
                 self._create(workloads.disruption_budget(plan, slot), self._options())
         for slot_name in self._part.slot_services:
             self._create(services.slot_service(plan, slot_name), self._options())
-        self._create(services.stable_service(plan), self._options())
+        if self._part.progressive is None:
+            # Otherwise Flagger creates `<name>` (and would rewrite one of ours).
+            self._create(services.stable_service(plan), self._options())
         self._add_autoscalers()
         self._add_traffic()
         if self._part.monitoring is not None:
@@ -106,6 +112,9 @@ class ModelDeployment(pulumi.ComponentResource):
             self._create(monitoring.dashboard_config_map(plan), self._options())
         if self._part.alerts is not None:
             self._create(alerts.prometheus_rule(plan, self._part.alerts), self._options())
+        if self._part.progressive is not None:
+            for body in flagger_canary.flagger_objects(plan, self._part.progressive):
+                self._create(body, self._options(depends_on=list(self._engines)))
         if self._part.network_peers is not None:
             self._create(network_policy.engine_policy(plan), self._options())
             if plan.loaders:
@@ -129,10 +138,12 @@ class ModelDeployment(pulumi.ComponentResource):
         elif traffic.via == "gateway":
             for body in [*endpoint_picker.inference_objects(plan), *routes.fallback_backends(plan)]:
                 self._create(body, self._options())
-            route = self._create(routes.http_route(plan), self._options())
+            flagger = self._part.progressive is not None
+            # Flagger creates a progressive canary's route, named as ours: the policy finds it.
+            route = [] if flagger else [self._create(routes.http_route(plan), self._options())]
             if traffic.envoy_policy:
-                self._create(routes.backend_traffic_policy(plan), self._options(depends_on=[route]))
-        if traffic.public_url and plan.state == "running":
+                self._create(routes.backend_traffic_policy(plan), self._options(depends_on=route))
+        if traffic.public_url and plan.state == "running" and self._part.progressive is None:
             # Reachable from where Pulumi runs: check it answers once everything is up.
             EndpointCheck(
                 f"{plan.name}-endpoint-check",

@@ -26,6 +26,7 @@ from components.planning.image_steps import check_pinned_images
 from components.planning.model_steps import adapter_locations, as_served_by, plan_model
 from components.planning.plan_model import DeploymentPlan, ProbePlan
 from components.planning.planning_context import SERVICE_PORT, IssueCollector, PlanningContext
+from components.planning.progressive_delivery import plan_progressive
 from components.planning.serving_steps import (
     endpoint,
     plan_deployment_traffic,
@@ -44,6 +45,7 @@ from components.planning.target_part_steps import plan_docker_part, plan_kuberne
 from components.planning.target_support import check_target_support
 from components.planning.timeouts import plan_timeouts
 from components.spec import DeploymentSpec, StackSpec
+from components.spec_progressive import workload_strategy
 
 PROBE_PERIOD_SECONDS = 10
 
@@ -59,6 +61,7 @@ def plan_deployment(
 
 def _plan(ctx: PlanningContext, issues: IssueCollector) -> DeploymentPlan | None:
     spec = ctx.spec
+    rollout = spec.rollout
     check_target_support(ctx, issues)
     pools = deployment_pools(ctx, issues)
     gpus = {pool.name: pool_gpu(issues, pool) for pool in pools}
@@ -114,19 +117,25 @@ def _plan(ctx: PlanningContext, issues: IssueCollector) -> DeploymentPlan | None
         # Deployment defaults to one replica and the autoscaler takes over from there.
         slots = with_autoscalers(ctx, issues, engine, slots, route)
     traffic = plan_deployment_traffic(ctx, issues, slots, load_balancer, route)
-    alerts = plan_alerts(ctx, issues, engine.request_metrics, [s.workload_name for s in slots])
+    workloads = [s.workload_name for s in slots]
+    if rollout.progressive is not None:
+        # Flagger's primary copy serves: the alerts watch it as well as the candidate.
+        workloads.append(identity.flagger_primary(workloads[0]))
+    alerts = plan_alerts(ctx, issues, engine.request_metrics, workloads)
+    timeouts = plan_timeouts(spec.startup_timeout_seconds)
+    progressive = plan_progressive(
+        ctx, issues, engine, slots, route, SERVICE_PORT, timeouts.rollout_seconds
+    )
     if issues.found:
         return None
     any_gpu = any(slot.gpu_count for slot in slots)
-    rollout = spec.rollout
-    timeouts = plan_timeouts(spec.startup_timeout_seconds)
     on_kubernetes = ctx.profile.kubernetes_objects
     return DeploymentPlan(
         name=spec.name,
         description=spec.description,
         environment=ctx.environment,
         namespace=ctx.namespace,
-        strategy=rollout.strategy,
+        strategy=workload_strategy(rollout.strategy, rollout.progressive),
         serving_slot=rollout.active or "main",
         slots=tuple(slots),
         probes=ProbePlan(
@@ -160,7 +169,9 @@ def _plan(ctx: PlanningContext, issues: IssueCollector) -> DeploymentPlan | None
         tags=dict(spec.tags),
         traffic=traffic,
         kubernetes=(
-            plan_kubernetes_part(ctx, engine, api_key, any_gpu, alerts) if on_kubernetes else None
+            plan_kubernetes_part(ctx, engine, api_key, any_gpu, alerts, progressive)
+            if on_kubernetes
+            else None
         ),
         docker=None if on_kubernetes else plan_docker_part(timeouts),
     )

@@ -16,6 +16,7 @@ from components.planning.planning_context import IssueCollector, PlanningContext
 from components.planning.route_path import resolve_route_path
 from components.planning.traffic import plan_gateway_traffic, plan_traffic
 from components.spec import MonitoringSettings
+from components.spec_progressive import workload_strategy
 from components.spec_traffic import HealthCheckSpec
 
 
@@ -92,7 +93,7 @@ def plan_deployment_traffic(
     inference = issues.accept(
         plan_inference_routing(
             ctx.spec.name,
-            rollout.strategy,
+            workload_strategy(rollout.strategy, rollout.progressive),
             slots,
             balancer,
             route,
@@ -106,7 +107,7 @@ def plan_deployment_traffic(
         return None
     planned = plan_traffic(
         ctx.spec.name,
-        rollout.strategy,
+        workload_strategy(rollout.strategy, rollout.progressive),
         rollout.active or "main",
         slots,
         balancer,

@@ -26,6 +26,7 @@ from components.planning.planning_context import (
     Pool,
 )
 from components.spec import SlotSpec
+from components.spec_progressive import workload_strategy
 
 
 def deployment_pools(ctx: PlanningContext, issues: IssueCollector) -> list[Pool]:
@@ -52,7 +53,7 @@ def deployment_pools(ctx: PlanningContext, issues: IssueCollector) -> list[Pool]
 def slot_specs(ctx: PlanningContext) -> dict[str, SlotSpec]:
     """Slot name -> what it overrides: `main` when rolling, blue and green otherwise."""
     rollout = ctx.spec.rollout
-    if rollout.strategy == "rolling":
+    if workload_strategy(rollout.strategy, rollout.progressive) == "rolling":
         return {"main": SlotSpec()}
     return {slot: rollout.slots.get(slot, SlotSpec()) for slot in ("blue", "green")}
 
@@ -60,7 +61,7 @@ def slot_specs(ctx: PlanningContext) -> dict[str, SlotSpec]:
 def traffic_split(ctx: PlanningContext) -> dict[str, int]:
     """Slot name -> percent of requests it serves."""
     rollout = ctx.spec.rollout
-    if rollout.strategy == "rolling":
+    if workload_strategy(rollout.strategy, rollout.progressive) == "rolling":
         return {"main": 100}
     active = rollout.active or "blue"
     candidate = "green" if active == "blue" else "blue"
@@ -128,7 +129,12 @@ def plan_workload(
     return SlotPlan(
         slot=slot,
         pool=pool.name,
-        workload_name=identity.workload(spec.name, slot, spec.rollout.strategy, pool.name),
+        workload_name=identity.workload(
+            spec.name,
+            slot,
+            workload_strategy(spec.rollout.strategy, spec.rollout.progressive),
+            pool.name,
+        ),
         replicas=replicas,
         traffic_percent=shared.traffic[slot],
         model=model,

@@ -8,11 +8,13 @@ from components.planning.alerts_plan import AlertsPlan
 from components.planning.engine_steps import ApiKeyDelivery
 from components.planning.helper_images import WAIT
 from components.planning.planning_context import PlanningContext
+from components.planning.progressive_plan import ProgressivePlan
 from components.planning.serving_steps import network_peers, plan_monitoring
 from components.planning.slot_steps import slot_specs
 from components.planning.target_parts import DockerPart, KubernetesPart, SpreadPlan
 from components.planning.timeouts import WAIT_MARGIN_SECONDS, TimeoutPlan
 from components.spec import RegistrySpec
+from components.spec_progressive import workload_strategy
 
 # Best effort: spread a workload's replicas over nodes, never leave a pod Pending for it.
 NODE_SPREAD = SpreadPlan(topology_key="kubernetes.io/hostname", max_skew=1, required=False)
@@ -35,6 +37,7 @@ def plan_kubernetes_part(
     api_key: ApiKeyDelivery | None,
     any_gpu: bool,
     alerts: AlertsPlan | None = None,
+    progressive: ProgressivePlan | None = None,
 ) -> KubernetesPart:
     spec = ctx.spec
     rollout = spec.rollout
@@ -47,7 +50,7 @@ def plan_kubernetes_part(
         ),
         slot_services=(
             {}
-            if rollout.strategy == "rolling"
+            if workload_strategy(rollout.strategy, rollout.progressive) == "rolling"
             else {slot: identity.slot_service(spec.name, slot) for slot in slot_specs(ctx)}
         ),
         disruption_budget=DISRUPTION_BUDGET if environment.pod_disruption_budget else None,
@@ -63,6 +66,7 @@ def plan_kubernetes_part(
         network_peers=network_peers(ctx),
         api_key_secret=api_key.secret if api_key else None,
         patches=tuple(spec.patches),
+        progressive=progressive,
     )
 
 

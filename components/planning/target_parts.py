@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from components.planning.alerts_plan import AlertsPlan
+from components.planning.progressive_plan import ProgressivePlan
 from components.spec import MonitoringSettings
 from components.spec_patches import PatchSpec
 
@@ -50,6 +51,8 @@ class KubernetesPart:
     api_key_secret: str | None = None
     # The stack file's RFC 6902 patches, applied to the rendered objects.
     patches: tuple[PatchSpec, ...] = ()
+    # rollout.progressive: the Flagger Canary and what it owns (None: modelstack owns all).
+    progressive: ProgressivePlan | None = None
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,8 @@ class TargetProfile:
     inference_routing: Capability
     # gpu.nodes > 1: one model over a group of nodes (a LeaderWorkerSet).
     multi_node: Capability
+    # rollout.progressive: a Flagger Canary moves the weight (planning/progressive_delivery.py).
+    progressive_delivery: Capability
 
 
 def _kubernetes_namespace(stack: StackSettings) -> str:
@@ -107,6 +109,7 @@ KUBERNETES = TargetProfile(
     engine_api_keys=SUPPORTED,
     inference_routing=SUPPORTED,
     multi_node=SUPPORTED,
+    progressive_delivery=SUPPORTED,
 )
 
 DOCKER = TargetProfile(
@@ -163,6 +166,10 @@ DOCKER = TargetProfile(
     multi_node=Capability(
         "gpu.nodes spreads one model over several machines, and the docker target runs on one "
         "host: use gpu.nodes: 1 with at most the host's GPUs, or the Kubernetes target"
+    ),
+    progressive_delivery=Capability(
+        "progressive hands the canary to Flagger, a Kubernetes controller: on the docker target "
+        "set canaryWeight and move it yourself"
     ),
 )
 

@@ -31,6 +31,9 @@ def workload_selector(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, s
     selector = slot_selector(deployment, slot.slot)
     if slot.pool:
         selector[POOL] = slot.pool
+    if deployment.kubernetes is not None and deployment.kubernetes.progressive is not None:
+        # Flagger finds pods by this label; its primary copy's pods get `<name>-primary`.
+        selector[identity.APP_NAME] = deployment.name
     return selector
 
 

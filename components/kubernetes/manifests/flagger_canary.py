@@ -1,0 +1,92 @@
+"""A progressive canary's Flagger objects (flagger.app/v1beta1), from its ProgressivePlan.
+
+The Canary names the target Deployment modelstack keeps; Flagger creates the primary copy,
+the `<name>`, `<name>-primary` and `<name>-canary` Services and the HTTPRoute `<name>` on the
+stack's Gateway (path prefix rewritten to `/` for the engine, as modelstack's own routes do).
+One MetricTemplate per check holds its PromQL; the Canary's metrics name them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from components import identity
+from components.kubernetes.manifests import labels
+from components.kubernetes.manifests.pod import PORT_NAME
+from components.plan import DeploymentPlan
+from components.planning.progressive_plan import MetricCheckPlan, ProgressivePlan
+
+API_VERSION = "flagger.app/v1beta1"
+PROVIDER = "gatewayapi:v1"
+
+
+def canary(deployment: DeploymentPlan, plan: ProgressivePlan) -> dict[str, Any]:
+    service: dict[str, Any] = {
+        "port": plan.service_port,
+        "portName": PORT_NAME,
+        "targetPort": PORT_NAME,
+        "gatewayRefs": [{"name": plan.gateway_name, "namespace": plan.gateway_namespace}],
+        "match": [{"uri": {"prefix": plan.path}}],
+        # Long enough for streamed generations, as the route modelstack renders otherwise.
+        "timeout": f"{plan.timeout_seconds}s",
+    }
+    if plan.path != "/":
+        service["rewrite"] = {"uri": "/"}
+    if plan.hosts:
+        service["hosts"] = list(plan.hosts)
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "Canary",
+        "metadata": _metadata(deployment, plan.canary),
+        "spec": {
+            "provider": PROVIDER,
+            "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": plan.target},
+            "progressDeadlineSeconds": plan.progress_deadline_seconds,
+            "service": service,
+            "analysis": {
+                "interval": plan.interval,
+                "threshold": plan.failed_checks,
+                "stepWeights": list(plan.step_weights),
+                "metrics": [_metric(deployment, plan, check) for check in plan.checks],
+            },
+        },
+    }
+
+
+def metric_template(
+    deployment: DeploymentPlan, plan: ProgressivePlan, check: MetricCheckPlan
+) -> dict[str, Any]:
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "MetricTemplate",
+        "metadata": _metadata(deployment, check.template),
+        "spec": {
+            "provider": {"type": "prometheus", "address": plan.prometheus},
+            "query": check.query,
+        },
+    }
+
+
+def flagger_objects(deployment: DeploymentPlan, plan: ProgressivePlan) -> list[dict[str, Any]]:
+    """The MetricTemplates first: the Canary names them."""
+    templates = [metric_template(deployment, plan, check) for check in plan.checks]
+    return [*templates, canary(deployment, plan)]
+
+
+def _metric(
+    deployment: DeploymentPlan, plan: ProgressivePlan, check: MetricCheckPlan
+) -> dict[str, Any]:
+    return {
+        "name": check.name,
+        "templateRef": {"name": check.template, "namespace": deployment.namespace},
+        "thresholdRange": {"max": check.maximum},
+        "interval": plan.interval,
+    }
+
+
+def _metadata(deployment: DeploymentPlan, name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "namespace": deployment.namespace,
+        "labels": labels.common(deployment, identity.PROGRESSIVE_DELIVERY),
+    }

@@ -1,0 +1,38 @@
+"""The progressive part of a Kubernetes plan: a Flagger Canary and its checks, decided
+(planning/progressive_delivery.py decides it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class MetricCheckPlan:
+    # The check's name in the Canary and the MetricTemplate it reads.
+    name: str
+    template: str
+    query: str
+    # The canary fails the check above this (percent, or seconds).
+    maximum: float
+
+
+@dataclass(frozen=True)
+class ProgressivePlan:
+    canary: str
+    # The Deployment modelstack keeps and Flagger scales (the candidate).
+    target: str
+    step_weights: tuple[int, ...]
+    interval: str
+    failed_checks: int
+    # Flagger rolls back a canary that makes no progress for this long (model loading).
+    progress_deadline_seconds: int
+    service_port: int
+    gateway_name: str
+    gateway_namespace: str
+    path: str
+    hosts: tuple[str, ...]
+    timeout_seconds: int
+    prometheus: str
+    checks: tuple[MetricCheckPlan, ...]
+    # What Flagger creates and owns: (kind, name). modelstack renders none of them.
+    flagger_owns: tuple[tuple[str, str], ...]
