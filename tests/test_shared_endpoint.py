@@ -245,8 +245,10 @@ def test_kubernetes_shared_endpoint_objects(tmp_path: Path, schema_validator: An
     assert json.loads(missing["spec"]["directResponse"]["body"]["inline"])["error"]["code"] == (
         "model_not_found"
     )
+    retries = objects[("BackendTrafficPolicy", "modelstack-shared-endpoint")]["spec"]["retry"]
+    assert retries["retryOn"]["httpStatusCodes"] == [503]
     shared_objects = [o for key, o in objects.items() if key[1].startswith("modelstack-shared")]
-    assert len(shared_objects) == 8
+    assert len(shared_objects) == 9
     assert schema_validator.validate_all(shared_objects) == []
     assert not [kind for kind in schema_validator.skipped if "envoyproxy" in kind[0]]
 

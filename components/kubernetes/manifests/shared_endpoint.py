@@ -16,7 +16,12 @@ from typing import Any
 from components import identity
 from components.catalog import body_based_router as bbr
 from components.kubernetes.manifests.security import container_security, pod_security
-from components.kubernetes.manifests.traffic import ENVOY_GATEWAY, GATEWAY_API, backend_refs
+from components.kubernetes.manifests.traffic import (
+    ENVOY_GATEWAY,
+    GATEWAY_API,
+    backend_refs,
+    retry_policy,
+)
 from components.plan import DeploymentPlan, StackPlan
 from components.planning.shared_endpoint import OBJECT_PREFIX
 from components.planning.shared_endpoint_plan import SharedEndpointPlan
@@ -49,6 +54,7 @@ def shared_endpoint_objects(stack: StackPlan) -> list[dict[str, Any]]:
         _router(stack, plan),
         _router_service(stack),
         _extension_policy(stack),
+        _traffic_policy(stack),
         _direct_response(stack, MODELS_FILTER, 200, plan.models_document()),
         _direct_response(stack, NOT_FOUND_FILTER, 404, NOT_FOUND),
         http_route(stack, plan, deployments),
@@ -152,6 +158,18 @@ def _extension_policy(stack: StackPlan) -> dict[str, Any]:
     }
     return _object(
         stack, f"{ENVOY_GATEWAY}/v1alpha1", "EnvoyExtensionPolicy", ROUTE, {"spec": spec}
+    )
+
+
+def _traffic_policy(stack: StackPlan) -> dict[str, Any]:
+    """Retries as on the deployments' own routes (their balancing and health checks stay
+    theirs: one policy here would apply to every deployment of the route alike)."""
+    spec = {
+        "targetRefs": [{"group": GATEWAY_API, "kind": "HTTPRoute", "name": ROUTE}],
+        "retry": retry_policy(),
+    }
+    return _object(
+        stack, f"{ENVOY_GATEWAY}/v1alpha1", "BackendTrafficPolicy", ROUTE, {"spec": spec}
     )
 
 

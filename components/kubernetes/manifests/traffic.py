@@ -138,17 +138,21 @@ def backend_traffic_policy(deployment: DeploymentPlan) -> dict[str, Any]:
         "spec": {
             "targetRefs": [{"group": GATEWAY_API, "kind": "HTTPRoute", "name": deployment.name}],
             **_balancing(deployment),
-            # Only failures before a response started: a generation is never sent twice.
-            "retry": {
-                "numRetries": RETRIES,
-                "retryOn": {
-                    "triggers": ["connect-failure", "refused-stream", "retriable-status-codes"],
-                    "httpStatusCodes": [503],
-                },
-                "perRetry": {"backOff": {"baseInterval": "100ms", "maxInterval": "1s"}},
-            },
+            "retry": retry_policy(),
             **_stopped_response(deployment),
         },
+    }
+
+
+def retry_policy() -> dict[str, Any]:
+    """Only failures before a response started: a generation is never sent twice."""
+    return {
+        "numRetries": RETRIES,
+        "retryOn": {
+            "triggers": ["connect-failure", "refused-stream", "retriable-status-codes"],
+            "httpStatusCodes": [503],
+        },
+        "perRetry": {"backOff": {"baseInterval": "100ms", "maxInterval": "1s"}},
     }
 
 
