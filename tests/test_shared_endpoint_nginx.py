@@ -80,8 +80,18 @@ class SharedGatewayProcess:
         self.nginx = NginxProcess(directory)
         script = directory / "shared_endpoint.js"
         script.write_text(script_text())
+        # An empty address: the deployment is stopped (its route answers 503 and says so).
         routes = tuple(
-            GatewayRoute(name, f"/{name}", 60, None, (UpstreamServer(address),), 3, 10)
+            GatewayRoute(
+                name,
+                f"/{name}",
+                60,
+                None,
+                (UpstreamServer(address),) if address else (),
+                3,
+                10,
+                unavailable_reason="is stopped",
+            )
             for name, address in engines.items()
         )
         models = [SharedModel(QWEN, "qwen"), SharedModel("llama", "llama")]
@@ -253,3 +263,21 @@ def test_another_base_path_reaches_the_engines_v1(tmp_path: Path) -> None:
     finally:
         engine.stop()
     assert engine.paths == ["/v1/chat/completions"]
+
+
+def test_a_stopped_deployments_model_gets_its_routes_503(tmp_path: Path) -> None:
+    engine = FakeEngine("engine-qwen", served_name=QWEN).start()
+    try:
+        process = SharedGatewayProcess(
+            tmp_path / "nginx", "/v1", {"qwen": engine.address, "llama": ""}
+        )
+        try:
+            status, _, body = process.chat({"model": "llama", "messages": []})
+            assert status == 503
+            assert json.loads(body)["error"]["message"] == "llama is stopped"
+            status, headers, _ = process.chat({"model": QWEN, "messages": []})
+            assert (status, headers.get("X-Engine")) == (200, "engine-qwen")
+        finally:
+            process.nginx.stop()
+    finally:
+        engine.stop()
