@@ -354,3 +354,11 @@ def test_docker_adding_an_adapter_keeps_every_engine_container(tmp_path: Path) -
     lines = format_text(compare(one, two), "t")
     assert "qwen-tiny-adapters: adapters: + legal (loaded at run time, no restart)" in lines
     assert loader["containers"] == sorted(b["inputs"]["name"] for b in containers[1].values())
+
+
+def test_vllm_sync_trusts_the_path_it_asked_for_over_the_listed_root() -> None:
+    with running(LoraEngine("vllm")) as engine:
+        known = reconcile(_api("vllm"), engine.base, {"a": "/c/a/"}, {})
+        engine.loaded["a"] = "/c/a"  # the engine lists the path normalised
+        assert reconcile(_api("vllm"), engine.base, {"a": "/c/a/"}, known) == {"a": "/c/a/"}
+        assert engine.loads() == ["a"] and engine.unloads() == []

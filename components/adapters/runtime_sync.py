@@ -77,7 +77,11 @@ def reconcile(
     before, for engines that list nothing. Returns what is loaded now; raises SyncFailed
     with the engine's answer when a call fails.
     """
-    loaded = listed(base, api_key) if api["lists_adapters"] else dict(known)
+    loaded = dict(known)
+    if api["lists_adapters"]:
+        # The engine says which are loaded; the path asked for, where known, says from where
+        # (a `root` the engine normalised would otherwise look like a moved adapter forever).
+        loaded = {name: known.get(name, root) for name, root in listed(base, api_key).items()}
     for name in sorted(loaded):
         if wanted.get(name) != loaded[name]:
             _post(base + api["unload_path"], {"lora_name": name}, api_key, "unload", name)
