@@ -102,12 +102,20 @@ def find_crd_schema_dir(explicit: Path | None = None) -> Path | None:
     return None
 
 
+# Kinds modelstack renders (the shared endpoint's) that the shared schema set lacks: skipped
+# and reported as skipped unless --crd-schemas names a directory that has them.
+KINDS_WITHOUT_SHARED_SCHEMA = frozenset(
+    {
+        ("gateway.envoyproxy.io/v1alpha1", "EnvoyExtensionPolicy"),
+        ("gateway.envoyproxy.io/v1alpha1", "HTTPRouteFilter"),
+    }
+)
+
 # Schema sets kept beside the shared `crds/` set, each with its own SOURCES.md: InferencePool
 # (inference_aware) and LeaderWorkerSet; PrometheusRule (alerts) and Flagger's kinds.
 # Searched after the chosen directory, for the kinds it lacks, beside it or next to the
-# repository; crds-shared-endpoint (Envoy Gateway's EnvoyExtensionPolicy and HTTPRouteFilter)
-# is kept in the repository's schemas/.
-COMPANION_SETS = ("crds-inference", "crds-delivery", "crds-shared-endpoint")
+# repository.
+COMPANION_SETS = ("crds-inference", "crds-delivery")
 
 
 def with_companion_sets(directory: Path | None) -> tuple[Path, ...]:
@@ -117,7 +125,7 @@ def with_companion_sets(directory: Path | None) -> tuple[Path, ...]:
     root = _repo_root()
     places = [
         directory.parent,
-        *([root.parent / "shared" / "schemas", root / "schemas"] if root else []),
+        *([root.parent / "shared" / "schemas"] if root else []),
     ]
     found = [directory]
     for name in COMPANION_SETS:

@@ -35,7 +35,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 
 from components.identity import PATCHED_ANNOTATION
-from components.offline.crd_schemas import with_companion_sets
+from components.offline.crd_schemas import KINDS_WITHOUT_SHARED_SCHEMA, with_companion_sets
 from components.offline.schema_fast_path import FastCheck, FastChecks
 
 # The strict core schemas refer to this document by URI; custom resources reuse its ObjectMeta.
@@ -124,7 +124,10 @@ class SchemaValidator:
         api_version, kind = obj["apiVersion"], obj["kind"]
 
         kind_schema = self._kind_schema(api_version, kind)
-        if kind_schema is None and self._no_schemas_for_group(api_version):
+        if kind_schema is None and (
+            self._no_schemas_for_group(api_version)
+            or (api_version, kind) in KINDS_WITHOUT_SHARED_SCHEMA
+        ):
             # Like kubeconform's -ignore-missing-schemas: a CRD without its schema is not
             # checked, and said so, rather than reported as a violation.
             self.skipped[(api_version, kind)] = self.skipped.get((api_version, kind), 0) + 1
