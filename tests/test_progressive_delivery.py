@@ -14,6 +14,7 @@ import yaml
 from components.diff.compare import compare
 from components.errors import StackConfigError
 from components.graph.kubernetes_topology import build_kubernetes_topology
+from components.kubernetes.deployment_objects import deployment_objects
 from components.offline.render import Render
 from components.offline.schema_validation import SchemaValidator
 from components.planning.progressive_delivery import INTERVAL_VARIABLE, template_safe
@@ -248,6 +249,11 @@ def test_a_standard_gateway_implementation_is_enough() -> None:
     assert plan.deployments[0].on_kubernetes.progressive is not None
 
 
+def test_a_stopped_progressive_canary_is_refused() -> None:
+    found = _issues(_raw(_deployment(state="stopped")))
+    assert "remove progressive first" in found["deployments[0].state"]
+
+
 def test_pools_and_autoscaling_are_refused_at_their_keys() -> None:
     deployment = _deployment(pools=[{"name": "big", "gpu": {"type": "L4"}, "replicas": 2}])
     del deployment["gpu"]
@@ -321,3 +327,13 @@ def test_the_alerts_watch_flaggers_primary_too(tmp_path: Path) -> None:
     pods = [p for e in expressions for p in re.findall(r'pod=~"([^"]*)"', e)]
     assert pods and all(re.fullmatch(p, "llama-chat-primary-5d9c7b8f6-abcde") for p in pods)
     assert all(re.fullmatch(p, "llama-chat-5d9c7b8f6-abcde") for p in pods)
+
+
+def test_the_objects_patches_are_checked_against_are_what_renders(tmp_path: Path) -> None:
+    raw = _raw()
+    rendered = [(o["kind"], o["metadata"]["name"]) for o in _render(tmp_path, raw).objects]
+    raw["kubernetes"]["cloud"] = raw.pop("cloud")
+    plan, _ = validated_plan(raw, set(), "stacks/Pulumi.test.yaml")
+    listed = [(b["kind"], b["metadata"]["name"]) for b in deployment_objects(plan.deployments[0])]
+    assert ("Canary", "llama-chat") in listed
+    assert sorted(listed) == sorted(r for r in rendered if r[0] != "Namespace")

@@ -118,6 +118,12 @@ def _refuse_combinations(
             "to copy the autoscaler to its primary (autoscalerRef), which modelstack does not "
             "wire yet; set replicas",
         )
+    if spec.state == "stopped":
+        issues.report(
+            "state",
+            message="Flagger's primary copy serves and is not modelstack's to scale: keep "
+            "state: running, or remove progressive first",
+        )
     if spec.pools:
         issues.report(
             "pools", message="Flagger weighs one Deployment against its primary: remove pools"
