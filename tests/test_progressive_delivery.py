@@ -143,6 +143,12 @@ def test_modelstack_renders_nothing_flagger_creates_and_owns(tmp_path: Path) -> 
     assert selector["app.kubernetes.io/name"] == "llama-chat"
     labels = deployment["spec"]["template"]["metadata"]["labels"]
     assert all(labels[key] == value for key, value in selector.items())
+    # Flagger copies no budget: the primary's pods get one of modelstack's.
+    budget = objects[("PodDisruptionBudget", "llama-chat-primary")]["spec"]
+    assert budget == {
+        "maxUnavailable": 1,
+        "selector": {"matchLabels": {"app.kubernetes.io/name": "llama-chat-primary"}},
+    }
     # Envoy Gateway's policy attaches to Flagger's route by its name.
     policy = objects[("BackendTrafficPolicy", "llama-chat")]
     assert policy["spec"]["targetRefs"][0]["name"] == "llama-chat"

@@ -85,6 +85,7 @@ def plan_progressive(
     return ProgressivePlan(
         canary=ctx.spec.name,
         target=target,
+        primary=primary,
         step_weights=tuple(progressive.steps),
         interval=progressive.interval,
         failed_checks=FAILED_CHECKS,

@@ -21,6 +21,8 @@ class ProgressivePlan:
     canary: str
     # The Deployment modelstack keeps and Flagger scales (the candidate).
     target: str
+    # Flagger's copy that serves, and the label value its pods carry (its name).
+    primary: str
     step_weights: tuple[int, ...]
     interval: str
     failed_checks: int

@@ -67,10 +67,28 @@ def metric_template(
     }
 
 
+def primary_disruption_budget(deployment: DeploymentPlan, plan: ProgressivePlan) -> dict[str, Any]:
+    """Flagger copies no budget to its primary, which serves: this one covers its pods."""
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": _metadata(deployment, plan.primary),
+        "spec": {
+            "maxUnavailable": deployment.on_kubernetes.disruption_budget,
+            "selector": {"matchLabels": {identity.APP_NAME: plan.primary}},
+        },
+    }
+
+
 def flagger_objects(deployment: DeploymentPlan, plan: ProgressivePlan) -> list[dict[str, Any]]:
     """The MetricTemplates first: the Canary names them."""
     templates = [metric_template(deployment, plan, check) for check in plan.checks]
-    return [*templates, canary(deployment, plan)]
+    budget = deployment.on_kubernetes.disruption_budget is not None
+    return [
+        *templates,
+        canary(deployment, plan),
+        *([primary_disruption_budget(deployment, plan)] if budget else []),
+    ]
 
 
 def _metric(
