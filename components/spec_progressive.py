@@ -14,8 +14,8 @@ from pydantic import AfterValidator, Field, model_validator
 from components.spec_alerts import DURATION, MAX_LATENCY_SECONDS, duration_seconds
 from components.spec_base import FieldError, SpecModel
 
-# Two scrapes at the common 30 s interval at least; past an hour a step is no longer watched.
-MIN_INTERVAL_SECONDS = 30
+# Each check is a rate over the interval: two scrapes at the common 30 s interval at least.
+MIN_INTERVAL_SECONDS = 60
 MAX_INTERVAL_SECONDS = 3600
 MAX_STEPS = 20
 
@@ -24,7 +24,7 @@ def _interval(value: str) -> str:
     seconds = duration_seconds(DURATION.check(value))
     if not MIN_INTERVAL_SECONDS <= seconds <= MAX_INTERVAL_SECONDS:
         raise ValueError(
-            f"'{value}' is outside 30s to 1h: shorter measures less than two scrapes, "
+            f"'{value}' is outside 1m to 1h: shorter measures less than two scrapes, "
             "longer leaves a bad canary serving for hours"
         )
     return value
