@@ -73,6 +73,8 @@ ENDPOINT_PICKER = "endpoint-picker"
 SHARED_ENDPOINT = "shared-endpoint"
 # modelstack:debugAccess: the Role and RoleBinding that let a few people open a shell.
 DEBUG_ACCESS = "debug-access"
+# external.endpoints: an Envoy Gateway Backend for a service modelstack does not run.
+EXTERNAL_ENDPOINT = "external-endpoint"
 
 # -- annotation keys ----------------------------------------------------------------------
 
@@ -85,6 +87,8 @@ PATCHED_ANNOTATION = "modelstack.io/patched"
 CONFIG_HASH = "modelstack.io/config-hash"
 # On the debug Role in prod: the stack file says `allowInProd: true` (guardrails read it).
 DEBUG_ACCESS_IN_PROD = "modelstack.io/debug-access-in-prod"
+# On an external endpoint's Backend: the URL the stack file gives (for people and status).
+EXTERNAL_URL = "modelstack.io/external-url"
 
 # -- names --------------------------------------------------------------------------------
 
@@ -108,6 +112,12 @@ def slot_service(deployment: str, slot: str) -> str:
 def stable_service(deployment: str) -> str:
     """The Service clients call; it selects the serving slot."""
     return deployment
+
+
+def external_backend(deployment: str, index: int) -> str:
+    """An Envoy Gateway Backend for external.endpoints[index] (named by position: a URL edit
+    updates it in place)."""
+    return f"{deployment}-external-{index}"
 
 
 def cache_claim(deployment: str) -> str:

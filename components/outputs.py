@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from components.plan import DeploymentPlan
+from components.planning.plan_model import ExternalPlan
 
 
 def deployment_summary(deployment: DeploymentPlan) -> dict[str, Any]:
@@ -27,4 +28,16 @@ def deployment_summary(deployment: DeploymentPlan) -> dict[str, Any]:
             "memory": serving.resources.memory_request,
         },
         "replicas": sum(s.replicas for s in deployment.slots if s.slot == deployment.serving_slot),
+    }
+
+
+def external_summary(deployment: ExternalPlan) -> dict[str, Any]:
+    """An external deployment runs nothing: where it is reached and what it routes to."""
+    return {
+        "endpoint": deployment.endpoint,
+        "routePath": deployment.route.path,
+        "state": deployment.state,
+        "external": [
+            {"url": e.url, "weight": e.weight, "priority": e.priority} for e in deployment.endpoints
+        ],
     }

@@ -16,10 +16,12 @@ from components.errors import ConfigIssue, StackConfigError, key_path
 from components.planning.debug_access import plan_debug_access
 from components.planning.deployment_planner import plan_deployment
 from components.planning.engine_api_keys import unknown_deployments
+from components.planning.external_endpoints import plan_external_deployment
 from components.planning.plan_model import (
     CachePlan,
     DeploymentPlan,
     EnginePlan,
+    ExternalPlan,
     HealthCheckPlan,
     LoadBalancerPlan,
     ModelPlan,
@@ -68,7 +70,13 @@ def build_plan(
     issues: list[ConfigIssue] = []
     deployments = []
     planned_indexes = []
+    external: list[tuple[int, ExternalPlan]] = []
     for index, deployment in enumerate(spec.deployments):
+        if deployment.external is not None:
+            routed, found = plan_external_deployment(spec, deployment, index)
+            issues += found
+            external += [(index, routed)] if routed is not None else []
+            continue
         planned, found = plan_deployment(spec, deployment, index)
         issues += found
         if planned is not None:
@@ -94,7 +102,7 @@ def build_plan(
         if registry.existing_secret and refusal is not None
     ]
     planned = list(zip(planned_indexes, deployments, strict=True))
-    issues += route_collisions(planned)
+    issues += route_collisions(sorted([*planned, *external], key=lambda pair: pair[0]))
     shared, found = shared_endpoint_for(spec, profile, planned)
     issues += found
     issues += unknown_deployments(spec.engine_api_keys, [d.name for d in spec.deployments])
@@ -112,6 +120,7 @@ def build_plan(
         namespace=profile.namespace_of(spec),
         deployments=tuple(deployments),
         registries=registries,
+        external=tuple(routed for _, routed in external),
         debug_access=debug_access,
         kubernetes=kubernetes_part,
         docker=docker_part,

@@ -26,6 +26,7 @@ from components.spec_autoscaling import AutoscalingSpec
 from components.spec_base import FieldError, SpecModel
 from components.spec_credentials import credential_in, looks_secret
 from components.spec_debug_access import DebugAccessSpec
+from components.spec_external import ExternalFields
 from components.spec_gpu import GpuSpec
 from components.spec_identifiers import (
     BIND_ADDRESS,
@@ -469,12 +470,12 @@ def _is_zero(value: int | str | None) -> bool:
     return value == 0
 
 
-class DeploymentSpec(SpecModel):
+class DeploymentSpec(ExternalFields):
     name: DeploymentName
     description: Annotated[str, Field(max_length=1024), AfterValidator(printable_text)] | None = (
         None
     )
-    model: ModelSpec
+    model: ModelSpec | None = None
     engine: EngineName = "auto"
     image: Image | None = None
     precision: Precision = "auto"

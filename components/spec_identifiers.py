@@ -138,6 +138,15 @@ PROMETHEUS_URL = _rule(
     2048,
     "an http(s) URL of Prometheus: scheme, host[:port] and path (no credentials, no query)",
 )
+# An OpenAI-compatible service's base URL: scheme, host (DNS name or IPv4), port, and a path
+# ending in /v1. No credentials, query or fragment (an API key is a Pulumi secret).
+OPENAI_BASE_URL = _rule(
+    r"(?P<scheme>http|https)://(?P<host>[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)"
+    r"(:(?P<port>[0-9]{1,5}))?(?P<prefix>(/[A-Za-z0-9._~-]+)*)/v1/?",
+    2048,
+    "an OpenAI base URL: http(s)://host[:port][/prefix]/v1 (lowercase host, no credentials, "
+    "no query)",
+)
 KUBE_CONTEXT = _rule(
     r"[A-Za-z0-9][A-Za-z0-9._:@/-]*", 253, "a kubeconfig context name: letters, digits, '._:@/-'"
 )

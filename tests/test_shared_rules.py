@@ -76,6 +76,7 @@ def test_no_rule_lets_a_trailing_newline_or_look_alike_through(
         "SURGE_PERCENT": "25%",
         "UNAVAILABLE_PERCENT": "25%",
         "PROMETHEUS_URL": "http://prometheus:9090",
+        "OPENAI_BASE_URL": "http://llm:8000/v1",
         "ROUTE_TEMPLATE": "/a",
         "HEALTH_PATH": "/a",
         "ENV_NAME": "A",

@@ -321,6 +321,8 @@ def text(report: StackReport) -> list[str]:
     ]
     for deployment in report.deployments:
         lines += _deployment_text(deployment, report.target)
+    for name in report.external:
+        lines += ["", f"{name}  routes to external endpoints: modelstack runs nothing there"]
     if report.unmanaged:
         lines.append(
             "not in the stack file, objects still in the namespace (caches are kept on purpose): "

@@ -24,6 +24,8 @@ from components.diff.tree_diff import keys_of
 from components.diff.value_text import show_value
 from components.identity import (
     ENDPOINT_PICKER,
+    EXTERNAL_ENDPOINT,
+    EXTERNAL_URL,
     MODEL_REVISION,
     MODEL_SOURCE,
     RUNTIME_ADAPTERS,
@@ -191,6 +193,24 @@ def _runtime_adapters(old: dict[str, Any], new: dict[str, Any]) -> str | None:
     return f"adapters: {', '.join(changes)} (loaded at run time, no restart)" if changes else None
 
 
+def _external_endpoint(old: dict[str, Any], new: dict[str, Any]) -> str | None:
+    """An external endpoint's address or level: 'external endpoint http://a/v1 -> ...'."""
+    if component_of(new) != EXTERNAL_ENDPOINT:
+        return None
+    urls = [
+        body.get("metadata", {}).get("annotations", {}).get(EXTERNAL_URL) for body in (old, new)
+    ]
+    levels = [
+        "backup" if body.get("spec", {}).get("fallback") else "serving" for body in (old, new)
+    ]
+    changes = []
+    if urls[0] != urls[1]:
+        changes.append(f"external endpoint {urls[0]} -> {urls[1]}")
+    if levels[0] != levels[1]:
+        changes.append(f"{levels[0]} -> {levels[1]}")
+    return ", ".join(changes) or None
+
+
 def _wanted(body: dict[str, Any]) -> dict[str, str] | None:
     """Adapter name -> path, or None for any other object."""
     if "wanted" in body and "api" in body:  # the docker loader's inputs
@@ -217,6 +237,7 @@ OBJECT_PHRASES: tuple[ObjectPhrase, ...] = (
     ObjectPhrase(("gateway.networking.k8s.io/HTTPRoute",), _route_pools),
     ObjectPhrase(("monitoring.coreos.com/PrometheusRule",), _alert_changes),
     ObjectPhrase(("flagger.app/Canary",), _canary_changes),
+    ObjectPhrase(("gateway.envoyproxy.io/Backend",), _external_endpoint),
     ObjectPhrase(("core/ConfigMap", "pulumi-python:dynamic:Resource"), _runtime_adapters),
 )
 # Kinds whose name says little to a reviewer, in words ("llama-chat: new inference pool ...").
@@ -346,4 +367,6 @@ def _kind_words(entry: Entry) -> str:
     assert entry.body is not None
     if component_of(entry.body) == ENDPOINT_PICKER:
         return f"endpoint picker {kind}"
+    if component_of(entry.body) == EXTERNAL_ENDPOINT:
+        return "external endpoint"
     return _KIND_WORDS.get(kind, kind)

@@ -26,7 +26,7 @@ from components.graph.model import (
     add_resource_notes,
 )
 from components.graph.node_text import GROUP_KIND, describe, pod_spec, pod_template
-from components.identity import METRICS_ENDPOINT, SLOT_ENDPOINT
+from components.identity import EXTERNAL_ENDPOINT, METRICS_ENDPOINT, SLOT_ENDPOINT
 from components.rendered.objects import (
     RenderLike,
     component_of,
@@ -57,13 +57,15 @@ ROLES: dict[str, Role] = {
     # inference_aware: the route sends to a slot's pool, the pool to the slot's pods and (per
     # request) to its endpoint picker's Service.
     "inference.networking.k8s.io/InferencePool": Role.BALANCER,
+    # external.endpoints: a service modelstack does not run (pools' fallbacks are not drawn).
+    "gateway.envoyproxy.io/Backend": Role.BALANCER,
 }
 # What a route's backendRef or a pool's endpointPickerRef may name, drawn as traffic.
-_BACKEND_KINDS = ("Service", "InferencePool")
+_BACKEND_KINDS = ("Service", "InferencePool", "Backend")
 
 
 def build_kubernetes_topology(render: RenderLike, title: str) -> Topology:
-    objects = {object_id(obj): obj for obj in render.objects if kind_key(obj) in ROLES}
+    objects = {object_id(obj): obj for obj in render.objects if _drawn(obj)}
     nodes = {node_id: _node(node_id, obj) for node_id, obj in objects.items()}
     index = _Index(objects)
     edges = [
@@ -79,6 +81,12 @@ def build_kubernetes_topology(render: RenderLike, title: str) -> Topology:
     add_resource_notes(render.resources, nodes)
     _add_replica_lines(nodes, edges)
     return Topology(title, _groups(nodes, render.outputs), nodes, edges)
+
+
+def _drawn(obj: dict[str, Any]) -> bool:
+    if kind_key(obj) == "gateway.envoyproxy.io/Backend":
+        return component_of(obj) == EXTERNAL_ENDPOINT
+    return kind_key(obj) in ROLES
 
 
 def _node(node_id: str, obj: dict[str, Any]) -> Node:

@@ -14,7 +14,14 @@ from components.catalog.gpus import (
     KARPENTER_GPU_NAME,
     NVIDIA_PRODUCT,
 )
-from components.identity import COMPONENT, ENGINE, MODEL_REVISION, MODEL_SOURCE, STABLE_ENDPOINT
+from components.identity import (
+    COMPONENT,
+    ENGINE,
+    EXTERNAL_URL,
+    MODEL_REVISION,
+    MODEL_SOURCE,
+    STABLE_ENDPOINT,
+)
 from components.rendered.objects import labels_of
 
 GPU_RESOURCES = ("nvidia.com/gpu", "amd.com/gpu")
@@ -149,6 +156,12 @@ def _traffic_policy(obj: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _external_backend(obj: dict[str, Any]) -> list[str]:
+    """An external endpoint: its URL, and whether it only backs the others up."""
+    url = obj.get("metadata", {}).get("annotations", {}).get(EXTERNAL_URL)
+    return [str(url or ""), "backup" if obj.get("spec", {}).get("fallback") else ""]
+
+
 DESCRIBERS: dict[str, Describer] = {
     "apps/Deployment": _workload,
     "apps/StatefulSet": _workload,
@@ -163,6 +176,7 @@ DESCRIBERS: dict[str, Describer] = {
     "networking.k8s.io/Ingress": _ingress,
     "gateway.envoyproxy.io/BackendTrafficPolicy": _traffic_policy,
     "gateway.envoyproxy.io/EnvoyExtensionPolicy": _extension_policy,
+    "gateway.envoyproxy.io/Backend": _external_backend,
 }
 
 

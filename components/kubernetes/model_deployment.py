@@ -20,6 +20,7 @@ from components.kubernetes.manifests import (
     autoscaler,
     cache,
     endpoint_picker,
+    external_backends,
     flagger_canary,
     monitoring,
     network_policy,
@@ -29,12 +30,16 @@ from components.kubernetes.manifests import (
 )
 from components.kubernetes.manifests import traffic as routes
 from components.kubernetes.patch_validation import patched
-from components.outputs import deployment_summary
+from components.outputs import deployment_summary, external_summary
 from components.plan import DeploymentPlan
 from components.planning.engine_api_keys import SECRET_KEY as API_KEY_SECRET_KEY
+from components.planning.plan_model import ExternalPlan
 from components.planning.timeouts import in_minutes
 
 TYPE = "modelstack:kubernetes:ModelDeployment"
+EXTERNAL_TYPE = "modelstack:kubernetes:ExternalDeployment"
+# How long the connectivity check of external endpoints waits (nothing loads: routes settle).
+CHECK_SECONDS = 300
 
 
 class ModelDeployment(pulumi.ComponentResource):
@@ -204,3 +209,39 @@ class ModelDeployment(pulumi.ComponentResource):
             holding = slot.autoscaling.request_holding
             if holding is not None:
                 self._create(autoscaler.request_interceptor_route(plan, holding), self._options())
+
+
+class ExternalDeployment(pulumi.ComponentResource):
+    """A deployment routed to existing services: their Backends, the route and its policy."""
+
+    def __init__(
+        self,
+        plan: ExternalPlan,
+        opts: pulumi.ResourceOptions | None = None,
+        depends_on: list[pulumi.Resource] | None = None,
+    ) -> None:
+        super().__init__(EXTERNAL_TYPE, plan.name, None, opts)
+        options = pulumi.ResourceOptions(parent=self, depends_on=list(depends_on or []))
+        backends = [
+            objects.create(body, options) for body in external_backends.external_backends(plan)
+        ]
+        after = pulumi.ResourceOptions.merge(options, pulumi.ResourceOptions(depends_on=backends))
+        route = objects.create(routes.http_route(plan), after)
+        policy_options = pulumi.ResourceOptions.merge(
+            options, pulumi.ResourceOptions(depends_on=[route])
+        )
+        objects.create(routes.backend_traffic_policy(plan), policy_options)
+        if plan.traffic.public_url:
+            # The connectivity check: the route answers the model list through the gateway
+            # (401 counts: a service that wants a key is reached).
+            EndpointCheck(
+                f"{plan.name}-endpoint-check",
+                url=f"{plan.traffic.public_url}/models",
+                expect_model=None,
+                guarded=True,
+                trigger=",".join(e.url for e in plan.endpoints),
+                timeout_seconds=CHECK_SECONDS,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[route]),
+            )
+        self.summary = external_summary(plan)
+        self.register_outputs(self.summary)

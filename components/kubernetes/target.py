@@ -12,8 +12,8 @@ from components.kubernetes.manifests.debug_access import debug_access_objects
 from components.kubernetes.manifests.namespace import namespace
 from components.kubernetes.manifests.registries import pull_secret
 from components.kubernetes.manifests.shared_endpoint import shared_endpoint_objects
-from components.kubernetes.model_deployment import ModelDeployment
-from components.outputs import deployment_summary
+from components.kubernetes.model_deployment import ExternalDeployment, ModelDeployment
+from components.outputs import deployment_summary, external_summary
 from components.plan import StackPlan
 from components.stack_secrets import StackSecrets
 
@@ -63,6 +63,9 @@ def deploy(plan: StackPlan, secrets: StackSecrets) -> dict[str, dict[str, Any]]:
             ),
         )
         summaries[deployment.name] = deployment_summary(deployment)
+    for routed in plan.external:
+        ExternalDeployment(routed, opts=opts, depends_on=depends_on)
+        summaries[routed.name] = external_summary(routed)
     # One HTTPRoute for every model of the stack (the deployments' Services it routes to
     # are the deployments' own, so nothing here waits for them).
     for body in shared_endpoint_objects(plan):

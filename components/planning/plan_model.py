@@ -173,6 +173,8 @@ class BackendRef:
     port: int | None = None
     # An InferencePool of that name instead of a Service (loadBalancer inference_aware).
     inference_pool: bool = False
+    # An Envoy Gateway Backend of that name for an external endpoint (ExternalPlan).
+    external: bool = False
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,9 @@ class TrafficPlan:
     balancing: str | None = None
     # inference_aware: the InferencePools and endpoint pickers the route sends through.
     inference: InferenceRoutingPlan | None = None
+    # What the route's path prefix becomes for the backends: "/", or an external service's
+    # prefix before /v1.
+    path_rewrite: str = "/"
 
 
 @dataclass(frozen=True)
@@ -207,6 +212,41 @@ class RoutePlan:
     hosts: tuple[str, ...]
     timeout_seconds: int
     check: bool = True
+
+
+@dataclass(frozen=True)
+class ExternalEndpointPlan:
+    """One existing OpenAI-compatible address (external.endpoints[i]), as its Backend."""
+
+    backend: str
+    url: str
+    scheme: str
+    host: str
+    port: int
+    # An IPv4 address (Backend `ip`) rather than a DNS name (Backend `fqdn`).
+    is_ip: bool
+    weight: int
+    priority: int
+    # A backup: receives requests only when the endpoints of the lowest priority fail.
+    fallback: bool
+
+
+@dataclass(frozen=True)
+class ExternalPlan:
+    """A deployment that runs nothing: its route balances over existing services."""
+
+    name: str
+    description: str | None
+    namespace: str
+    tags: dict[str, str]
+    route: RoutePlan
+    load_balancer: LoadBalancerPlan
+    traffic: TrafficPlan
+    endpoints: tuple[ExternalEndpointPlan, ...]
+    # The URL clients call (the gateway's, when the route has a host).
+    endpoint: str
+    # The route's policy reads it (a stopped deployment's 503 answer): always running.
+    state: str = "running"
 
 
 @dataclass(frozen=True)
@@ -290,6 +330,8 @@ class StackPlan:
     namespace: str
     deployments: tuple[DeploymentPlan, ...]
     registries: tuple[RegistryPlan, ...] = ()
+    # Deployments routed to existing services (`external`): no engines, cache or slots.
+    external: tuple[ExternalPlan, ...] = ()
     # modelstack:debugAccess (None: off): status prints how to reach the engines.
     debug_access: DebugAccessPlan | None = None
     # What only one target reads: exactly one of the two is set, by the stack's target.

@@ -9,12 +9,14 @@ route and drops the other silently. `/-/` is the docker gateway's own (health, m
 from __future__ import annotations
 
 from components.errors import ConfigIssue, key_path
-from components.planning.plan_model import DeploymentPlan
+from components.planning.plan_model import DeploymentPlan, ExternalPlan
 
 RESERVED_PREFIX = "/-"
 
 
-def route_collisions(planned: list[tuple[int, DeploymentPlan]]) -> list[ConfigIssue]:
+def route_collisions(
+    planned: list[tuple[int, DeploymentPlan | ExternalPlan]],
+) -> list[ConfigIssue]:
     """planned: (stack-file index, plan) of every deployment that planned."""
     issues = []
     claimed: dict[tuple[str, str], tuple[int, str]] = {}

@@ -328,6 +328,8 @@ class StackReport:
     deployments: tuple[DeploymentReport, ...]
     # Deployments with objects in the namespace that the stack file no longer declares.
     unmanaged: tuple[str, ...] = ()
+    # Deployments routed to external endpoints: nothing of theirs runs here to report on.
+    external: tuple[str, ...] = ()
 
     @property
     def outcome(self) -> Outcome:
@@ -386,6 +388,8 @@ class StackExpectation:
     # kubeconfig context; None: the current one.
     context: str | None
     deployments: tuple[ExpectedDeployment, ...]
+    # Deployments routed to external endpoints (their route and Backends are declared too).
+    external: tuple[str, ...] = ()
 
     @classmethod
     def from_plan(cls, stack: str, plan: StackPlan) -> StackExpectation:
@@ -426,6 +430,7 @@ class StackExpectation:
                 )
                 for deployment in plan.deployments
             ),
+            external=tuple(routed.name for routed in plan.external),
         )
 
 
@@ -488,6 +493,7 @@ def report_as_json(report: StackReport) -> dict[str, Any]:
             _deployment_json(deployment, report.target) for deployment in report.deployments
         ],
         "unmanaged": list(report.unmanaged),
+        "external": list(report.external),
     }
 
 

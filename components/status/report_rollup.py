@@ -91,6 +91,7 @@ def stack_report(
     """The stack's report (both targets). `labelled`: the deployment label of everything found
     under the stack's namespace; those it no longer declares are reported as unmanaged."""
     declared = {deployment.name for deployment in expectation.deployments}
+    declared |= set(expectation.external)
     return StackReport(
         stack=expectation.stack,
         target=expectation.target,
@@ -98,6 +99,7 @@ def stack_report(
         context=expectation.context,
         deployments=deployments,
         unmanaged=tuple(sorted({name for name in labelled if name and name not in declared})),
+        external=expectation.external,
     )
 
 

@@ -8,6 +8,7 @@ from components import identity
 from components.catalog.multi_node import LEADER_INDEX, WORKER_INDEX_LABEL
 from components.identity import DEPLOYMENT, ENGINE, MANAGED_BY, PART_OF, POOL, SLOT
 from components.plan import DeploymentPlan, SlotPlan
+from components.planning.plan_model import ExternalPlan
 
 _LABEL_VALUE_BAD = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -37,7 +38,7 @@ def workload_selector(deployment: DeploymentPlan, slot: SlotPlan) -> dict[str, s
     return selector
 
 
-def common(deployment: DeploymentPlan, component: str) -> dict[str, str]:
+def common(deployment: DeploymentPlan | ExternalPlan, component: str) -> dict[str, str]:
     return {
         **deployment.tags,
         identity.APP_NAME: deployment.name,

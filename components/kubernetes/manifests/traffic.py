@@ -7,7 +7,7 @@ from typing import Any
 from components.kubernetes.manifests import labels
 from components.kubernetes.manifests.endpoint_picker import route_backend
 from components.plan import DeploymentPlan
-from components.planning.plan_model import BackendRef, RoutePlan, TrafficPlan
+from components.planning.plan_model import BackendRef, ExternalPlan, RoutePlan, TrafficPlan
 
 GATEWAY_API = "gateway.networking.k8s.io"
 ENVOY_GATEWAY = "gateway.envoyproxy.io"
@@ -18,12 +18,16 @@ SESSION_COOKIE = "modelstack-session"
 SESSION_COOKIE_TTL = "3600s"
 
 
-def _route_and_traffic(deployment: DeploymentPlan) -> tuple[RoutePlan, TrafficPlan]:
+# What has a route: a served model, or a deployment routed to external endpoints.
+Routed = DeploymentPlan | ExternalPlan
+
+
+def _route_and_traffic(deployment: Routed) -> tuple[RoutePlan, TrafficPlan]:
     assert deployment.route is not None and deployment.traffic is not None
     return deployment.route, deployment.traffic
 
 
-def _metadata(deployment: DeploymentPlan, name: str, component: str) -> dict[str, Any]:
+def _metadata(deployment: Routed, name: str, component: str) -> dict[str, Any]:
     return {
         "name": name,
         "namespace": deployment.namespace,
@@ -31,7 +35,7 @@ def _metadata(deployment: DeploymentPlan, name: str, component: str) -> dict[str
     }
 
 
-def http_route(deployment: DeploymentPlan) -> dict[str, Any]:
+def http_route(deployment: Routed) -> dict[str, Any]:
     route, traffic = _route_and_traffic(deployment)
     timeout = f"{route.timeout_seconds}s"
     spec: dict[str, Any] = {
@@ -65,22 +69,27 @@ def http_route(deployment: DeploymentPlan) -> dict[str, Any]:
 
 
 def _rewrite(traffic: TrafficPlan) -> dict[str, Any]:
-    rewrite: dict[str, Any] = {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/"}}
+    path = {"type": "ReplacePrefixMatch", "replacePrefixMatch": traffic.path_rewrite}
+    rewrite: dict[str, Any] = {"path": path}
     if traffic.host_rewrite:
-        # The KEDA HTTP add-on's interceptor routes by Host to the deployment's Service.
+        # The KEDA HTTP add-on's interceptor (or an external service) routes by Host.
         rewrite["hostname"] = traffic.host_rewrite
     return rewrite
 
 
-def backend_refs(deployment: DeploymentPlan) -> list[dict[str, Any]]:
+def backend_refs(deployment: Routed) -> list[dict[str, Any]]:
     """The route's backendRefs (the shared endpoint's rule for the deployment has the same)."""
     assert deployment.traffic is not None
     return [_backend_ref(deployment, ref) for ref in deployment.traffic.backends]
 
 
-def _backend_ref(deployment: DeploymentPlan, ref: BackendRef) -> dict[str, Any]:
+def _backend_ref(deployment: Routed, ref: BackendRef) -> dict[str, Any]:
     if ref.inference_pool:
         return route_backend(ref.service, ref.weight)
+    if ref.external:
+        name, weight = ref.service, ref.weight
+        return {"group": ENVOY_GATEWAY, "kind": "Backend", "name": name, "weight": weight}
+    assert isinstance(deployment, DeploymentPlan)
     if ref.fallback:
         return {
             "group": ENVOY_GATEWAY,
@@ -125,11 +134,11 @@ def fallback_backends(deployment: DeploymentPlan) -> list[dict[str, Any]]:
             },
         }
         for ref in traffic.backends
-        if ref.fallback
+        if ref.fallback and not ref.external
     ]
 
 
-def backend_traffic_policy(deployment: DeploymentPlan) -> dict[str, Any]:
+def backend_traffic_policy(deployment: Routed) -> dict[str, Any]:
     """Algorithm, stickiness, active and passive health checks and retries for the route."""
     return {
         "apiVersion": f"{ENVOY_GATEWAY}/v1alpha1",
@@ -156,7 +165,7 @@ def retry_policy() -> dict[str, Any]:
     }
 
 
-def _balancing(deployment: DeploymentPlan) -> dict[str, Any]:
+def _balancing(deployment: Routed) -> dict[str, Any]:
     """How Envoy picks an endpoint and checks them; with an InferencePool the picker picks
     (among ready pods), so neither applies."""
     balancer = deployment.load_balancer
@@ -185,7 +194,7 @@ def _balancing(deployment: DeploymentPlan) -> dict[str, Any]:
     }
 
 
-def _stopped_response(deployment: DeploymentPlan) -> dict[str, Any]:
+def _stopped_response(deployment: Routed) -> dict[str, Any]:
     """A stopped deployment's route answers 503 with a body that says why, at once."""
     if deployment.state != "stopped":
         return {}
