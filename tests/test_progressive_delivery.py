@@ -114,7 +114,7 @@ def test_a_progressive_canary_is_one_target_a_canary_and_its_templates(
     assert service["hosts"] == ["llm.example.com"]
     assert service["match"] == [{"uri": {"prefix": "/chat"}}]
     assert service["rewrite"] == {"uri": "/"}
-    assert service["timeout"] == "300s"
+    assert service["timeout"] == service["backendTimeout"] == "300s"
     # Model loading takes long: Flagger must wait as long as Kubernetes does.
     deployment = objects[("Deployment", "llama-chat")]
     assert spec["progressDeadlineSeconds"] == deployment["spec"]["progressDeadlineSeconds"]

@@ -27,8 +27,10 @@ def canary(deployment: DeploymentPlan, plan: ProgressivePlan) -> dict[str, Any]:
         "targetPort": PORT_NAME,
         "gatewayRefs": [{"name": plan.gateway_name, "namespace": plan.gateway_namespace}],
         "match": [{"uri": {"prefix": plan.path}}],
-        # Long enough for streamed generations, as the route modelstack renders otherwise.
+        # Long enough for streamed generations, as the route modelstack renders otherwise:
+        # the route's request and backendRequest timeouts.
         "timeout": f"{plan.timeout_seconds}s",
+        "backendTimeout": f"{plan.timeout_seconds}s",
     }
     if plan.path != "/":
         service["rewrite"] = {"uri": "/"}
