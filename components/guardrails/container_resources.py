@@ -6,7 +6,7 @@ from __future__ import annotations
 from components.guardrails.definitions import ResourceGuardrail
 from components.guardrails.pods import workload_containers
 from components.guardrails.subject import Subject, stack_deployment
-from components.guardrails.wire import dig
+from components.nested_values import dig
 
 REQUIRED = (
     ("requests", "cpu"),

@@ -9,7 +9,8 @@ from typing import Any
 from components.guardrails.definitions import ResourceGuardrail
 from components.guardrails.pods import containers, pod_specs
 from components.guardrails.subject import Subject, stack_deployment
-from components.guardrails.wire import as_int, dig, items, mapping
+from components.guardrails.wire import as_int, items, mapping
+from components.nested_values import dig
 
 GPU_RESOURCES = ("nvidia.com/gpu", "amd.com/gpu")
 

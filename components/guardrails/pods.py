@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.guardrails.subject import Subject
-from components.guardrails.wire import dig, items, mapping
+from components.guardrails.wire import items, mapping
+from components.nested_values import dig
 
 # Where each workload kind keeps its pod spec.
 _POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {

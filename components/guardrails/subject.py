@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.guardrails.wire import dig, mapping
+from components.guardrails.wire import mapping
 from components.identity import DEPLOYMENT
+from components.nested_values import dig
 
 KUBERNETES = "kubernetes"
 # The label every modelstack object carries: it names the stack file's deployment.

@@ -23,15 +23,6 @@ def items(value: Any) -> list[Any]:
     return []
 
 
-def dig(value: Any, *path: str) -> Any:
-    """value[path[0]][path[1]]...; None where a step is missing or not a mapping."""
-    for key in path:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(key)
-    return value
-
-
 def as_int(value: Any) -> int | None:
     """Replica counts and GPU limits: 2, 2.0 (wire numbers are floats) or '2'."""
     if isinstance(value, bool):

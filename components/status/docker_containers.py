@@ -27,6 +27,7 @@ from components.identity import (
     of_stack,
     parse_engine_container,
 )
+from components.nested_values import dig
 from components.status.docker_log_stream import without_ansi
 from components.status.log_classifiers import MESSAGE_LIMIT, shorten
 from components.status.model import ExpectedSlot
@@ -49,15 +50,6 @@ class DockerSnapshot:
 
 
 # -- small readers of inspect documents ----------------------------------------------------
-
-
-def dig(obj: Obj | None, *keys: str) -> Any:
-    value: Any = obj
-    for key in keys:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(key)
-    return value
 
 
 def container_name(container: Obj) -> str:

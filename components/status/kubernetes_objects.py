@@ -14,6 +14,7 @@ from typing import Any
 from components.catalog.multi_node import LEADER_INDEX, WORKER_INDEX_LABEL
 from components.kubernetes.manifests.leader_worker_set import KIND as LWS_KIND
 from components.kubernetes.manifests.pod import CONTAINER as ENGINE_CONTAINER
+from components.nested_values import dig
 
 Obj = Mapping[str, Any]
 
@@ -67,15 +68,6 @@ def log_key(pod: str, container: str) -> str:
 
 
 # -- small readers of API objects -----------------------------------------------------------
-
-
-def dig(obj: Obj | None, *keys: str) -> Any:
-    value: Any = obj
-    for key in keys:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(key)
-    return value
 
 
 def name_of(obj: Obj) -> str:
