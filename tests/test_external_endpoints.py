@@ -14,6 +14,7 @@ import yaml
 from components.commands.status import text
 from components.diff.compare import compare
 from components.errors import StackConfigError
+from components.graph.docker_topology import build_docker_topology
 from components.graph.kubernetes_topology import build_kubernetes_topology
 from components.offline.render import Render
 from components.offline.schema_validation import SchemaValidator
@@ -21,6 +22,7 @@ from components.planning.stack_validation import validated_plan
 from components.status.model import StackExpectation
 from components.status.report_rollup import stack_report
 from tests.conftest import render_document
+from tests.support.hostile import check_nginx
 
 STACK_FILE = "stacks/Pulumi.test.yaml"
 GATEWAY = {"name": "inference-gateway", "namespace": "gateways"}
@@ -255,9 +257,58 @@ def test_repeated_urls_and_no_serving_endpoint_are_refused() -> None:
 # -- the plan ------------------------------------------------------------------------------
 
 
-def test_docker_refuses_external_endpoints_with_what_to_do() -> None:
-    raw = {"environment": "dev", "target": "docker", "deployments": [_deployment()]}
-    assert "Kubernetes target" in _issues(raw)["deployments[0].external"]
+def _docker(**changes: Any) -> dict[str, Any]:
+    endpoints = [
+        {"url": "http://10.0.0.5:8000/openai/v1", "weight": 3},
+        {"url": "https://llm.eu-west.example.com/openai/v1", "priority": 1},
+    ]
+    deployment = _deployment(route={"path": "/remote"}, external={"endpoints": endpoints})
+    deployment.update(changes)
+    return {"environment": "dev", "target": "docker", "deployments": [deployment]}
+
+
+def test_on_docker_each_endpoint_is_an_nginx_server_reached_by_its_own_scheme(
+    tmp_path: Path,
+) -> None:
+    render = _render(tmp_path, _docker())
+    config = render.other_files["checks/gateway-config.yaml"]["inputs"]["config"]
+    upstream = config.split("upstream chat {")[1].split("}")[0]
+    servers = [line.strip() for line in upstream.splitlines() if "server " in line]
+    assert [s.split(" ", 2)[2] for s in servers] == [
+        "weight=3 max_fails=3 fail_timeout=10s;",
+        "max_fails=3 fail_timeout=10s backup;",
+    ]
+    # The route's prefix becomes the services' own; https checks the certificate by name.
+    assert "proxy_pass http://chat/openai/;" in config
+    remote = config.split("# engine llm.eu-west.example.com:443")[1].split("# end engine")[0]
+    assert "proxy_pass https://$engine;" in remote
+    assert 'set $engine "llm.eu-west.example.com:443";' in remote
+    assert 'proxy_set_header Host "llm.eu-west.example.com";' in remote
+    assert 'proxy_ssl_name "llm.eu-west.example.com";' in remote
+    assert "proxy_ssl_verify on;" in remote
+    local = config.split("# engine 10.0.0.5:8000")[1].split("# end engine")[0]
+    assert 'proxy_set_header Host "10.0.0.5:8000";' in local and "proxy_ssl" not in local
+    check_nginx(config, tmp_path)  # the whole config loads (nginx -t)
+    outputs = render.outputs["deployments"]["chat"]
+    assert outputs["endpoint"] == "http://127.0.0.1:8080/remote/v1"
+    check = render.other_files["checks/chat-endpoint-check.yaml"]["inputs"]
+    assert check["url"] == "http://127.0.0.1:8080/remote/v1/models"
+
+
+def test_on_docker_the_picture_draws_each_endpoint_behind_its_route(tmp_path: Path) -> None:
+    topology = build_docker_topology(_render(tmp_path, _docker()), "external")
+    drawn = {n.id: n.name for n in topology.nodes.values() if n.kind == "External endpoint"}
+    assert sorted(drawn.values()) == ["10.0.0.5:8000", "llm.eu-west.example.com:443"]
+    labels = {drawn[e.target]: e.label for e in topology.edges if e.target in drawn}
+    assert labels == {"10.0.0.5:8000": "weight 3", "llm.eu-west.example.com:443": "backup"}
+
+
+def test_on_docker_what_nginx_open_source_cannot_check_is_refused() -> None:
+    found = _issues(
+        _docker(loadBalancer={"stickySessions": True, "healthCheck": {"path": "/v1/models"}})
+    )
+    assert "passively" in found["deployments[0].loadBalancer.healthCheck.path"]
+    assert "cannot keep backup servers" in found["deployments[0].external.endpoints"]
 
 
 @pytest.mark.parametrize(
@@ -299,7 +350,7 @@ def test_its_route_may_not_take_a_served_models_path() -> None:
 
 def test_the_readme_examples_plan(tmp_path: Path) -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    section = readme.split("### Existing endpoints as backends (Kubernetes)")[1]
+    section = readme.split("### Existing endpoints as backends (Kubernetes and docker)")[1]
     example = yaml.safe_load(section.split("```yaml\n")[1].split("```")[0])
     raw = {key.removeprefix("modelstack:"): value for key, value in example.items()}
     raw.setdefault("environment", "prod")
@@ -307,6 +358,12 @@ def test_the_readme_examples_plan(tmp_path: Path) -> None:
     plan, _ = validated_plan(raw, set(), STACK_FILE)
     (routed,) = plan.external
     assert [e.fallback for e in routed.endpoints] == [False, True]
+    docker = yaml.safe_load(section.split("```yaml\n")[2].split("```")[0])
+    raw = {"environment": "dev", "target": "docker"}
+    raw.update({key.removeprefix("modelstack:"): value for key, value in docker.items()})
+    plan, _ = validated_plan(raw, set(), STACK_FILE)
+    (routed,) = plan.external
+    assert routed.endpoint == "http://127.0.0.1:8080/remote/v1"
 
 
 # -- status --------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import pulumi_docker as docker
 
 from components import identity
 from components.checks.endpoint_check import EndpointCheck
+from components.checks.external_check import external_check
 from components.docker.gateway_config import (
     CONTAINER_CONFIG_DIR,
     CONTAINER_PORT,
@@ -133,6 +134,9 @@ class DockerGateway(pulumi.ComponentResource):
                 timeout_seconds=deployment.timeouts.startup_seconds,
                 opts=self._child(depends_on=[config]),
             )
+        for routed in plan.external:
+            if routed.route.check:
+                external_check(routed, content_hash(text), self._child(depends_on=[config]))
         self.register_outputs({"config": pulumi.Output.secret(text).apply(lambda _: "written")})
 
     def _child(self, **options: object) -> pulumi.ResourceOptions:

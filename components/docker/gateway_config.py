@@ -8,13 +8,14 @@ health checks (active) gate a container before it ever enters the config.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 from components.docker.gateway_files import NJS_MODULE, SCRIPT_PATH
 from components.docker.shared_endpoint import SharedGateway, shared_gateway
 from components.identity import content_hash
 from components.plan import DeploymentPlan, StackPlan
+from components.planning.plan_model import ExternalPlan
 from components.templating import render_text
 
 # The load balancer's own liveness endpoint (not routed to any engine).
@@ -32,6 +33,8 @@ LOCAL_ADDRESSES = 254 * 65536
 UPSTREAM_KEEPALIVE = 32
 # Beyond the longest route timeout: time for the last bytes of a finished stream.
 DRAIN_MARGIN_SECONDS = 5
+# Where Debian and Alpine keep the system CAs that check an https endpoint's certificate.
+SYSTEM_CAS = "/etc/ssl/certs/ca-certificates.crt"
 # The traffic plan's balancing -> nginx's directive (round robin is nginx's default).
 _DIRECTIVES = {"round_robin": None, "least_connections": "least_conn", "ip_hash": "ip_hash"}
 
@@ -41,6 +44,16 @@ class UpstreamServer:
     address: str
     weight: int = 1
     backup: bool = False
+
+
+@dataclass(frozen=True)
+class RemoteEngine:
+    """A server modelstack does not run (external.endpoints): how its engine block reaches it."""
+
+    scheme: str
+    # The Host header (and TLS name) the service expects: host, or host:port.
+    host: str
+    tls_name: str
 
 
 @dataclass(frozen=True)
@@ -60,6 +73,10 @@ class GatewayRoute:
     # Engines of the deployment that get no traffic now (an idle slot): still reachable for
     # requests old workers hold after a switch.
     idle: tuple[str, ...] = ()
+    # What the route's prefix becomes for the servers: "/" or an external service's "/x/".
+    rewrite: str = "/"
+    # External endpoints by address; other addresses are the stack's engine containers.
+    remote: dict[str, RemoteEngine] = field(default_factory=dict)
 
     @property
     def engines(self) -> tuple[str, ...]:
@@ -120,6 +137,7 @@ class GatewayConfig:
             keepalive=UPSTREAM_KEEPALIVE,
             metrics_prefix=METRICS_PREFIX,
             njs_module=NJS_MODULE,
+            system_cas=SYSTEM_CAS,
         )
 
 
@@ -173,15 +191,39 @@ def route_for(deployment: DeploymentPlan, addresses: dict[str, list[str]]) -> Ga
     )
 
 
+def external_route(deployment: ExternalPlan) -> GatewayRoute:
+    """An external deployment's route: one server per endpoint, reached by its own scheme."""
+    traffic, health = deployment.traffic, deployment.load_balancer.health_check
+    servers, remote = [], {}
+    for e in deployment.endpoints:
+        address = f"{e.host}:{e.port}"
+        default_port = {"http": 80, "https": 443}[e.scheme] == e.port
+        remote[address] = RemoteEngine(e.scheme, e.host if default_port else address, e.host)
+        servers.append(UpstreamServer(address, e.weight, e.fallback))
+    return GatewayRoute(
+        upstream=_upstream_name(deployment.name),
+        path=deployment.route.path,
+        timeout_seconds=deployment.route.timeout_seconds,
+        balancing=_DIRECTIVES[traffic.balancing or "round_robin"],
+        servers=tuple(servers),
+        max_fails=health.unhealthy_threshold,
+        fail_timeout_seconds=health.interval_seconds,
+        hosts=deployment.route.hosts,
+        rewrite=traffic.path_rewrite.rstrip("/") + "/",
+        remote=remote,
+    )
+
+
 def _upstream_name(deployment: str) -> str:
     return re.sub(r"[^a-z0-9_]", "_", deployment)
 
 
 def gateway_config(stack: StackPlan, addresses: dict[str, list[str]]) -> GatewayConfig:
     """The whole gateway of a docker stack: one route per deployment."""
-    routes = tuple(route_for(deployment, addresses) for deployment in stack.deployments)
+    served = tuple(route_for(deployment, addresses) for deployment in stack.deployments)
+    routes = served + tuple(external_route(deployment) for deployment in stack.external)
     plan = stack.on_docker.shared_endpoint
-    upstreams = {d.name: route.upstream for d, route in zip(stack.deployments, routes, strict=True)}
+    upstreams = {d.name: route.upstream for d, route in zip(stack.deployments, served, strict=True)}
     return GatewayConfig(
         listen_address="0.0.0.0",
         listen_port=CONTAINER_PORT,

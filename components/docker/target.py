@@ -11,7 +11,7 @@ from components.checks.docker_capacity import DockerCapacity
 from components.docker.containers import engine_containers, engine_settings
 from components.docker.gateway import DockerGateway
 from components.docker.model_deployment import DockerModelDeployment
-from components.outputs import deployment_summary
+from components.outputs import deployment_summary, external_summary
 from components.plan import StackPlan
 from components.stack_secrets import StackSecrets
 
@@ -38,6 +38,8 @@ def deploy(plan: StackPlan, secrets: StackSecrets) -> dict[str, dict[str, Any]]:
         engine_ids += component.container_ids
         components.append(component)
         summaries[deployment.name] = deployment_summary(deployment)
+    # External deployments run nothing here: their endpoints are routes of the gateway.
+    summaries.update({routed.name: external_summary(routed) for routed in plan.external})
     gateway.serve(addresses, engine_ids, components)
     return summaries
 

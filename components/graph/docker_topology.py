@@ -126,6 +126,7 @@ def build_docker_topology(render: RenderLike, title: str) -> Topology:
             Edge(g.id, route_node.id, EdgeKind.TRAFFIC) for g in by_component[GATEWAY_COMPONENT]
         ]
         edges += _traffic_edges(route, route_node.id, engines)
+        edges += _external_servers(route, route_node, engines, nodes)
     shared = parse_shared_endpoint(config)
     if shared is not None:
         node = _shared_node(shared)
@@ -328,6 +329,30 @@ def _traffic_edges(
             edges.append(Edge(route_id, target, EdgeKind.TRAFFIC, f"{share}%", share))
         else:
             edges.append(Edge(route_id, target, EdgeKind.TRAFFIC))
+    return edges
+
+
+def _external_servers(
+    route: NginxRoute, route_node: Node, engines: dict[str, _EngineGroup], nodes: dict[str, Node]
+) -> list[Edge]:
+    """Servers no engine container stands for: external endpoints, one node each."""
+    known = {address for group in engines.values() for address in group.addresses}
+    edges = []
+    for server in route.servers:
+        if server.address.rsplit(":", 1)[0] in known:
+            continue
+        node = Node(
+            id=f"external::{route.upstream}-{server.address}",
+            kind="External endpoint",
+            name=server.address,
+            role=Role.WORKLOAD,
+            group=route_node.group,
+            component=None,
+            lines=["not run by modelstack"],
+        )
+        nodes[node.id] = node
+        label = "backup" if server.backup else f"weight {server.weight}"
+        edges.append(Edge(route_node.id, node.id, EdgeKind.TRAFFIC, label))
     return edges
 
 

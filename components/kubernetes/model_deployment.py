@@ -13,6 +13,7 @@ from typing import Any
 import pulumi
 
 from components.checks.endpoint_check import EndpointCheck
+from components.checks.external_check import external_check
 from components.kubernetes import objects
 from components.kubernetes.manifests import (
     adapters,
@@ -38,8 +39,6 @@ from components.planning.timeouts import in_minutes
 
 TYPE = "modelstack:kubernetes:ModelDeployment"
 EXTERNAL_TYPE = "modelstack:kubernetes:ExternalDeployment"
-# How long the connectivity check of external endpoints waits (nothing loads: routes settle).
-CHECK_SECONDS = 300
 
 
 class ModelDeployment(pulumi.ComponentResource):
@@ -232,16 +231,8 @@ class ExternalDeployment(pulumi.ComponentResource):
         )
         objects.create(routes.backend_traffic_policy(plan), policy_options)
         if plan.traffic.public_url:
-            # The connectivity check: the route answers the model list through the gateway
-            # (401 counts: a service that wants a key is reached).
-            EndpointCheck(
-                f"{plan.name}-endpoint-check",
-                url=f"{plan.traffic.public_url}/models",
-                expect_model=None,
-                guarded=True,
-                trigger=",".join(e.url for e in plan.endpoints),
-                timeout_seconds=CHECK_SECONDS,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[route]),
-            )
+            # The connectivity check: the route answers the model list through the gateway.
+            trigger = ",".join(e.url for e in plan.endpoints)
+            external_check(plan, trigger, pulumi.ResourceOptions(parent=self, depends_on=[route]))
         self.summary = external_summary(plan)
         self.register_outputs(self.summary)

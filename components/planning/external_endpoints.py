@@ -17,13 +17,15 @@ from components.planning.plan_model import (
     BackendRef,
     ExternalEndpointPlan,
     ExternalPlan,
-    HealthCheckPlan,
     LoadBalancerPlan,
+    RoutePlan,
     TrafficPlan,
 )
 from components.planning.planning_context import IssueCollector, PlanningContext
-from components.planning.serving_steps import plan_route
-from components.spec import DeploymentSpec, StackSpec
+from components.planning.serving_steps import endpoint as gateway_url
+from components.planning.serving_steps import health_check_plan, plan_route
+from components.planning.traffic import GATEWAY_BALANCING, gateway_capabilities
+from components.spec import DeploymentSpec, GatewayRef, StackSpec
 from components.spec_identifiers import OPENAI_BASE_URL
 
 ENVOY = "envoy-gateway"
@@ -44,13 +46,9 @@ def plan_external_deployment(
 
 def _plan(ctx: PlanningContext, issues: IssueCollector) -> ExternalPlan | None:
     spec = ctx.spec
-    assert spec.external is not None
-    refusal = ctx.profile.external_endpoints.refusal
-    if refusal is not None:
-        issues.report("external", message=refusal)
-        return None
+    own_gateway = ctx.profile.own_gateway
     gateway = ctx.stack.kubernetes.gateway
-    if gateway is None or gateway.implementation != ENVOY:
+    if not own_gateway and (gateway is None or gateway.implementation != ENVOY):
         # A Service without selector could stand in for `standard` and Ingress, but neither
         # would check, eject or prefer endpoints: refused rather than half done.
         issues.report(
@@ -60,7 +58,7 @@ def _plan(ctx: PlanningContext, issues: IssueCollector) -> ExternalPlan | None:
             "extensionApis.enableBackend: true)",
         )
         return None
-    if spec.route is None:
+    if not own_gateway and spec.route is None:
         issues.report(
             "route",
             message="an external deployment is reached only through its route: add "
@@ -70,17 +68,56 @@ def _plan(ctx: PlanningContext, issues: IssueCollector) -> ExternalPlan | None:
     route = plan_route(ctx, issues)
     endpoints, prefix = _endpoints(ctx, issues)
     balancer = _load_balancer(ctx, issues, prefix)
+    if own_gateway:
+        _nginx_limits(ctx, issues, balancer, endpoints)
     if route is None or issues.found:
         return None
+    backends = tuple(BackendRef(e.backend, e.weight, e.fallback, external=True) for e in endpoints)
+    if own_gateway:
+        # The docker gateway: one nginx upstream server per endpoint, backups for priorities
+        # above the lowest.
+        traffic = TrafficPlan(
+            via="nginx",
+            backends=backends,
+            pool_services={},
+            envoy_policy=False,
+            service_affinity=False,
+            balancing="ip_hash" if balancer.stickiness else GATEWAY_BALANCING[balancer.algorithm],
+            path_rewrite=prefix or "/",
+        )
+        url = gateway_url(ctx, route)
+    else:
+        assert gateway is not None
+        traffic = _envoy_traffic(gateway, route, backends, endpoints, prefix)
+        where = f"(route {route.path}/v1 on {gateway.namespace}/{gateway.name})"
+        url = traffic.public_url or where
+    return ExternalPlan(
+        name=spec.name,
+        description=spec.description,
+        namespace=ctx.namespace,
+        tags=dict(spec.tags),
+        route=route,
+        load_balancer=balancer,
+        traffic=traffic,
+        endpoints=endpoints,
+        endpoint=url,
+    )
+
+
+def _envoy_traffic(
+    gateway: GatewayRef,
+    route: RoutePlan,
+    backends: tuple[BackendRef, ...],
+    endpoints: tuple[ExternalEndpointPlan, ...],
+    prefix: str,
+) -> TrafficPlan:
     hosts = {e.host for e in endpoints if not e.is_ip}
     public_url = None
     if route.check and route.hosts and not route.hosts[0].startswith("*"):
         public_url = f"{gateway.scheme}://{route.hosts[0]}{route.path.rstrip('/')}/v1"
-    traffic = TrafficPlan(
+    return TrafficPlan(
         via="gateway",
-        backends=tuple(
-            BackendRef(e.backend, e.weight, e.fallback, external=True) for e in endpoints
-        ),
+        backends=backends,
         pool_services={},
         envoy_policy=True,
         service_affinity=False,
@@ -92,17 +129,24 @@ def _plan(ctx: PlanningContext, issues: IssueCollector) -> ExternalPlan | None:
         host_rewrite=hosts.pop() if len(hosts) == 1 else None,
         path_rewrite=prefix or "/",
     )
-    return ExternalPlan(
-        name=spec.name,
-        description=spec.description,
-        namespace=ctx.namespace,
-        tags=dict(spec.tags),
-        route=route,
-        load_balancer=balancer,
-        traffic=traffic,
-        endpoints=endpoints,
-        endpoint=public_url or f"(route {route.path}/v1 on {gateway.namespace}/{gateway.name})",
-    )
+
+
+def _nginx_limits(
+    ctx: PlanningContext,
+    issues: IssueCollector,
+    balancer: LoadBalancerPlan,
+    endpoints: tuple[ExternalEndpointPlan, ...],
+) -> None:
+    """What nginx open source cannot do: active checks, and backups with ip_hash."""
+    issues.report_all(gateway_capabilities({0}, balancer, ctx.spec.load_balancer.health_check))
+    hashed = balancer.stickiness is not None or balancer.algorithm == "ip_hash"
+    if hashed and any(endpoint.fallback for endpoint in endpoints):
+        issues.report(
+            "external",
+            "endpoints",
+            message="nginx's ip_hash (ip_hash, or stickySessions) cannot keep backup servers: "
+            "give every endpoint the same priority, or use another algorithm",
+        )
 
 
 def _endpoints(
@@ -156,18 +200,11 @@ def _load_balancer(ctx: PlanningContext, issues: IssueCollector, prefix: str) ->
             message="inference_aware picks among engine pods by their metrics; external "
             "endpoints are not pods: use round_robin or least_connections",
         )
-    health = spec.health_check
     return LoadBalancerPlan(
         algorithm=spec.algorithm,
         stickiness=spec.stickiness,
         health_check_customized=True,
-        health_check=HealthCheckPlan(
-            path=health.path or f"{prefix}{HEALTH_PATH}",
-            interval_seconds=health.interval_seconds,
-            timeout_seconds=health.timeout_seconds,
-            unhealthy_threshold=health.unhealthy_threshold,
-            healthy_threshold=health.healthy_threshold,
-        ),
+        health_check=health_check_plan(spec.health_check, f"{prefix}{HEALTH_PATH}"),
     )
 
 

@@ -245,6 +245,8 @@ class ExternalPlan:
     endpoints: tuple[ExternalEndpointPlan, ...]
     # The URL clients call (the gateway's, when the route has a host).
     endpoint: str
+    # How long the connectivity check after `pulumi up` waits for the route to answer.
+    check_timeout_seconds: int = 300
     # The route's policy reads it (a stopped deployment's 503 answer): always running.
     state: str = "running"
 

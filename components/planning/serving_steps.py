@@ -48,13 +48,18 @@ def plan_load_balancer(
         algorithm=spec.algorithm,
         stickiness=spec.stickiness,
         health_check_customized=health != HealthCheckSpec(),
-        health_check=HealthCheckPlan(
-            path=health.path or engine.health_path,
-            interval_seconds=health.interval_seconds,
-            timeout_seconds=health.timeout_seconds,
-            unhealthy_threshold=health.unhealthy_threshold,
-            healthy_threshold=health.healthy_threshold,
-        ),
+        health_check=health_check_plan(health, engine.health_path),
+    )
+
+
+def health_check_plan(health: HealthCheckSpec, default_path: str) -> HealthCheckPlan:
+    """The stack file's health checks, on `default_path` unless it names a path."""
+    return HealthCheckPlan(
+        path=health.path or default_path,
+        interval_seconds=health.interval_seconds,
+        timeout_seconds=health.timeout_seconds,
+        unhealthy_threshold=health.unhealthy_threshold,
+        healthy_threshold=health.healthy_threshold,
     )
 
 

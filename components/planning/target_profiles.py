@@ -78,8 +78,6 @@ class TargetProfile:
     multi_node: Capability
     # rollout.progressive: a Flagger Canary moves the weight (planning/progressive_delivery.py).
     progressive_delivery: Capability
-    # external.endpoints: existing OpenAI-compatible services behind the route.
-    external_endpoints: Capability
 
 
 def _kubernetes_namespace(stack: StackSettings) -> str:
@@ -112,7 +110,6 @@ KUBERNETES = TargetProfile(
     inference_routing=SUPPORTED,
     multi_node=SUPPORTED,
     progressive_delivery=SUPPORTED,
-    external_endpoints=SUPPORTED,
 )
 
 DOCKER = TargetProfile(
@@ -173,10 +170,6 @@ DOCKER = TargetProfile(
     progressive_delivery=Capability(
         "progressive hands the canary to Flagger, a Kubernetes controller: on the docker target "
         "set canaryWeight and move it yourself"
-    ),
-    external_endpoints=Capability(
-        "external endpoints are not yet routed by the docker gateway: use the Kubernetes "
-        "target (Envoy Gateway Backends)"
     ),
 )
 

@@ -206,7 +206,7 @@ def _capabilities(
 
 
 # nginx's name for each algorithm's way of picking a server (weights and backups are per server).
-_GATEWAY_BALANCING = {
+GATEWAY_BALANCING = {
     "round_robin": "round_robin",
     "weighted": "round_robin",
     "failover": "round_robin",
@@ -230,7 +230,7 @@ def plan_gateway_traffic(
     priorities apply whatever the algorithm; nginx keeps one backup level: every priority
     above the lowest. Or the (key path, message) problems of what nginx cannot do.
     """
-    problems = _gateway_capabilities(slots, balancer, health)
+    problems = gateway_capabilities({slot.priority for slot in slots}, balancer, health)
     if problems:
         return problems
     serving = [slot for slot in slots if slot.serving and slot.replicas > 0]
@@ -244,7 +244,7 @@ def plan_gateway_traffic(
         for slot in serving
     )
     # Sticky sessions pin a client by its address: nginx's ip_hash.
-    balancing = "ip_hash" if balancer.stickiness else _GATEWAY_BALANCING[balancer.algorithm]
+    balancing = "ip_hash" if balancer.stickiness else GATEWAY_BALANCING[balancer.algorithm]
     return TrafficPlan(
         via="nginx",
         backends=backends,
@@ -255,10 +255,11 @@ def plan_gateway_traffic(
     )
 
 
-def _gateway_capabilities(
-    slots: list[SlotPlan], balancer: LoadBalancerPlan, health: HealthCheckSpec
+def gateway_capabilities(
+    priorities: set[int], balancer: LoadBalancerPlan, health: HealthCheckSpec
 ) -> list[tuple[tuple[str, ...], str]]:
-    """What the stack file asks of the docker gateway that nginx cannot do."""
+    """What the stack file asks of the docker gateway that nginx cannot do (`priorities`: of
+    the pools, or of external endpoints)."""
     problems = []
     defaults = HealthCheckSpec()
     for key, name in (
@@ -272,7 +273,7 @@ def _gateway_capabilities(
             )
     hashed = balancer.stickiness is not None or balancer.algorithm == "ip_hash"
     # failover with sticky sessions is refused with the load balancer already.
-    if hashed and balancer.algorithm != "failover" and len({s.priority for s in slots}) > 1:
+    if hashed and balancer.algorithm != "failover" and len(priorities) > 1:
         problems.append(
             (
                 ("pools",),
