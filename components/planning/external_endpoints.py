@@ -24,7 +24,7 @@ from components.planning.plan_model import (
 from components.planning.planning_context import IssueCollector, PlanningContext
 from components.planning.serving_steps import endpoint as gateway_url
 from components.planning.serving_steps import health_check_plan, plan_route
-from components.planning.traffic import GATEWAY_BALANCING, gateway_capabilities
+from components.planning.traffic import gateway_capabilities, nginx_traffic
 from components.spec import DeploymentSpec, GatewayRef, StackSpec
 from components.spec_identifiers import OPENAI_BASE_URL
 
@@ -76,15 +76,7 @@ def _plan(ctx: PlanningContext, issues: IssueCollector) -> ExternalPlan | None:
     if own_gateway:
         # The docker gateway: one nginx upstream server per endpoint, backups for priorities
         # above the lowest.
-        traffic = TrafficPlan(
-            via="nginx",
-            backends=backends,
-            pool_services={},
-            envoy_policy=False,
-            service_affinity=False,
-            balancing="ip_hash" if balancer.stickiness else GATEWAY_BALANCING[balancer.algorithm],
-            path_rewrite=prefix or "/",
-        )
+        traffic = nginx_traffic(backends, balancer, prefix or "/")
         url = gateway_url(ctx, route)
     else:
         assert gateway is not None

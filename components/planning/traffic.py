@@ -206,7 +206,7 @@ def _capabilities(
 
 
 # nginx's name for each algorithm's way of picking a server (weights and backups are per server).
-GATEWAY_BALANCING = {
+_GATEWAY_BALANCING = {
     "round_robin": "round_robin",
     "weighted": "round_robin",
     "failover": "round_robin",
@@ -243,8 +243,15 @@ def plan_gateway_traffic(
         )
         for slot in serving
     )
+    return nginx_traffic(backends, balancer)
+
+
+def nginx_traffic(
+    backends: tuple[BackendRef, ...], balancer: LoadBalancerPlan, path_rewrite: str = "/"
+) -> TrafficPlan:
+    """The docker gateway's traffic over `backends` (engine workloads or external endpoints)."""
     # Sticky sessions pin a client by its address: nginx's ip_hash.
-    balancing = "ip_hash" if balancer.stickiness else GATEWAY_BALANCING[balancer.algorithm]
+    balancing = "ip_hash" if balancer.stickiness else _GATEWAY_BALANCING[balancer.algorithm]
     return TrafficPlan(
         via="nginx",
         backends=backends,
@@ -252,6 +259,7 @@ def plan_gateway_traffic(
         envoy_policy=False,
         service_affinity=False,
         balancing=balancing,
+        path_rewrite=path_rewrite,
     )
 
 
