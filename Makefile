@@ -4,7 +4,7 @@ VENV := .venv
 UV_VERSION := 0.13.9
 # uv trusts its own bundled roots unless told: behind a TLS-inspecting proxy only the
 # system's CA store (which pip already uses) reaches PyPI.
-export UV_NATIVE_TLS := 1
+export UV_SYSTEM_CERTS := 1
 # Empty: validate finds build/crd-schemas (make crd-schemas) or ../shared by itself.
 CRD_SCHEMAS ?=
 
