@@ -13,6 +13,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+# The same value the gateway's config is written from: what is read back compares equal.
+from components.docker.gateway_config import UpstreamServer
+
 
 @dataclass
 class Directive:
@@ -26,13 +29,6 @@ class Directive:
     def value(self, name: str) -> list[str] | None:
         found = self.children(name)
         return found[0].args if found else None
-
-
-@dataclass(frozen=True)
-class UpstreamServer:
-    address: str
-    weight: int = 1
-    backup: bool = False
 
 
 @dataclass(frozen=True)
