@@ -590,6 +590,8 @@ def test_every_error_code_has_guidance_and_its_remedy_decides_error_or_failed() 
     assert set(GUIDANCE) == set(ErrorCode)
     reconfigure = {ErrorCode.OOM, ErrorCode.MODEL_LOADING_FAILURE}
     reconfigure |= {ErrorCode.CONTAINER_EXITED, ErrorCode.STARTUP_TIMEOUT}
+    # Flagger tries a version once: only a changed Deployment starts another analysis.
+    reconfigure |= {ErrorCode.ROLLED_BACK}
     for code in ErrorCode:
         guidance = code.guidance
         assert len(guidance.advice) > 40

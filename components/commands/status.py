@@ -2,8 +2,9 @@
 
 Prints, per deployment and slot, the status (REQUESTED, DEPLOYING, INITIALIZING, OVERDUE,
 DEGRADED, DEPLOYED, STOPPED, ERROR, FAILED), the route path and what the slot runs (engine,
-image, precision, profile, GPUs), the conditions (CacheReady, RuntimeReady, RoutingReady,
-Ready, Progressing, Degraded), the instances, and error codes with what to do about them.
+image, precision, profile, GPUs), a progressive canary's phase, the conditions (CacheReady,
+RuntimeReady, RoutingReady, Ready, Progressing, Degraded), the instances, and error codes with
+what to do about them.
 `--json` prints one document for pipelines, errors included (`error`, `reason`, `exitCode`
 and what the reason needs, e.g. the kubeconfig's contexts). `--watch` polls until nothing
 is coming up within its window any more (or `--timeout` passes): a redrawn display in a
@@ -364,6 +365,8 @@ def _slot_text(slot: SlotReport, target: str) -> list[str]:
     ]
     if slot.setup is not None:
         lines.append(f"    runs {setup_text(slot.setup)}")
+    if slot.canary is not None:
+        lines.append(f"    canary: {slot.canary.summary}")
     for condition in slot.conditions:
         lines.append(
             f"    {condition.type.value:<13} {condition.status!s:<6} {condition.reason:<16} "

@@ -5,12 +5,14 @@ Services, PersistentVolumeClaims) plus log tails of containers that crashed. Out
 slot, what Kubernetes shows of its cache, engine Deployment and routing (`SlotFacts`);
 slot_rules.py decides the conditions and statuses from them, as for every target. Nothing
 here talks to a cluster, so every rule is testable on fixtures. Pods and Jobs:
-kubernetes_pod_facts.py.
+kubernetes_pod_facts.py. A progressive deployment's slot is served by Flagger's primary
+copy, beside its candidate while an analysis runs; the Canary: kubernetes_canary_facts.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from components.identity import (
     COMPONENT,
@@ -20,6 +22,8 @@ from components.identity import (
     SLOT,
     SLOT_ENDPOINT,
 )
+from components.status.kubernetes_canary import ExpectedCanary
+from components.status.kubernetes_canary_facts import canary_facts, canary_route, candidate_counts
 from components.status.kubernetes_objects import (
     ENGINE_CONTAINER,
     ClusterSnapshot,
@@ -52,6 +56,7 @@ from components.status.model import (
     ErrorCode,
     ExpectedDeployment,
     ExpectedSlot,
+    Instance,
     Problem,
     StackExpectation,
     StackReport,
@@ -59,6 +64,7 @@ from components.status.model import (
 from components.status.report_rollup import report_from_facts
 from components.status.slot_rules import (
     CacheFacts,
+    CanaryFacts,
     LoaderState,
     RouteFacts,
     RouteState,
@@ -244,6 +250,44 @@ def runtime_facts(
     )
 
 
+def serving_copy_runtime(
+    primary: Obj,
+    candidate: Obj | None,
+    slot: ExpectedSlot,
+    problems: tuple[Problem, ...],
+    pods: Sequence[Obj],
+    overdue: str | None,
+) -> RuntimeFacts:
+    """Flagger's primary serves: its ready replicas against the stack's count; while an
+    analysis runs, the candidate's replicas count as well."""
+    workloads = [primary] if candidate is None else [primary, candidate]
+    serving = _ready_replicas(primary)
+    message = f"{serving}/{slot.replicas} replicas ready in {name_of(primary)} (Flagger's copy)"
+    desired = slot.replicas
+    if candidate is not None:
+        desired += _spec_replicas(candidate)
+        trying = f"{_ready_replicas(candidate)}/{_spec_replicas(candidate)}"
+        message += f"; candidate {name_of(candidate)} {trying} ready"
+    complete = serving >= slot.replicas and all(rollout_complete(w) for w in workloads)
+    loading = any(
+        dig(engine_status(pod), "state", "running") for pod in pods if not is_terminating(pod)
+    )
+    return RuntimeFacts(
+        desired,
+        sum(_ready_replicas(w) for w in workloads),
+        message,
+        problems,
+        complete=complete,
+        loading=loading,
+        answering=sum(_ready_replicas(w) for w in workloads if one_version(w)),
+        overdue=None if complete else overdue,
+    )
+
+
+def _ready_replicas(workload: Obj) -> int:
+    return int(dig(workload, "status", "readyReplicas") or 0)
+
+
 # -- routing -------------------------------------------------------------------------------
 
 
@@ -325,32 +369,105 @@ def gateway_refusals(deployment: ExpectedDeployment, index: SnapshotIndex) -> tu
 def slot_facts(
     deployment: ExpectedDeployment, slot: ExpectedSlot, index: SnapshotIndex
 ) -> SlotFacts:
+    if deployment.canary is not None:
+        return progressive_slot_facts(deployment, deployment.canary, slot, index)
     workload = index.deployments.get(slot.workload)
     pods = slot_pods(workload, deployment.name, slot, index)
+    engines = tuple(engine_instance(pod, index) for pod in pods)
+    workloads = [workload] if workload is not None else []
+    overdue = overdue_evidence(workload, pods, index) if workload is not None else None
+    return assembled_facts(
+        deployment,
+        slot,
+        index,
+        pods,
+        engines,
+        runtime=runtime_facts(workload, slot, engine_problems(engines, workloads), pods, overdue),
+        route=route_facts(deployment, slot, workload, index),
+        found=bool(workloads),
+    )
+
+
+def progressive_slot_facts(
+    deployment: ExpectedDeployment,
+    expected: ExpectedCanary,
+    slot: ExpectedSlot,
+    index: SnapshotIndex,
+) -> SlotFacts:
+    """Flagger's primary serves the slot. The target (the candidate) belongs to it while an
+    analysis runs, and before Flagger has made a primary (it is all there is then)."""
+    canary = index.canaries.get(expected.name)
+    found = canary_facts(expected, canary, index)
+    target = index.deployments.get(slot.workload)
+    primary = index.deployments.get(expected.primary)
+    with_candidate = primary is None or candidate_counts(found.report.phase)
+    candidate = target if with_candidate else None
+    workloads = [w for w in (primary, candidate) if w is not None]
+    pods_of = {name_of(w): slot_pods(w, deployment.name, slot, index) for w in workloads}
+    pods = [pod for listed in pods_of.values() for pod in listed]
+    engines = tuple(engine_instance(pod, index) for pod in pods)
+    problems = engine_problems(engines, workloads)
+    overdue = next(
+        (e for w in workloads if (e := overdue_evidence(w, pods_of[name_of(w)], index))), None
+    )
+    if primary is None:
+        runtime = runtime_facts(target, slot, problems, pods, overdue)
+        if target is not None:
+            made = f"in {slot.workload}; Flagger has not made {expected.primary} yet"
+            runtime = replace(runtime, message=f"{runtime.message} {made}")
+        if runtime.stopped:
+            # Flagger keeps a primary running: a target at zero without one is not stopped.
+            runtime = replace(runtime, desired=slot.replicas, stopped=False, complete=False)
+    else:
+        runtime = serving_copy_runtime(primary, candidate, slot, problems, pods, overdue)
+    return assembled_facts(
+        deployment,
+        slot,
+        index,
+        pods,
+        engines,
+        runtime=runtime,
+        route=canary_route(expected, canary, found.report),
+        found=bool(workloads) or target is not None,
+        canary=found,
+    )
+
+
+def engine_problems(engines: Sequence[Instance], workloads: Sequence[Obj]) -> tuple[Problem, ...]:
+    """What the engine pods show; without any, what their Deployments' conditions say."""
+    problems = tuple(p for i in engines for p in i.problems)
+    for workload in workloads:
+        problems = problems or rollout_problems(workload)
+    return problems
+
+
+def assembled_facts(
+    deployment: ExpectedDeployment,
+    slot: ExpectedSlot,
+    index: SnapshotIndex,
+    pods: Sequence[Obj],
+    engines: tuple[Instance, ...],
+    *,
+    runtime: RuntimeFacts,
+    route: RouteFacts,
+    found: bool,
+    canary: CanaryFacts | None = None,
+) -> SlotFacts:
+    """A slot's facts around its engines: the cache loader's, and what is under way."""
     job = index.jobs.get(slot.loader_job) if slot.loader_job else None
     job_problems = loader_problems(job, index) if job is not None else ()
     loaders = loader_instances(job, job_problems, index)
-    engines = tuple(engine_instance(pod, index) for pod in pods)
-
     # A failed Job explains its pods; otherwise pods stuck before copying explain the cache.
     cache_problems = job_problems or tuple(p for i in loaders for p in i.problems)
-    runtime_problems = tuple(p for i in engines for p in i.problems)
-    if workload is not None and not runtime_problems:
-        runtime_problems = rollout_problems(workload)
     # A Job still at work is under way; a finished one without its Deployment is not.
     loader_at_work = job is not None and not job_complete(job)
     return SlotFacts(
         cache=cache_facts(deployment, slot, pods, cache_problems, index),
-        runtime=runtime_facts(
-            workload,
-            slot,
-            runtime_problems,
-            pods,
-            overdue_evidence(workload, pods, index) if workload is not None else None,
-        ),
-        route=route_facts(deployment, slot, workload, index),
+        runtime=runtime,
+        route=route,
         instances=loaders + engines,
-        underway=workload is not None or loader_at_work,
+        underway=found or loader_at_work,
+        canary=canary,
     )
 
 
@@ -365,6 +482,7 @@ def derive_stack(expectation: StackExpectation, snapshot: ClusterSnapshot) -> St
         snapshot.claims,
         snapshot.routes,
         snapshot.leader_worker_sets,
+        snapshot.canaries,
     )
     labelled = (labels_of(obj).get(DEPLOYMENT) for objects in left for obj in objects)
     return report_from_facts(

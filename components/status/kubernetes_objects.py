@@ -45,6 +45,9 @@ class ClusterSnapshot:
     routes: Sequence[Obj] = ()
     # The LeaderWorkerSets of gpu.nodes slots (none where the cluster has no LWS CRD).
     leader_worker_sets: Sequence[Obj] = ()
+    # Flagger Canaries of progressive deployments (none where the cluster has no Flagger
+    # CRD). Their primary Deployments are among `deployments`.
+    canaries: Sequence[Obj] = ()
     # Log tails by log_key(pod, container).
     logs: Mapping[str, str] = field(default_factory=dict)
     # When it was read (None: fixtures without a clock; nothing is then past a window).
@@ -150,6 +153,7 @@ class SnapshotIndex:
         # A slot's workload: its Deployment, or its LeaderWorkerSet (counted in groups).
         workloads = (*snapshot.deployments, *snapshot.leader_worker_sets)
         self.deployments = {name_of(d): d for d in workloads}
+        self.canaries = {name_of(c): c for c in snapshot.canaries}
         self.jobs = {name_of(j): j for j in snapshot.jobs}
         self.services = {name_of(s): s for s in snapshot.services}
         self.events: dict[tuple[str, str], list[Obj]] = {}

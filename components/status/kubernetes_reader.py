@@ -8,7 +8,7 @@ get -o json`) show. Every call has a timeout: a status command must never hang a
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,8 +20,10 @@ from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
-from components.identity import PART_OF, PART_OF_KEY
+from components.identity import PART_OF, PART_OF_KEY, flagger_primary
 from components.kubernetes.manifests.leader_worker_set import API_VERSION as LWS_API_VERSION
+from components.nested_values import dig
+from components.status.kubernetes_canary_facts import CANARY_RESOURCE
 from components.status.kubernetes_facts import (
     ClusterSnapshot,
     LogRequest,
@@ -96,11 +98,17 @@ class KubernetesStatusReader:
         self._custom = client.CustomObjectsApi(self._api)
 
     def read(self, expectation: StackExpectation) -> StackReport:
-        return derive_stack(expectation, self.snapshot())
+        primaries = [d.canary.primary for d in expectation.deployments if d.canary is not None]
+        return derive_stack(expectation, self.snapshot(primaries))
 
-    def snapshot(self) -> ClusterSnapshot:
+    def snapshot(self, primaries: Iterable[str] = ()) -> ClusterSnapshot:
+        """Everything status reads, at one moment; `primaries`: the Flagger primaries the
+        stack expects, read besides those its Canaries name."""
+        deployments = self._list(self._apps.list_namespaced_deployment, label_selector=SELECTOR)
+        canaries = self._custom_objects(*CANARY_RESOURCE)
+        named = [flagger_primary(str(dig(c, "spec", "targetRef", "name"))) for c in canaries]
         objects = ClusterSnapshot(
-            deployments=self._list(self._apps.list_namespaced_deployment, label_selector=SELECTOR),
+            deployments=[*deployments, *self._primaries([*primaries, *named], deployments)],
             pods=self._list(self._core.list_namespaced_pod, label_selector=SELECTOR),
             jobs=self._list(self._batch.list_namespaced_job, label_selector=SELECTOR),
             # Events carry no labels; derivation matches them to objects by name.
@@ -113,6 +121,7 @@ class KubernetesStatusReader:
             leader_worker_sets=self._custom_objects(
                 *LWS_API_VERSION.split("/"), "leaderworkersets"
             ),
+            canaries=canaries,
         )
         requests = logs_wanted(objects)[:MAX_LOGS_PER_READ]
         logs = {request.key: log for request in requests if (log := self._log(request))}
@@ -131,8 +140,9 @@ class KubernetesStatusReader:
         return [self._api.sanitize_for_serialization(item) for item in result.items]
 
     def _custom_objects(self, group: str, version: str, plural: str) -> list[dict[str, Any]]:
-        """HTTPRoutes (with what their Gateways say of them), LeaderWorkerSets. A cluster
-        without their CRD (404), or a role that may not read them (403), has none to tell."""
+        """HTTPRoutes (with what their Gateways say of them), LeaderWorkerSets, Flagger
+        Canaries. A cluster without their CRD (404), or a role that may not read them (403),
+        has none to tell."""
         try:
             listed = self._custom.list_namespaced_custom_object(
                 group,
@@ -149,6 +159,33 @@ class KubernetesStatusReader:
         except urllib3.exceptions.HTTPError as error:
             raise StatusUnavailable(f"cannot reach the cluster: {error}") from None
         return list(listed.get("items") or [])
+
+    def _primaries(self, names: list[str], listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Flagger's `<target>-primary` Deployments, read by name: Flagger (v1.44,
+        pkg/canary/deployment_controller.go) gives one only the labels its
+        -include-label-prefix allows (none by default) besides `app.kubernetes.io/name`, so
+        the stack's selector misses it; its pods keep the target's template labels."""
+        have = {str(dig(item, "metadata", "name")) for item in listed}
+        found = []
+        for name in dict.fromkeys(names):
+            if name in have:
+                continue
+            primary = self._read(self._apps.read_namespaced_deployment, name)
+            if primary is not None:
+                found.append(primary)
+        return found
+
+    def _read(self, call: Callable[..., Any], name: str) -> dict[str, Any] | None:
+        """One object by name; None where it does not exist (yet)."""
+        try:
+            result = call(name, self.namespace, _request_timeout=self._timeout)
+        except ApiException as error:
+            if error.status == 404:
+                return None
+            raise StatusUnavailable(_api_error(error, self.namespace)) from None
+        except urllib3.exceptions.HTTPError as error:
+            raise StatusUnavailable(f"cannot reach the cluster: {error}") from None
+        return self._api.sanitize_for_serialization(result)
 
     def _log(self, request: LogRequest) -> str:
         try:

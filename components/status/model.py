@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from components.status.debug_commands import DebugAccess
+from components.status.kubernetes_canary import CanaryReport, ExpectedCanary, canary_json
 
 if TYPE_CHECKING:
     from components.plan import StackPlan
@@ -77,6 +78,7 @@ class ErrorCode(StrEnum):
     IMAGE_PULL = "IMAGE_PULL"
     UNSCHEDULABLE = "UNSCHEDULABLE"
     ROUTING_FAILURE = "ROUTING_FAILURE"
+    ROLLED_BACK = "ROLLED_BACK"
 
     @property
     def guidance(self) -> Guidance:
@@ -147,6 +149,15 @@ GUIDANCE: dict[ErrorCode, Guidance] = {
         "and a ReferenceGrant for backends in another namespace. Inside the cluster the "
         "engines still answer through their Service.",
     ),
+    # Flagger tries a revision once: only a change to the Deployment's pods starts another.
+    ErrorCode.ROLLED_BACK: Guidance(
+        Remedy.RECONFIGURE,
+        "Flagger's analysis of the new version failed (a check above its maximum, or the "
+        "candidate not ready within its window), so the primary serves the previous version. "
+        "`kubectl describe canary NAME -n NAMESPACE` lists the events that name the check; fix "
+        "the version (image, env, model) or the check's maximum, then `pulumi up` starts a "
+        "new analysis.",
+    ),
 }
 
 
@@ -192,6 +203,11 @@ DOCKER_GUIDANCE: dict[ErrorCode, Guidance] = {
         "The gateway cannot reach these engine containers: they are not on the stack's "
         "network (the message names it). `docker network connect NETWORK CONTAINER` or "
         "`pulumi up --refresh` attaches them again; the other engines keep serving.",
+    ),
+    ErrorCode.ROLLED_BACK: Guidance(
+        Remedy.RECONFIGURE,
+        "Flagger rolled the new version back. Only the Kubernetes target hands a canary to "
+        "Flagger; on docker, canaryWeight moves by hand.",
     ),
 }
 
@@ -292,6 +308,8 @@ class SlotReport:
     # Everything wrong with the slot, each distinct problem once.
     problems: tuple[Problem, ...] = ()
     setup: SlotSetup | None = None
+    # A progressive canary's analysis, as Flagger's Canary says (None: not progressive).
+    canary: CanaryReport | None = None
 
 
 @dataclass(frozen=True)
@@ -378,6 +396,8 @@ class ExpectedDeployment:
     loader_window_seconds: int | None = None
     # modelstack:debugAccess (None: off).
     debug_access: DebugAccess | None = None
+    # rollout.progressive: the Canary Flagger moves (None: modelstack's own rollout).
+    canary: ExpectedCanary | None = None
 
 
 @dataclass(frozen=True)
@@ -414,6 +434,7 @@ class StackExpectation:
                     route_path=deployment.route.path if deployment.route else None,
                     loader_window_seconds=deployment.timeouts.loader_seconds,
                     debug_access=debug_access,
+                    canary=ExpectedCanary.of(deployment),
                     slots=tuple(
                         ExpectedSlot(
                             slot=slot.slot,
@@ -543,6 +564,7 @@ def _slot_json(slot: SlotReport, target: str) -> dict[str, Any]:
             for instance in slot.instances
         ],
         "problems": [_problem_json(problem, target) for problem in slot.problems],
+        "canary": canary_json(slot.canary),
     }
 
 

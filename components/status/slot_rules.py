@@ -14,6 +14,9 @@ FAILED, unless the slot still serves through some replicas and its route (DEGRAD
 nothing under way is REQUESTED; one past the window the plan gives it is OVERDUE; and the
 rest is DEPLOYED, DEPLOYING or INITIALIZING by how far the ladder got. Progressing and
 Degraded say the same from the status: coming up within the window, and serving in part.
+A canary that a controller moves (`CanaryFacts`) adds its word: an analysis under way holds
+RoutingReady at CanaryAnalysis, a rollback is a problem (DEGRADED while the serving copy
+answers), and an analysis with nothing changing past its window is OVERDUE.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from components.status.kubernetes_canary import CanaryReport
 from components.status.model import (
     Condition,
     ConditionType,
@@ -102,6 +106,9 @@ class RouteState(StrEnum):
     INCOMPLETE = "incomplete"
     SLOT_ROUTE = "slot-route"  # not serving; reachable through a route of its own
     IDLE = "idle"  # not serving, and nothing routes to it by design
+    # A canary analysis under way: the serving copy answers, a candidate gets a share until
+    # the controller that moves it (Flagger) promotes it or rolls it back.
+    ANALYSING = "analysing"
 
 
 ROUTE_CONDITIONS: dict[RouteState, tuple[bool, str]] = {
@@ -113,6 +120,7 @@ ROUTE_CONDITIONS: dict[RouteState, tuple[bool, str]] = {
     RouteState.INCOMPLETE: (False, "RouteIncomplete"),
     RouteState.SLOT_ROUTE: (True, "SlotRoute"),
     RouteState.IDLE: (True, "Idle"),
+    RouteState.ANALYSING: (False, "CanaryAnalysis"),
 }
 
 
@@ -127,6 +135,17 @@ class RouteFacts:
 
 
 @dataclass(frozen=True)
+class CanaryFacts:
+    """A canary that a controller moves by itself (Flagger): where its analysis stands."""
+
+    report: CanaryReport
+    # The controller gave up on the candidate and rolled it back: what it says of why.
+    problems: tuple[Problem, ...] = ()
+    # At work, with nothing changing past its window: the window and the evidence.
+    overdue: str | None = None
+
+
+@dataclass(frozen=True)
 class SlotFacts:
     """Everything a target found for one slot of the plan."""
 
@@ -138,6 +157,14 @@ class SlotFacts:
     # Something of the slot is on the target: engines, or a loader with work left (the
     # target says which count). False: the slot is REQUESTED.
     underway: bool = True
+    # A progressive canary's analysis (None: the slot's rollout is the target's own).
+    canary: CanaryFacts | None = None
+
+    @property
+    def overdue(self) -> str | None:
+        """Why the slot is past its window, if it is: the engines, the cache, the canary."""
+        canary = self.canary.overdue if self.canary else None
+        return self.runtime.overdue or self.cache.overdue or canary
 
 
 def loader_overdue(what: str, copying_seconds: float | None, window: int | None) -> str | None:
@@ -235,7 +262,7 @@ def slot_status(
         return DeploymentStatus.REQUESTED
     if conditions[ConditionType.READY].status:
         return DeploymentStatus.DEPLOYED
-    if runtime.overdue or facts.cache.overdue:
+    if facts.overdue:
         return DeploymentStatus.OVERDUE
     if conditions[ConditionType.RUNTIME_READY].status:
         return DeploymentStatus.DEPLOYING  # engines ready, the route not there yet
@@ -257,7 +284,13 @@ def serves_in_part(facts: SlotFacts) -> bool:
 # Route states through which requests reach the slot (a refused Gateway route still leaves
 # the in-cluster Service).
 _REACHING = frozenset(
-    {RouteState.SERVING, RouteState.INCOMPLETE, RouteState.SLOT_ROUTE, RouteState.IDLE}
+    {
+        RouteState.SERVING,
+        RouteState.INCOMPLETE,
+        RouteState.SLOT_ROUTE,
+        RouteState.IDLE,
+        RouteState.ANALYSING,
+    }
 )
 _COMING_UP = frozenset(
     {DeploymentStatus.REQUESTED, DeploymentStatus.DEPLOYING, DeploymentStatus.INITIALIZING}
@@ -270,8 +303,7 @@ def progressing_condition(
     """True while the slot comes up within its window; False once overdue or settled."""
     kind = ConditionType.PROGRESSING
     if status is DeploymentStatus.OVERDUE:
-        evidence = facts.runtime.overdue or facts.cache.overdue or ""
-        return Condition(kind, False, "ProgressDeadlineExceeded", evidence)
+        return Condition(kind, False, "ProgressDeadlineExceeded", facts.overdue or "")
     if status in _COMING_UP:
         return Condition(kind, True, "Progressing", ready.message)
     if status in (DeploymentStatus.ERROR, DeploymentStatus.FAILED):
@@ -286,8 +318,11 @@ def degraded_condition(
     kind = ConditionType.DEGRADED
     if status is DeploymentStatus.DEGRADED:
         runtime = facts.runtime
+        rolled_back = facts.canary.problems if facts.canary else ()
         reason = "ReplicasFailing" if runtime.problems else "RouteIncomplete"
-        causes = runtime.problems or facts.route.problems or problems
+        if not runtime.problems and rolled_back:
+            reason = "RolledBack"
+        causes = runtime.problems or rolled_back or facts.route.problems or problems
         cause = f"{causes[0].code.value}: {causes[0].message}" if causes else facts.route.message
         message = f"{runtime.answering}/{runtime.desired} replicas answer; {cause}"
         return Condition(kind, True, reason, message)
@@ -311,8 +346,9 @@ def decide(facts: SlotFacts) -> SlotDecision:
     routing = routing_condition(facts.route)
     ready = ready_condition(cache, runtime, routing)
     conditions = {condition.type: condition for condition in (cache, runtime, routing, ready)}
+    rolled_back = facts.canary.problems if facts.canary else ()
     problems = distinct_problems(
-        facts.cache.problems + facts.runtime.problems + facts.route.problems
+        facts.cache.problems + facts.runtime.problems + facts.route.problems + rolled_back
     )
     status = slot_status(facts, conditions, problems)
     for condition in (
@@ -340,4 +376,5 @@ def slot_report(slot: ExpectedSlot, facts: SlotFacts) -> SlotReport:
         instances=facts.instances,
         problems=decision.problems,
         setup=slot.setup,
+        canary=facts.canary.report if facts.canary else None,
     )
