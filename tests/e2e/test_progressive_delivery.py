@@ -11,6 +11,12 @@ reconcile, the `<name>-primary` Deployment, the `<name>`, `<name>-primary` and
 moves the weights and promotes is Flagger's part, not this test's. Without the target's
 `ignoreChanges` on `spec.replicas`, the refreshed preview fails here: server-side apply
 reports a conflict with the `flagger` field manager over `.spec.replicas`.
+
+`modelstack status` reads it back from the same API server: before Flagger's part, a Canary
+without status (Flagger has not picked it up); once Flagger's status says Initialized, the
+primary serving (found by name: Flagger gives it none of the stack's labels), exit 0; and
+once it says Failed (as `rollback` writes it, with a Warning event on the Canary), DEGRADED,
+exit 5, with what failed and where to look.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import contextlib
 import copy
 import urllib.error
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -27,6 +34,7 @@ from tests.e2e.cluster import LocalCluster
 from tests.e2e.inventory import apply_all, prerequisites, read_plan
 from tests.e2e.pulumi_cli import PulumiProject, changed
 from tests.e2e.test_apply import deployment, edited
+from tests.e2e.test_status import status
 
 pytestmark = pytest.mark.e2e
 
@@ -38,6 +46,12 @@ APPS = f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments"
 SERVICES = f"/api/v1/namespaces/{NAMESPACE}/services"
 ROUTES = f"/apis/gateway.networking.k8s.io/v1/namespaces/{NAMESPACE}/httproutes"
 FLAGGER_API = f"/apis/flagger.app/v1beta1/namespaces/{NAMESPACE}"
+EVENTS = f"/api/v1/namespaces/{NAMESPACE}/events"
+# The Promoted condition Flagger v1.44 writes per phase (pkg/canary/status.go).
+PROMOTED = {
+    "Initialized": ("True", "Deployment initialization completed."),
+    "Failed": ("False", "Canary analysis failed, Deployment scaled to zero."),
+}
 
 
 def progressive(env_value: str) -> Callable[[dict[str, Any]], None]:
@@ -79,7 +93,12 @@ def play_flaggers_first_reconcile(cluster: LocalCluster) -> None:
     primary = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {"name": primary_name, "namespace": NAMESPACE},
+        # Its own labels: only the selector label (no -include-label-prefix).
+        "metadata": {
+            "name": primary_name,
+            "namespace": NAMESPACE,
+            "labels": {"app.kubernetes.io/name": primary_name},
+        },
         "spec": {
             "replicas": target["spec"]["replicas"],
             "selector": {"matchLabels": {"app.kubernetes.io/name": primary_name}},
@@ -130,6 +149,68 @@ def play_flaggers_first_reconcile(cluster: LocalCluster) -> None:
     as_flagger(cluster, "POST", ROUTES, route, "application/json")
 
 
+def write_canary_status(cluster: LocalCluster, phase: str) -> None:
+    """The Canary's status as Flagger writes it: UpdateStatus on the status subresource."""
+    canary = cluster.get(f"{FLAGGER_API}/canaries/{NAME}")
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    promoted, message = PROMOTED[phase]
+    canary["status"] = {
+        "phase": phase,
+        "canaryWeight": 0,
+        "failedChecks": 0,
+        "iterations": 0,
+        "lastTransitionTime": now,
+        "conditions": [
+            {
+                "type": "Promoted",
+                "status": promoted,
+                "reason": phase,
+                "message": message,
+                "lastUpdateTime": now,
+                "lastTransitionTime": now,
+            }
+        ],
+    }
+    as_flagger(cluster, "PUT", f"{FLAGGER_API}/canaries/{NAME}/status", canary, "")
+
+
+def record_flagger_warning(cluster: LocalCluster, message: str) -> None:
+    """A Warning event on the Canary, as Flagger's event recorder sends one."""
+    canary = cluster.get(f"{FLAGGER_API}/canaries/{NAME}")
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    event = {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": {"generateName": f"{NAME}.", "namespace": NAMESPACE},
+        "involvedObject": {
+            "apiVersion": "flagger.app/v1beta1",
+            "kind": "Canary",
+            "name": NAME,
+            "namespace": NAMESPACE,
+            "uid": canary["metadata"]["uid"],
+        },
+        "reason": "Synced",
+        "type": "Warning",
+        "message": message,
+        "source": {"component": FLAGGER},
+        "firstTimestamp": now,
+        "lastTimestamp": now,
+        "count": 1,
+    }
+    cluster.request("POST", EVENTS, event)
+
+
+def primary_ready(cluster: LocalCluster) -> bool:
+    found = cluster.get(f"{APPS}/{NAME}-primary")
+    return (found.get("status") or {}).get("readyReplicas") == found["spec"]["replicas"]
+
+
+def only_slot(report: dict[str, Any]) -> dict[str, Any]:
+    (chat,) = [d for d in report["deployments"] if d["name"] == NAME]
+    (slot,) = chat["slots"]
+    return slot
+
+
 def flaggers_objects(cluster: LocalCluster) -> dict[str, Any]:
     """What Flagger set: the target's count, and the spec of everything it created."""
     return {
@@ -166,6 +247,12 @@ def test_pulumi_never_fights_flagger_over_what_it_took_over(
         assert not cluster.exists(f"{SERVICES}/{NAME}")
         assert not cluster.exists(f"{ROUTES}/{NAME}")
         assert cluster.get(f"{APPS}/{NAME}")["spec"]["replicas"] == 2
+        # And status says so: no route yet, no word from Flagger.
+        code, report = status(project, STACK)
+        assert code == 3, report
+        slot = only_slot(report)
+        assert slot["status"] == "DEPLOYING" and slot["canary"]["phase"] is None
+        assert "Flagger has not picked up" in slot["canary"]["summary"]
 
         play_flaggers_first_reconcile(cluster)
         flagger_set = flaggers_objects(cluster)
@@ -190,6 +277,36 @@ def test_pulumi_never_fights_flagger_over_what_it_took_over(
         env = engine["env"]
         assert {"name": "VLLM_LOGGING_LEVEL", "value": "DEBUG"} in env
         assert flaggers_objects(cluster) == flagger_set
+
+        # Flagger's status: the primary serves, the target rests at zero.
+        write_canary_status(cluster, "Initialized")
+        cluster.wait_for("the primary's pods ready", lambda: primary_ready(cluster), timeout=120)
+        code, report = status(project, STACK)
+        assert code == 0, report
+        slot = only_slot(report)
+        assert (slot["status"], slot["readyReplicas"], slot["desiredReplicas"]) == (
+            "DEPLOYED",
+            2,
+            2,
+        )
+        assert slot["canary"]["phase"] == "Initialized"
+        engines = [i["name"] for i in slot["instances"] if i["role"] == "engine"]
+        assert len(engines) == 2
+        assert all(name.startswith(f"{NAME}-primary-") for name in engines), engines
+
+        # Flagger rolled the DEBUG version back: the primary still serves the INFO one.
+        record_flagger_warning(cluster, f"Halt {NAME}.{NAMESPACE} advancement error-rate 4.20 > 1")
+        write_canary_status(cluster, "Failed")
+        code, report = status(project, STACK)
+        assert code == 5, report
+        assert report["outcome"] == "degraded"
+        slot = only_slot(report)
+        assert slot["status"] == "DEGRADED" and slot["readyReplicas"] == 2
+        (problem,) = slot["problems"]
+        assert problem["code"] == "ROLLED_BACK", problem
+        assert "Canary analysis failed" in problem["message"]
+        assert "error-rate 4.20 > 1" in problem["message"]
+        assert f"kubectl describe canary {NAME} -n {NAMESPACE}" in problem["message"]
     finally:
         project.destroy(STACK, check=False)
         for path in (
