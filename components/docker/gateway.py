@@ -30,6 +30,12 @@ TYPE = "modelstack:docker:Gateway"
 # which the shared endpoint loads; the tests run Debian's libnginx-mod-http-js 0.7.9.
 NGINX_IMAGE = "nginx:1.22.1-alpine"
 CONFIG_PATH = f"{CONTAINER_CONFIG_DIR}/nginx.conf"
+# The gateway's health check; nginx starts when its config is written, so the first check
+# that can pass comes at most one interval later.
+HEALTH_INTERVAL_SECONDS = 10
+HEALTH_TIMEOUT_SECONDS = 3
+HEALTH_RETRIES = 3
+HEALTH_WAIT_SECONDS = HEALTH_RETRIES * (HEALTH_INTERVAL_SECONDS + HEALTH_TIMEOUT_SECONDS)
 PID_PATH = "/tmp/nginx.pid"
 
 
@@ -88,9 +94,9 @@ class DockerGateway(pulumi.ComponentResource):
                     "/dev/null",
                     f"http://127.0.0.1:{CONTAINER_PORT}{GATEWAY_HEALTH_PATH}",
                 ],
-                interval="10s",
-                timeout="3s",
-                retries=3,
+                interval=f"{HEALTH_INTERVAL_SECONDS}s",
+                timeout=f"{HEALTH_TIMEOUT_SECONDS}s",
+                retries=HEALTH_RETRIES,
                 # nginx starts once its config is written, after loaders and engines.
                 start_period=f"{plan.on_docker.gateway_start_seconds}s",
             ),
@@ -118,6 +124,11 @@ class DockerGateway(pulumi.ComponentResource):
             triggers=pulumi.Output.all(container.id, *engine_ids),
             engines=sorted(address for group in addresses.values() for address in group),
             drain_seconds=gateway.drain_seconds,
+            # `pulumi up` ends with a gateway Docker calls healthy, as engines end (`wait`).
+            health_status=container.name.apply(
+                lambda name: ["docker", "inspect", "--format", "{{.State.Health.Status}}", name]
+            ),
+            health_wait_seconds=HEALTH_WAIT_SECONDS,
             opts=self._child(depends_on=[container, *engines]),
         )
         for deployment in plan.deployments:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import time
 from typing import Any
 
 import pulumi
@@ -69,6 +70,39 @@ def apply_config(props: dict[str, Any], drain: bool = False) -> None:
     _run(props, script, "reload and drain", timeout=limit + 60)
 
 
+# How often the container's health is read while waiting for it.
+HEALTH_POLL_SECONDS = 0.5
+
+
+def wait_healthy(props: dict[str, Any]) -> None:
+    """Return once the container's own health check has passed since nginx took its config.
+
+    Docker runs the check on its interval, so a gateway that just started stays `starting`
+    for up to one interval after nginx answers: without this wait, a `modelstack status`
+    right after `pulumi up` would say the route is still being configured.
+    `health_status` is a command printing Docker's health status (empty in tests).
+    """
+    command = props.get("health_status")
+    if not command:
+        return
+    limit = float(props.get("health_wait_seconds") or 60)
+    end = time.monotonic() + limit
+    status = ""
+    while True:
+        result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+        status = (result.stdout or result.stderr).strip()
+        if result.returncode == 0 and status == "healthy":
+            return
+        if time.monotonic() >= end:
+            break
+        time.sleep(HEALTH_POLL_SECONDS)
+    raise NginxConfigError(
+        f"nginx gateway: its health check did not pass within {limit:g} s of taking the "
+        f"config (Docker says: {status[-300:] or 'nothing'}); `docker logs` on the gateway "
+        "container tells why"
+    )
+
+
 _ENGINE_BLOCK = re.compile(r"^    # engine (\S+)\n.*?^    # end engine\n", re.M | re.S)
 RETIRED_MARKER = "    # retired engines (kept while old workers finish with them)\n"
 
@@ -112,6 +146,7 @@ def _succeeds(props: dict[str, Any], command: list[str]) -> bool:
 class NginxConfigProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         apply_config(props)
+        wait_healthy(props)
         return CreateResult(id_=props["config_path"], outs=props)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
@@ -119,6 +154,7 @@ class NginxConfigProvider(ResourceProvider):
         removed = set(olds.get("engines") or []) - set(news.get("engines") or [])
         if not removed:
             apply_config(news)
+            wait_healthy(news)
             return UpdateResult(outs=news)
         # Old workers may still open connections to the local servers that stand for the
         # leaving engines: those stay (in the interim config) until the old workers are gone.
@@ -127,8 +163,10 @@ class NginxConfigProvider(ResourceProvider):
             apply_config({**news, "config": interim}, drain=True)
         except NginxConfigError:
             apply_config(news, drain=True)  # the interim refused: drain without it
+            wait_healthy(news)
             return UpdateResult(outs=news)
         apply_config(news)
+        wait_healthy(news)
         return UpdateResult(outs=news)
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -162,6 +200,8 @@ class NginxConfig(pulumi.dynamic.Resource):
         nginx: list[str] | None = None,
         engines: list[str] | None = None,
         drain_seconds: int = 0,
+        health_status: pulumi.Input[list[str]] | None = None,
+        health_wait_seconds: int = 0,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(
@@ -178,6 +218,9 @@ class NginxConfig(pulumi.dynamic.Resource):
                 # host:port of every engine in the config: one that leaves is drained.
                 "engines": engines or [],
                 "drain_seconds": drain_seconds,
+                # Not in the diff: how to wait, not what to apply.
+                "health_status": health_status or [],
+                "health_wait_seconds": health_wait_seconds,
             },
             opts,
         )

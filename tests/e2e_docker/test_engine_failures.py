@@ -83,7 +83,7 @@ def test_a_stopped_engine_leaves_the_other_serving_and_config_updates_working(
     assert running.serves() == {running.hostname(other)}
     code, report = running.status()
     # The other engine still answers: DEGRADED (exit 5), not down.
-    assert (code, report["outcome"]) == (5, "degraded")
+    assert (code, report["outcome"]) == (5, "degraded"), json.dumps(report, indent=1)
     (problem,) = _problems(report)
     assert problem["code"] == "RUNTIME_ERROR"
     assert f"`docker start {stopped}` or `pulumi up --refresh`" in problem["message"]
@@ -165,7 +165,7 @@ def test_the_gateway_restarted_with_one_engine_down_still_serves(
     # (every 10 s) has seen the restarted gateway answer.
     running.stack.api.wait_healthy(gateway, 30)
     code, report = running.status()
-    assert (code, report["outcome"]) == (5, "degraded")
+    assert (code, report["outcome"]) == (5, "degraded"), json.dumps(report, indent=1)
     (problem,) = _problems(report)
     assert problem["code"] == "RUNTIME_ERROR" and down in problem["source"]
     (slot,) = report["deployments"][0]["slots"]
