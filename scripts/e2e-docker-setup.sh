@@ -54,8 +54,9 @@ rootfs() {
     echo "built: $tarball"
 }
 
-# The gateway: Debian's nginx (the production image ships the same major.minor, see
-# components/docker/gateway.py) and wget for the container's health check.
-rootfs gateway "nginx-light,wget"
+# The gateway: Debian's nginx with njs (the production image ships the same nginx major.minor
+# and njs, see components/docker/gateway.py; the shared endpoint loads it) and wget for the
+# container's health check.
+rootfs gateway "nginx-light,libnginx-mod-http-js,wget"
 # Engine and loader stand-ins: python3, and curl for the engines' health check.
 rootfs python "python3,curl"

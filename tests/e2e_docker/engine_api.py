@@ -23,12 +23,20 @@ class EngineApi:
     def __init__(self, client: DockerClient) -> None:
         self.client = client
 
-    def request(self, method: str, path: str, body: Any = None, timeout: float = 120) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        timeout: float = 120,
+        content_type: str = "application/json",
+    ) -> Any:
+        """`body`: JSON-encoded, or sent as it is when it is bytes (with `content_type`)."""
         connection = self.client._connection()
         connection.timeout = timeout
         try:
-            payload = json.dumps(body) if body is not None else None
-            headers = {"Content-Type": "application/json"} if payload is not None else {}
+            payload = body if isinstance(body, bytes) or body is None else json.dumps(body)
+            headers = {"Content-Type": content_type} if payload is not None else {}
             connection.request(method, path, body=payload, headers=headers)
             response = connection.getresponse()
             data = response.read()
@@ -55,6 +63,11 @@ class EngineApi:
 
     def create_container(self, name: str, body: dict[str, Any]) -> str:
         return str(self.request("POST", f"/containers/create?name={quote(name)}", body)["Id"])
+
+    def put_archive(self, name: str, directory: str, tar: bytes) -> None:
+        """Unpacks a tar into a container (created or running) below `directory`."""
+        path = f"/containers/{quote(name)}/archive?path={quote(directory)}"
+        self.request("PUT", path, tar, content_type="application/x-tar")
 
     def start(self, name: str) -> None:
         self.request("POST", f"/containers/{quote(name)}/start")

@@ -38,8 +38,11 @@ class StreamingLoad:
         tokens: int = 8,
         chunk_interval: float = 0.25,
         limit: int = 3000,
+        model: str | None = None,
     ) -> None:
         self.port = port
+        # The body's `model`: what a shared endpoint routes by (routes per deployment ignore it).
+        self.model = model
         self.path = path.rstrip("/") + "/v1/chat/completions"
         self.clients = clients
         self.tokens = tokens
@@ -90,6 +93,8 @@ class StreamingLoad:
             "max_tokens": self.tokens,
             "chunk_interval": self.chunk_interval,
         }
+        if self.model is not None:
+            body["model"] = self.model
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
             connection.request(
@@ -115,5 +120,17 @@ def get(port: int, path: str, timeout: float = 10) -> tuple[int, str, str]:
         response = connection.getresponse()
         body = response.read().decode("utf-8", "replace")
         return response.status, response.getheader("X-Engine") or "", body
+    finally:
+        connection.close()
+
+
+def post(port: int, path: str, body: bytes, timeout: float = 30) -> tuple[int, str, str]:
+    """(status, X-Engine, body) of one POST of `body` (JSON or not) on loopback."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request("POST", path, body, {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        text = response.read().decode("utf-8", "replace")
+        return response.status, response.getheader("X-Engine") or "", text
     finally:
         connection.close()

@@ -8,13 +8,16 @@ rendered.
 
 from __future__ import annotations
 
+import io
 import re
+import tarfile
 from typing import Any
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m|h)$")
 _UNITS = {"ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
-# What the tests do themselves at the provider's place: wait for health, stop with grace.
-PROVIDER_ONLY = {"wait", "waitTimeout", "destroyGraceSeconds", "name"}
+# What the tests do themselves at the provider's place: wait for health, stop with grace,
+# copy files in before the start (`uploads_archive`).
+PROVIDER_ONLY = {"wait", "waitTimeout", "destroyGraceSeconds", "name", "uploads"}
 MIB = 2**20
 
 
@@ -124,6 +127,26 @@ def container_body(inputs: dict[str, Any], image: str) -> dict[str, Any]:
             "StartPeriod": nanoseconds(check.get("startPeriod", "0s")),
         }
     return body
+
+
+def uploads_archive(inputs: dict[str, Any]) -> bytes | None:
+    """A rendered container's `uploads` as the tar pulumi-docker puts into the container
+    between create and start (paths below /, 0644 or 0744 with `executable`)."""
+    uploads = inputs.get("uploads") or []
+    if not uploads:
+        return None
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        for upload in uploads:
+            unknown = set(upload) - {"file", "content", "executable"}
+            if unknown:
+                raise UnknownInput(f"upload fields this harness does not map: {sorted(unknown)}")
+            data = str(upload["content"]).encode()
+            info = tarfile.TarInfo(str(upload["file"]).lstrip("/"))
+            info.size = len(data)
+            info.mode = 0o744 if upload.get("executable") else 0o644
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
 
 
 def _labels(labels: list[dict[str, str]] | None) -> dict[str, str]:

@@ -30,6 +30,7 @@ from tests.e2e_docker.pulumi_driver import DynamicStack
 from tests.e2e_docker.render_containers import (
     container_body,
     network_body,
+    uploads_archive,
     volume_body,
 )
 
@@ -168,6 +169,9 @@ class DockerStack:
         if self.api.client.get(f"/containers/{name}/json").status != 404:
             return
         self.api.create_container(name, container_body(inputs, image))
+        archive = uploads_archive(inputs)
+        if archive is not None:
+            self.api.put_archive(name, "/", archive)
         self.api.start(name)
         if wait and inputs.get("wait"):
             self.api.wait_healthy(name, float(inputs.get("waitTimeout", 60)))
