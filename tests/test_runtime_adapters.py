@@ -15,6 +15,7 @@ import pytest
 
 from components.adapters import runtime_sync
 from components.adapters.runtime_sync import SyncFailed, reconcile
+from components.catalog.engines import ENGINES
 from components.catalog.engines.runtime_adapters import SGLANG, VLLM
 from components.checks.adapter_loader import AdapterLoadFailed, sync_containers
 from components.diff.compare import compare
@@ -188,8 +189,8 @@ def test_llamacpp_refuses_runtime_loading(tmp_path: Path) -> None:
 
 def test_sglang_adapters_are_selected_as_served_model_colon_adapter() -> None:
     # https://docs.sglang.io: the OpenAI API takes `<model>:<adapter>`; vLLM takes the name.
-    assert SGLANG.adapter_model_id("llama-chat", "sql") == "llama-chat:sql"
-    assert VLLM.adapter_model_id("llama-chat", "sql") == "sql"
+    assert ENGINES["sglang"].adapter_model_id("llama-chat", "sql") == "llama-chat:sql"
+    assert ENGINES["vllm"].adapter_model_id("llama-chat", "sql") == "sql"
 
 
 # --- the sync against a stand-in engine on 127.0.0.1 -----------------------------------

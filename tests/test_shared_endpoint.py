@@ -312,6 +312,23 @@ def test_the_route_limits_are_planned() -> None:
     ), problems
 
 
+def test_adapters_are_routed_and_listed_by_the_id_their_engine_takes() -> None:
+    document = _kubernetes_document({"path": "/v1"})
+    chat, drafting = deployments_of(document)[:2]
+    chat["adapters"] = [{"name": "sql-helper", "source": "hf://acme/sql-lora", "revision": "v3"}]
+    drafting["engine"] = "sglang"
+    drafting["adapters"] = [{"name": "legal", "source": "s3://adapters/legal-lora"}]
+    shared = plan_stack(_raw(document)).on_kubernetes.shared_endpoint
+    assert shared is not None
+    # vLLM serves an adapter under its name; SGLang as `<served name>:<adapter>`: a request
+    # naming bare `legal` would reach SGLang as a model it does not know, so it is not routed.
+    assert shared.routes["sql-helper"] == "llama-chat"
+    assert shared.routes["llama-70b:legal"] == "llama-70b"
+    assert "legal" not in shared.routes
+    listed = [model["id"] for model in shared.models_document()["data"]]
+    assert {"sql-helper", "llama-70b:legal"} <= set(listed)
+
+
 def test_the_readme_kubernetes_example_plans() -> None:
     section = README.read_text().split("### One OpenAI endpoint for every model")[1]
     examples = [yaml.safe_load(block.split("```")[0]) for block in section.split("```yaml\n")[1:3]]

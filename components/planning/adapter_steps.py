@@ -58,7 +58,6 @@ def plan_runtime_adapters(
     ctx: PlanningContext,
     engine: Engine,
     adapters: tuple[AdapterPlan, ...],
-    served_name: str,
     api_key_env: str | None,
 ) -> RuntimeAdaptersPlan | None:
     api = engine.runtime_adapters
@@ -69,7 +68,6 @@ def plan_runtime_adapters(
         api=api.wire(engine.health_path),
         port=engine.port,
         wanted=tuple((a.name, a.location.model_path) for a in adapters),
-        model_ids=tuple((a.name, api.adapter_model_id(served_name, a.name)) for a in adapters),
         max_rank=max_rank,
         max_per_batch=max_per_batch,
         config_map=identity.adapters_config_map(ctx.spec.name),

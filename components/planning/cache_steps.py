@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from components import identity
@@ -99,11 +100,15 @@ class Loaders:
         )
         return self._planned.setdefault(loader.job_name, loader)
 
-    def adapters(self, locations: list[tuple[str, ModelLocation]]) -> tuple[AdapterPlan, ...]:
+    def adapters(
+        self, locations: list[tuple[str, ModelLocation]], model_id: Callable[[str], str]
+    ) -> tuple[AdapterPlan, ...]:
+        """Each adapter with the loader that fills its cache; `model_id`: its request id."""
         planned = []
         for name, location in locations:
             loader = self.for_location(location)
-            planned.append(AdapterPlan(name, location, loader.job_name if loader else None))
+            job = loader.job_name if loader else None
+            planned.append(AdapterPlan(name, location, job, model_id(name)))
         return tuple(planned)
 
     @property

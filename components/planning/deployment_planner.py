@@ -93,7 +93,12 @@ def _plan(ctx: PlanningContext, issues: IssueCollector) -> DeploymentPlan | None
     sources = [m.location for m in models.values()] + [loc for _, loc in adapter_sources]
     token = hf_token(ctx, sources)
     loaders = Loaders(ctx, cache, token)
-    shared = SlotInputs(engine, traffic_split(ctx), loaders.adapters(adapter_sources), api_key)
+    # Requests name an adapter by the id the engine gives it over the serving slot's model.
+    base = models.get(rollout.active or "main") or next(iter(models.values()))
+    adapters = loaders.adapters(
+        adapter_sources, lambda name: engine.adapter_model_id(base.served_name, name)
+    )
+    shared = SlotInputs(engine, traffic_split(ctx), adapters, api_key)
     slots = [
         plan_workload(
             ctx,
@@ -155,7 +160,6 @@ def _plan(ctx: PlanningContext, issues: IssueCollector) -> DeploymentPlan | None
             ctx,
             engine,
             shared.adapters,
-            slots[0].model.served_name,
             api_key.env if api_key else None,
         ),
         hf_token_secret=token.created_secret,

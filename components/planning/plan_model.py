@@ -36,6 +36,9 @@ class AdapterPlan:
     location: ModelLocation
     # The loader Job that fills it (None: already on a claim, pvc://).
     loader_job: str | None
+    # What a request's `model` names to be served by it (the engine's rule: vLLM the name,
+    # SGLang `<served name>:<name>`); the shared endpoint routes and lists this.
+    model_id: str
 
 
 @dataclass(frozen=True)

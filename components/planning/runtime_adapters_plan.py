@@ -13,8 +13,6 @@ class RuntimeAdaptersPlan:
     port: int
     # (adapter name, path in the engine's cache), in stack-file order.
     wanted: tuple[tuple[str, str], ...]
-    # (adapter name, what clients send as `model` for it).
-    model_ids: tuple[tuple[str, str], ...]
     max_rank: int
     max_per_batch: int
     # Kubernetes: the ConfigMap the sidecar reads, and the sidecar's image.

@@ -4,7 +4,8 @@ Clients call one base URL and name the model in the JSON body's `model` field. A
 deployments serve would make the route ambiguous, so it is a stack-file error naming both;
 a canary's or blue-green's slots are one deployment and serve one name. A name is what
 the engine lists in /v1/models (`EnginePlan.model_id`), the served name it stands for
-(Ollama adds `:latest`) and each LoRA adapter's name. A stopped deployment's names are
+(Ollama adds `:latest`) and each LoRA adapter's request id (`AdapterPlan.model_id`: its
+name on vLLM, `<served name>:<name>` on SGLang). A stopped deployment's names are
 still routed (its route answers why it is stopped) but not listed.
 """
 
@@ -141,7 +142,7 @@ def _names(deployment: DeploymentPlan) -> list[SharedModel]:
             names.append(SharedModel(served, deployment.name, listed=False))
     base = deployment.serving.engine.model_id
     names += [
-        SharedModel(adapter.name, deployment.name, listed, adapter_of=base)
+        SharedModel(adapter.model_id, deployment.name, listed, adapter_of=base)
         for adapter in deployment.adapters
     ]
     return names

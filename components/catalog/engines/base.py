@@ -54,6 +54,9 @@ class Engine:
     serves_adapters: ClassVar[bool] = False
     # Loads adapters while it runs (`adapterLoading.mode: runtime`); None: only at start.
     runtime_adapters: ClassVar[RuntimeAdapterApi | None] = None
+    # What clients send as `model` for a LoRA adapter, however it was loaded: {served} (the
+    # base model's served name) and {adapter} (its name in the stack file).
+    adapter_model_ids: ClassVar[str] = "{adapter}"
     # Runs one model over a group of nodes (gpu.nodes > 1): its flags; None: one node only.
     multi_node: ClassVar[MultiNodeArgs | None] = None
     # Flags the plan sets from the stack file (model, port, parallelism, precision):
@@ -92,6 +95,10 @@ class Engine:
     def model_id(self, served_name: str) -> str:
         """The id `/v1/models` lists for the served name (what the endpoint check expects)."""
         return served_name
+
+    def adapter_model_id(self, served_name: str, adapter: str) -> str:
+        """The `model` a request names to be served by LoRA adapter `adapter`."""
+        return self.adapter_model_ids.format(served=served_name, adapter=adapter)
 
     def health_command(self) -> tuple[str, ...]:
         """A Docker health check run inside the engine's image (which tools it has varies)."""

@@ -19,14 +19,9 @@ class RuntimeAdapterApi:
     # Flags with the limits as {max_rank} and {per_batch}.
     flags: tuple[str, ...]
     env: tuple[tuple[str, str], ...] = ()
-    # What clients send as `model` for an adapter: {served} and {adapter}.
-    model_id: str = "{adapter}"
 
     def args(self, max_rank: int, per_batch: int) -> tuple[str, ...]:
         return tuple(f.format(max_rank=max_rank, per_batch=per_batch) for f in self.flags)
-
-    def adapter_model_id(self, served_name: str, adapter: str) -> str:
-        return self.model_id.format(served=served_name, adapter=adapter)
 
     def wire(self, health_path: str) -> dict[str, Any]:
         """What the sync program reads (components/adapters/runtime_sync.py)."""
@@ -50,8 +45,7 @@ VLLM = RuntimeAdapterApi(
     env=(("VLLM_ALLOW_RUNTIME_LORA_UPDATING", "True"),),
 )
 # https://docs.sglang.io/docs/advanced_features/lora ("Dynamic LoRA loading"): without
-# --lora-paths the rank and target modules cannot be inferred, so both are given; the
-# OpenAI API selects an adapter as `<served model>:<adapter>`.
+# --lora-paths the rank and target modules cannot be inferred, so both are given.
 SGLANG = RuntimeAdapterApi(
     load_path="/load_lora_adapter",
     unload_path="/unload_lora_adapter",
@@ -65,5 +59,4 @@ SGLANG = RuntimeAdapterApi(
         "--lora-target-modules",
         "all",
     ),
-    model_id="{served}:{adapter}",
 )

@@ -35,6 +35,10 @@ class Sglang(Engine):
             "--quantization",
         )
     )
+    # The OpenAI API picks an adapter (from --lora-paths or loaded at run time) by
+    # `<served model>:<adapter>` in `model` (https://docs.sglang.io/docs/advanced_features/lora,
+    # "OpenAI-compatible API usage"; examples/runtime/lora.py in github.com/sgl-project/sglang).
+    adapter_model_ids = "{served}:{adapter}"
     # /health runs a one-token generation; /ready is the cheap check.
     health_path = "/health"
     metrics_path = "/metrics"
