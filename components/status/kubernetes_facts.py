@@ -7,6 +7,7 @@ slot_rules.py decides the conditions and statuses from them, as for every target
 here talks to a cluster, so every rule is testable on fixtures. Pods and Jobs:
 kubernetes_pod_facts.py. A progressive deployment's slot is served by Flagger's primary
 copy, beside its candidate while an analysis runs; the Canary: kubernetes_canary_facts.py.
+An inference_aware slot's InferencePool and endpoint picker: kubernetes_pool_facts.py.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from components.status.kubernetes_objects import (
     labels_of,
     name_of,
     past_progress_deadline,
+    refusing_parents,
     selects,
     serving_pod_labels,
     timestamp,
@@ -51,6 +53,7 @@ from components.status.kubernetes_pod_facts import (
     logs_wanted,
     model_files_present,
 )
+from components.status.kubernetes_pool_facts import pool_route
 from components.status.log_classifiers import EVIDENCE_LIMIT, shorten
 from components.status.model import (
     ErrorCode,
@@ -294,7 +297,8 @@ def _ready_replicas(workload: Obj) -> int:
 def route_facts(
     deployment: ExpectedDeployment, slot: ExpectedSlot, workload: Obj | None, index: SnapshotIndex
 ) -> RouteFacts:
-    """The serving slot behind the stable Service; any other slot behind its own only."""
+    """The serving slot behind the stable Service (and, inference_aware, its InferencePool
+    and endpoint picker); any other slot behind its own only."""
     pod_labels = serving_pod_labels(workload) or {
         DEPLOYMENT: deployment.name,
         SLOT: slot.slot,
@@ -310,8 +314,12 @@ def route_facts(
             refusals = gateway_refusals(deployment, index)
             if refusals:
                 message = f"Service {name} selects this slot; {refusals[0].message}"
-                return RouteFacts(RouteState.INCOMPLETE, shorten(message), refusals)
-            return RouteFacts(RouteState.SERVING, f"Service {name} selects this slot")
+                route = RouteFacts(RouteState.INCOMPLETE, shorten(message), refusals)
+            else:
+                route = RouteFacts(RouteState.SERVING, f"Service {name} selects this slot")
+            # inference_aware: the Gateway sends through the slot's InferencePool and picker.
+            engines = desired_replicas(workload, slot)
+            return pool_route(route, deployment, slot, engines, index)
         other = selector.get(SLOT, "other pods")
         message = f"Service {name} still selects {other}; the stack file makes this slot serve"
         return RouteFacts(RouteState.SWITCHING, message)
@@ -344,22 +352,13 @@ def gateway_refusals(deployment: ExpectedDeployment, index: SnapshotIndex) -> tu
     for route in index.snapshot.routes:
         if labels_of(route).get(DEPLOYMENT) != deployment.name:
             continue
-        generation = int(dig(route, "metadata", "generation") or 0)
-        namespace = dig(route, "metadata", "namespace")
-        for parent in dig(route, "status", "parents") or []:
-            ref = parent.get("parentRef") or {}
-            gateway = f"{ref.get('namespace') or namespace}/{ref.get('name')}"
-            for condition in parent.get("conditions") or []:
-                what = _REFUSALS.get(str(condition.get("type")))
-                seen = int(condition.get("observedGeneration") or generation)
-                if what is None or condition.get("status") != "False" or seen < generation:
-                    continue
-                message = (
-                    f"Gateway {gateway} {what} ({condition.get('reason')}): "
-                    f"{condition.get('message') or 'no message'}"
-                )
-                source = f"httproute/{name_of(route)}"
-                problems.append(Problem(ErrorCode.ROUTING_FAILURE, shorten(message), source))
+        for gateway, condition in refusing_parents(route):
+            message = (
+                f"Gateway {gateway} {_REFUSALS[str(condition.get('type'))]} "
+                f"({condition.get('reason')}): {condition.get('message') or 'no message'}"
+            )
+            source = f"httproute/{name_of(route)}"
+            problems.append(Problem(ErrorCode.ROUTING_FAILURE, shorten(message), source))
     return tuple(problems)
 
 
@@ -483,6 +482,7 @@ def derive_stack(expectation: StackExpectation, snapshot: ClusterSnapshot) -> St
         snapshot.routes,
         snapshot.leader_worker_sets,
         snapshot.canaries,
+        snapshot.inference_pools,
     )
     labelled = (labels_of(obj).get(DEPLOYMENT) for objects in left for obj in objects)
     return report_from_facts(

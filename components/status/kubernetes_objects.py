@@ -48,6 +48,10 @@ class ClusterSnapshot:
     # Flagger Canaries of progressive deployments (none where the cluster has no Flagger
     # CRD). Their primary Deployments are among `deployments`.
     canaries: Sequence[Obj] = ()
+    # InferencePools of inference_aware slots (none where the cluster has no InferencePool
+    # CRD). Their endpoint pickers' Deployments and pods carry the stack's labels: they are
+    # among `deployments` and `pods`.
+    inference_pools: Sequence[Obj] = ()
     # Log tails by log_key(pod, container).
     logs: Mapping[str, str] = field(default_factory=dict)
     # When it was read (None: fixtures without a clock; nothing is then past a window).
@@ -119,6 +123,32 @@ def serving_pod_labels(workload: Obj | None) -> Mapping[str, str] | None:
     templates = dig(workload, "spec", "leaderWorkerTemplate") or {}
     template = templates.get("leaderTemplate") or templates.get("workerTemplate") or {}
     return {**(dig(template, "metadata", "labels") or {}), WORKER_INDEX_LABEL: LEADER_INDEX}
+
+
+# Gateway API parent conditions whose False says a Gateway cannot route as asked.
+REFUSING_CONDITIONS = frozenset({"Accepted", "ResolvedRefs"})
+
+
+def refusing_parents(obj: Obj) -> list[tuple[str, Obj]]:
+    """The Gateways that refuse an HTTPRoute or an InferencePool as it is now, each as
+    ("namespace/name", condition): `status.parents` entries with Accepted or ResolvedRefs
+    False. A condition about an older generation is left out: the controller has not seen
+    the change yet."""
+    generation = int(dig(obj, "metadata", "generation") or 0)
+    namespace = dig(obj, "metadata", "namespace")
+    refusing = []
+    for parent in dig(obj, "status", "parents") or []:
+        ref = parent.get("parentRef") or {}
+        gateway = f"{ref.get('namespace') or namespace}/{ref.get('name')}"
+        for condition in parent.get("conditions") or []:
+            seen = int(condition.get("observedGeneration") or generation)
+            if (
+                condition.get("type") in REFUSING_CONDITIONS
+                and condition.get("status") == "False"
+                and seen >= generation
+            ):
+                refusing.append((gateway, condition))
+    return refusing
 
 
 def selects(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:

@@ -30,6 +30,7 @@ from components.status.kubernetes_facts import (
     derive_stack,
     logs_wanted,
 )
+from components.status.kubernetes_pool_facts import POOL_RESOURCE
 from components.status.model import (
     ReaderSetupError,
     StackExpectation,
@@ -122,6 +123,7 @@ class KubernetesStatusReader:
                 *LWS_API_VERSION.split("/"), "leaderworkersets"
             ),
             canaries=canaries,
+            inference_pools=self._custom_objects(*POOL_RESOURCE),
         )
         requests = logs_wanted(objects)[:MAX_LOGS_PER_READ]
         logs = {request.key: log for request in requests if (log := self._log(request))}
@@ -140,9 +142,9 @@ class KubernetesStatusReader:
         return [self._api.sanitize_for_serialization(item) for item in result.items]
 
     def _custom_objects(self, group: str, version: str, plural: str) -> list[dict[str, Any]]:
-        """HTTPRoutes (with what their Gateways say of them), LeaderWorkerSets, Flagger
-        Canaries. A cluster without their CRD (404), or a role that may not read them (403),
-        has none to tell."""
+        """HTTPRoutes and InferencePools (with what their Gateways say of them),
+        LeaderWorkerSets, Flagger Canaries. A cluster without their CRD (404), or a role that
+        may not read them (403), has none to tell."""
         try:
             listed = self._custom.list_namespaced_custom_object(
                 group,
