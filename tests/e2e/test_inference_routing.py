@@ -1,11 +1,19 @@
 """inference_aware on a real API server: `pulumi up` creates the InferencePools (CRD from
 ../shared/schemas/crds-inference) and their endpoint pickers, the HTTPRoute sends to the serving
 slot's pool, and a blue-green switch leaves pools and pickers alone: it moves the HTTPRoute's
-backendRef and the in-cluster `<name>` Service's selector."""
+backendRef and the in-cluster `<name>` Service's selector.
+
+`modelstack status` reads the pools back from the same API server: with no Gateway
+implementation running, no pool has a status, which is no error (exit 0, said in the route's
+message); once a Gateway's status on the serving slot's pool says Accepted False (written here
+on the status subresource, as a Gateway controller writes it), the slot is DEGRADED, exit 5,
+with the Gateway's reason and message.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -14,11 +22,13 @@ from tests.e2e.cluster import LocalCluster
 from tests.e2e.inventory import apply_all, prerequisites, read_plan
 from tests.e2e.pulumi_cli import PulumiProject, changed
 from tests.e2e.test_apply import deployment, edited
+from tests.e2e.test_status import status
 
 pytestmark = pytest.mark.e2e
 
 NAMESPACE = "ml-e2e-inference"
 STACK = "inference"
+POOLS = f"/apis/inference.networking.k8s.io/v1/namespaces/{NAMESPACE}/inferencepools"
 
 
 def inference_aware(active: str) -> Callable[[dict[str, Any]], None]:
@@ -51,9 +61,7 @@ def test_inference_pools_and_pickers_are_created_and_a_switch_moves_only_the_rou
     apply_all(cluster, prerequisites(read_plan(project.stack_file(STACK))))
     try:
         project.up(STACK)
-        pools = cluster.get(
-            f"/apis/inference.networking.k8s.io/v1/namespaces/{NAMESPACE}/inferencepools"
-        )
+        pools = cluster.get(POOLS)
         by_name = {pool["metadata"]["name"]: pool["spec"] for pool in pools["items"]}
         assert sorted(by_name) == ["llama-chat-blue", "llama-chat-green"]
         blue = by_name["llama-chat-blue"]
@@ -80,6 +88,8 @@ def test_inference_pools_and_pickers_are_created_and_a_switch_moves_only_the_rou
             "weight": 100,
         }
 
+        check_status_reads_the_serving_pool(project, cluster)
+
         project.write_stack(STACK, edited(staging, inference_aware("green")))
         switched = project.preview(STACK)
         assert changed(switched) == {
@@ -90,3 +100,85 @@ def test_inference_pools_and_pickers_are_created_and_a_switch_moves_only_the_rou
         }
     finally:
         project.destroy(STACK, check=False)
+
+
+def serving_slot(report: dict[str, Any]) -> dict[str, Any]:
+    (chat,) = [d for d in report["deployments"] if d["name"] == "llama-chat"]
+    (slot,) = [slot for slot in chat["slots"] if slot["serving"]]
+    return slot
+
+
+def routing_message(slot: dict[str, Any]) -> str:
+    return next(c["message"] for c in slot["conditions"] if c["type"] == "RoutingReady")
+
+
+def refuse_pool(cluster: LocalCluster, name: str) -> None:
+    """What a Gateway controller writes on a pool it does not take: its parent entry with
+    Accepted False, on the status subresource, for the pool's current generation."""
+    pool = cluster.get(f"{POOLS}/{name}")
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    generation = pool["metadata"]["generation"]
+    conditions = [
+        (
+            "Accepted",
+            "False",
+            "NotSupportedByGateway",
+            "this Gateway has no InferencePool backends",
+        ),
+        ("ResolvedRefs", "True", "ResolvedRefs", "All InferencePool references have been resolved"),
+    ]
+    parent = {
+        "parentRef": {
+            "group": "gateway.networking.k8s.io",
+            "kind": "Gateway",
+            "name": "inference",
+            "namespace": "gateways",
+        },
+        "controllerName": "example.com/gateway-controller",
+        "conditions": [
+            {
+                "type": kind,
+                "status": state,
+                "reason": reason,
+                "message": message,
+                "observedGeneration": generation,
+                "lastTransitionTime": now,
+            }
+            for kind, state, reason, message in conditions
+        ],
+    }
+    cluster.request(
+        "PATCH",
+        f"{POOLS}/{name}/status",
+        {"status": {"parents": [parent]}},
+        "application/merge-patch+json",
+    )
+
+
+def check_status_reads_the_serving_pool(project: PulumiProject, cluster: LocalCluster) -> None:
+    # No Gateway implementation runs here: the pools have no status, and that is no error.
+    code, report = status(project, STACK)
+    assert code == 0, report
+    blue = serving_slot(report)
+    assert (blue["slot"], blue["status"], blue["problems"]) == ("blue", "DEPLOYED", [])
+    message = routing_message(blue)
+    assert "InferencePool llama-chat-blue: no Gateway has reported on the pool yet" in message
+    assert "endpoint picker llama-chat-blue-epp 1/1 available" in message
+
+    refuse_pool(cluster, "llama-chat-blue")
+    code, report = status(project, STACK)
+    assert code == 5, report
+    assert report["outcome"] == "degraded"
+    blue = serving_slot(report)
+    assert blue["status"] == "DEGRADED" and blue["readyReplicas"] == 1
+    (problem,) = blue["problems"]
+    assert (problem["code"], problem["source"]) == (
+        "ROUTING_FAILURE",
+        "inferencepool/llama-chat-blue",
+    )
+    assert problem["message"] == (
+        "InferencePool llama-chat-blue: Gateway gateways/inference does not accept the pool"
+        " (NotSupportedByGateway): this Gateway has no InferencePool backends"
+    )
+    degraded = next(c for c in blue["conditions"] if c["type"] == "Degraded")
+    assert (degraded["status"], degraded["reason"]) == ("True", "RouteIncomplete")
