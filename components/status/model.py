@@ -143,11 +143,12 @@ GUIDANCE: dict[ErrorCode, Guidance] = {
     # The Gateway is often another team's: an outside fix clears it as often as the stack file.
     ErrorCode.ROUTING_FAILURE: Guidance(
         Remedy.RETRY,
-        "The Gateway refuses the route, or cannot resolve some of its backends; the message "
-        "names its condition. Check kubernetes.gateway (name, namespace, a listener whose "
-        "allowedRoutes admits this namespace), route.hosts against the listener's hostname, "
-        "and a ReferenceGrant for backends in another namespace. Inside the cluster the "
-        "engines still answer through their Service.",
+        "The Gateway refuses the route or its InferencePool, cannot resolve some backends, "
+        "or a pool's endpoint picker has no ready pod; the message names the condition or "
+        "the commands that say why. Check kubernetes.gateway (name, namespace, a listener "
+        "whose allowedRoutes admits this namespace), route.hosts against the listener's "
+        "hostname, and a ReferenceGrant for backends in another namespace. Inside the "
+        "cluster the engines still answer through their Service.",
     ),
     # Flagger tries a revision once: only a change to the Deployment's pods starts another.
     ErrorCode.ROLLED_BACK: Guidance(
