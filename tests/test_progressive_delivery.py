@@ -219,16 +219,19 @@ def test_docker_refuses_progressive_with_what_to_do() -> None:
 
 
 def test_every_missing_prerequisite_is_reported_at_once() -> None:
+    zero_when_idle = {"min": 2, "max": 4, "metric": "queue", "target": 4}
+    zero_when_idle["scaleToZero"] = {"enabled": True}
     deployment = _deployment(
-        autoscaling={"min": 2, "max": 4, "metric": "queue", "target": 4},
-        loadBalancer={"algorithm": "inference_aware"},
+        autoscaling=zero_when_idle, loadBalancer={"algorithm": "inference_aware"}
     )
     del deployment["replicas"]
     del deployment["route"]
     found = _issues(_raw(deployment, kubernetes={"namespace": "ml-staging"}))
     progressive = found["deployments[0].rollout.progressive"]
     assert "route" in progressive
-    assert "autoscalerRef" in found["deployments[0].autoscaling"]
+    assert (
+        "nothing would wake the primary" in found["deployments[0].autoscaling.scaleToZero.enabled"]
+    )
     assert "InferencePools" in found["deployments[0].loadBalancer.algorithm"]
 
 
@@ -260,15 +263,11 @@ def test_a_stopped_progressive_canary_is_refused() -> None:
     assert "remove progressive first" in found["deployments[0].state"]
 
 
-def test_pools_and_autoscaling_are_refused_at_their_keys() -> None:
+def test_pools_are_refused_at_their_key() -> None:
     deployment = _deployment(pools=[{"name": "big", "gpu": {"type": "L4"}, "replicas": 2}])
     del deployment["gpu"]
     found = _issues(_raw(deployment))
     assert "remove pools" in found["deployments[0].pools"]
-    deployment = _deployment(autoscaling={"min": 2, "max": 4, "metric": "queue", "target": 4})
-    del deployment["replicas"]
-    found = _issues(_raw(deployment))
-    assert "autoscalerRef" in found["deployments[0].autoscaling"]
 
 
 def test_an_engine_without_the_series_is_refused_naming_those_with_it() -> None:

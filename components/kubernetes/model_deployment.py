@@ -108,7 +108,7 @@ class ModelDeployment(pulumi.ComponentResource):
         if self._part.progressive is None:
             # Otherwise Flagger creates `<name>` (and would rewrite one of ours).
             self._create(services.stable_service(plan), self._options())
-        self._add_autoscalers()
+        autoscalers = self._add_autoscalers()
         self._add_traffic()
         if self._part.monitoring is not None:
             self._create(monitoring.metrics_service(plan), self._options())
@@ -117,8 +117,10 @@ class ModelDeployment(pulumi.ComponentResource):
         if self._part.alerts is not None:
             self._create(alerts.prometheus_rule(plan, self._part.alerts), self._options())
         if self._part.progressive is not None:
+            # Flagger reads the autoscaler its Canary names when it first picks the Canary up.
+            flagger_reads = [*self._engines, *autoscalers]
             for body in flagger_canary.flagger_objects(plan, self._part.progressive):
-                self._create(body, self._options(depends_on=list(self._engines)))
+                self._create(body, self._options(depends_on=flagger_reads))
         if self._part.network_peers is not None:
             self._create(network_policy.engine_policy(plan), self._options())
             if plan.loaders:
@@ -198,16 +200,18 @@ class ModelDeployment(pulumi.ComponentResource):
             self._options(protect=plan_cache.protect, retain_on_delete=True),
         )
 
-    def _add_autoscalers(self) -> None:
+    def _add_autoscalers(self) -> list[pulumi.Resource]:
         """An HPA or ScaledObject per autoscaled slot, and the add-on's route for scale to zero."""
         plan = self._plan
+        created = []
         for slot in plan.slots:
             if slot.autoscaling is None:
                 continue
-            self._create(autoscaler.autoscaler(plan, slot), self._options())
+            created.append(self._create(autoscaler.autoscaler(plan, slot), self._options()))
             holding = slot.autoscaling.request_holding
             if holding is not None:
                 self._create(autoscaler.request_interceptor_route(plan, holding), self._options())
+        return created
 
 
 class ExternalDeployment(pulumi.ComponentResource):

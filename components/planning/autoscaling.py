@@ -37,8 +37,8 @@ from components.planning.autoscaling_plan import (
 from components.planning.plan_model import SlotPlan
 from components.planning.scaling_queries import (
     gpu_utilization_query,
-    pod_selector,
     request_query,
+    workload_query,
 )
 from components.spec import KubernetesSettings
 from components.spec_autoscaling import AutoscalingSpec, MetricSpec, ScaleUpSpec
@@ -252,8 +252,8 @@ class _Planner:
                 f"{metric.type})",
             )
             return None
-        query = request_query(
-            metric.type, series, pod_selector(context.namespace, slot.workload_name)
+        query = workload_query(
+            metric.type, series, context.namespace, slot.workload_name, slot.gpu_count
         )
         if query is None:
             available = [

@@ -19,6 +19,12 @@ class ScalingMetricPlan:
     # Whether this metric may bring replicas back from zero (requests do, utilization not).
     wakes: bool = True
 
+    @property
+    def trigger(self) -> str:
+        """Its KEDA trigger's name: one metric per type, so unique in the ScaledObject, and
+        the key of Flagger's primaryScalerQueries for a progressive canary's primary."""
+        return self.type
+
 
 @dataclass(frozen=True)
 class ScalingPolicyPlan:

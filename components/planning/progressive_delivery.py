@@ -17,7 +17,16 @@ So what modelstack plans here, and what it leaves alone:
   timeout become the Canary's `service` fields instead;
 - one MetricTemplate per check, over the engine's own series on the target's pods (the
   candidate), queried from `modelstack:kubernetes.prometheus`. Flagger fills `{{ interval }}`
-  in; every stack value in the query is a quoted PromQL string.
+  in; every stack value in the query is a quoted PromQL string;
+- with autoscaling, the target's autoscaler stays modelstack's and the Canary names it
+  (`autoscalerRef`): Flagger copies it to `<name>-primary` over its primary and owns the copy
+  (pkg/canary/scaled_object_reconciler.go, hpa_reconciler.go at v1.44.0). A ScaledObject's
+  Prometheus triggers select the target's pods, so the copy gets its own queries
+  (`primaryScalerQueries`, keyed by trigger name), built by the same builder over the
+  primary's pods: Flagger's fallback rewrites the target's name wherever it occurs in the
+  query text. Between analyses Flagger pauses the original (the annotation
+  `autoscaling.keda.sh/paused-replicas: "0"`, which modelstack never renders on a serving
+  slot's ScaledObject, so server-side apply leaves it to Flagger) and resumes it for one.
 """
 
 from __future__ import annotations
@@ -29,9 +38,13 @@ from components.catalog.engines import ENGINES, Engine
 from components.catalog.engines.request_metrics import RequestMetrics
 from components.planning.plan_model import RoutePlan, SlotPlan
 from components.planning.planning_context import IssueCollector, PlanningContext
-from components.planning.progressive_plan import MetricCheckPlan, ProgressivePlan
+from components.planning.progressive_plan import (
+    MetricCheckPlan,
+    PrimaryScalerPlan,
+    ProgressivePlan,
+)
 from components.planning.promql import error_ratio, quantile
-from components.planning.scaling_queries import LATENCY_QUANTILE, pod_selector
+from components.planning.scaling_queries import LATENCY_QUANTILE, pod_selector, workload_query
 from components.spec_progressive import ProgressiveSpec
 
 # Flagger's template variable for the metric's own window (its Go template fills it in).
@@ -41,6 +54,7 @@ FAILED_CHECKS = 2
 PROVIDER = "gatewayapi:v1"
 # Flagger's label for the Deployments it selects by (its default -selector-labels include it).
 SELECTOR_LABEL = identity.APP_NAME
+SCALER_KINDS = {"hpa": "HorizontalPodAutoscaler", "keda": "ScaledObject"}
 
 
 def plan_progressive(
@@ -82,6 +96,10 @@ def plan_progressive(
     if len(issues.issues) > before or route is None or settings.gateway is None:
         return None
     primary = identity.flagger_primary(target)
+    autoscaler = _primary_scaler(ctx, engine, slots[0])
+    scaler_copy = (
+        () if autoscaler is None else ((SCALER_KINDS[autoscaler.kind], autoscaler.primary_name),)
+    )
     return ProgressivePlan(
         canary=ctx.spec.name,
         target=target,
@@ -104,7 +122,35 @@ def plan_progressive(
             ("Service", primary),
             ("Service", identity.flagger_canary_service(target)),
             ("HTTPRoute", identity.stable_service(ctx.spec.name)),
+            *scaler_copy,
         ),
+        autoscaler=autoscaler,
+    )
+
+
+def _primary_scaler(
+    ctx: PlanningContext, engine: Engine, target: SlotPlan
+) -> PrimaryScalerPlan | None:
+    """The target's autoscaler for the Canary's autoscalerRef, with the primary's queries."""
+    autoscaling = target.autoscaling
+    if autoscaling is None:
+        return None
+    primary = identity.flagger_primary(target.workload_name)
+    queries = []
+    for metric in autoscaling.metrics:
+        if metric.query is None:
+            continue  # cpu and memory: read from the scale target's own pods
+        query = workload_query(
+            metric.type, engine.request_metrics, ctx.namespace, primary, target.gpu_count
+        )
+        if query is None:
+            raise ValueError(f"{metric.type} has a query over {target.workload_name} only")
+        queries.append((metric.trigger, query))
+    return PrimaryScalerPlan(
+        kind=autoscaling.kind,
+        name=autoscaling.name,
+        primary_name=identity.flagger_primary(autoscaling.name),
+        primary_queries=tuple(queries),
     )
 
 
@@ -112,12 +158,28 @@ def _refuse_combinations(
     ctx: PlanningContext, issues: IssueCollector, slots: Sequence[SlotPlan]
 ) -> None:
     spec = ctx.spec
-    if spec.autoscaling is not None:
+    autoscaling = spec.autoscaling
+    # Flagger copies the autoscaler to its primary, which serves: neither copy may idle at
+    # zero. Flagger halts an analysis while the primary is at zero (pkg/canary/
+    # deployment_ready.go), and its route sends to the primary's Service regardless.
+    if autoscaling is not None and autoscaling.scale_to_zero.enabled:
         issues.report(
             "autoscaling",
-            message="a progressive canary keeps a fixed replica count here: Flagger would have "
-            "to copy the autoscaler to its primary (autoscalerRef), which modelstack does not "
-            "wire yet; set replicas",
+            "scaleToZero",
+            "enabled",
+            message="the KEDA HTTP add-on holds requests for one workload behind the <name> "
+            "Service, but Flagger's route sends to its own primary and canary Services, and "
+            "its copy of the ScaledObject would count the requests held for the candidate: "
+            "nothing would wake the primary. Remove scaleToZero with progressive",
+        )
+    if autoscaling is not None and autoscaling.outside_windows == "zero":
+        issues.report(
+            "autoscaling",
+            "outsideWindows",
+            message="Flagger copies the ScaledObject, idleReplicaCount included, to its "
+            "primary, which serves: outside the windows its route would send to no replica, "
+            "and Flagger halts an analysis while the primary is at zero. Use outsideWindows: "
+            "range (the windows raise the floor of both copies)",
         )
     if spec.state == "stopped":
         issues.report(

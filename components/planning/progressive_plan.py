@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -14,6 +15,21 @@ class MetricCheckPlan:
     query: str
     # The canary fails the check above this (percent, or seconds).
     maximum: float
+
+
+@dataclass(frozen=True)
+class PrimaryScalerPlan:
+    """The target's autoscaler, named in the Canary's autoscalerRef: Flagger copies it to
+    `<its name>-primary` over its primary and owns the copy; the original stays modelstack's."""
+
+    # hpa: a HorizontalPodAutoscaler (autoscaling/v2); keda: a ScaledObject.
+    kind: Literal["hpa", "keda"]
+    name: str
+    # Flagger's copy, `<name>-primary`.
+    primary_name: str
+    # KEDA trigger name -> the same query over the primary's pods (primaryScalerQueries);
+    # empty for triggers without a query (cpu, memory, windows) and for an HPA.
+    primary_queries: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -38,3 +54,5 @@ class ProgressivePlan:
     checks: tuple[MetricCheckPlan, ...]
     # What Flagger creates and owns: (kind, name). modelstack renders none of them.
     flagger_owns: tuple[tuple[str, str], ...]
+    # With autoscaling: the autoscaler Flagger copies to its primary (None: fixed replicas).
+    autoscaler: PrimaryScalerPlan | None = None

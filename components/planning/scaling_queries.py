@@ -56,6 +56,25 @@ def request_query(metric: str, series: RequestMetrics, selector: str) -> str | N
     return None
 
 
+def workload_query(
+    metric: str,
+    series: RequestMetrics | None,
+    namespace: str,
+    workload: str,
+    gpus_per_replica: int,
+) -> str | None:
+    """The query for a Prometheus-read metric over one workload's pods (None: no series).
+
+    The one builder for every workload a metric is asked about: a slot's own autoscaler, and
+    Flagger's primary copy of it (`<target>-primary`, planning/progressive_delivery.py).
+    """
+    if metric == "gpu":
+        return gpu_utilization_query(namespace, workload, gpus_per_replica)
+    if series is None:
+        return None
+    return request_query(metric, series, pod_selector(namespace, workload))
+
+
 def gpu_series(gpu: GpuMetrics, series: str, namespace: str, workloads: Sequence[str]) -> str:
     """`series` of the GPUs allocated to these workloads' pods.
 

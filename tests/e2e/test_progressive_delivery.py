@@ -17,14 +17,24 @@ without status (Flagger has not picked it up); once Flagger's status says Initia
 primary serving (found by name: Flagger gives it none of the stack's labels), exit 0; and
 once it says Failed (as `rollback` writes it, with a Warning event on the Canary), DEGRADED,
 exit 5, with what failed and where to look.
+
+With autoscaling (a second stack, in its own namespace), the Canary names the ScaledObject
+modelstack keeps over the target (`autoscalerRef`, with the primary's queries by trigger
+name), and the test also does what Flagger v1.44 does with it
+(pkg/canary/scaled_object_reconciler.go): it creates the copy `<name>-primary` over the
+primary, each named trigger's query set from `primaryScalerQueries`, and pauses the original
+with the annotation `autoscaling.keda.sh/paused-replicas: "0"` (an Update under its field
+manager). KEDA's CRD comes from ../shared/schemas/crds; no KEDA runs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import re
 import urllib.error
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -40,13 +50,48 @@ pytestmark = pytest.mark.e2e
 
 NAMESPACE = "ml-e2e-progressive"
 STACK = "progressive"
+SCALED_NAMESPACE = "ml-e2e-progressive-scaled"
+SCALED_STACK = "progressive-scaled"
 NAME = "llama-chat"
 FLAGGER = "flagger"
-APPS = f"/apis/apps/v1/namespaces/{NAMESPACE}/deployments"
-SERVICES = f"/api/v1/namespaces/{NAMESPACE}/services"
-ROUTES = f"/apis/gateway.networking.k8s.io/v1/namespaces/{NAMESPACE}/httproutes"
-FLAGGER_API = f"/apis/flagger.app/v1beta1/namespaces/{NAMESPACE}"
-EVENTS = f"/api/v1/namespaces/{NAMESPACE}/events"
+# What Flagger sets on the target's ScaledObject between analyses (KEDA's pause).
+PAUSED_REPLICAS = "autoscaling.keda.sh/paused-replicas"
+WINDOW = {"start": "0 8 * * 1-5", "end": "0 18 * * 1-5", "timezone": "UTC", "minReplicas": 2}
+
+
+@dataclass(frozen=True)
+class Api:
+    """The collections one namespace's test works in."""
+
+    namespace: str
+
+    @property
+    def apps(self) -> str:
+        return f"/apis/apps/v1/namespaces/{self.namespace}/deployments"
+
+    @property
+    def services(self) -> str:
+        return f"/api/v1/namespaces/{self.namespace}/services"
+
+    @property
+    def routes(self) -> str:
+        return f"/apis/gateway.networking.k8s.io/v1/namespaces/{self.namespace}/httproutes"
+
+    @property
+    def flagger(self) -> str:
+        return f"/apis/flagger.app/v1beta1/namespaces/{self.namespace}"
+
+    @property
+    def scaled_objects(self) -> str:
+        return f"/apis/keda.sh/v1alpha1/namespaces/{self.namespace}/scaledobjects"
+
+    @property
+    def events(self) -> str:
+        return f"/api/v1/namespaces/{self.namespace}/events"
+
+
+PLAIN = Api(NAMESPACE)
+SCALED = Api(SCALED_NAMESPACE)
 # The Promoted condition Flagger v1.44 writes per phase (pkg/canary/status.go).
 PROMOTED = {
     "Initialized": ("True", "Deployment initialization completed."),
@@ -54,16 +99,24 @@ PROMOTED = {
 }
 
 
-def progressive(env_value: str) -> Callable[[dict[str, Any]], None]:
+def progressive(
+    env_value: str, api: Api = PLAIN, autoscaled: bool = False
+) -> Callable[[dict[str, Any]], None]:
+    """The staging stack with a progressive canary; `autoscaled` keeps its autoscaling."""
+
     def edit(document: dict[str, Any]) -> None:
         config = document["config"]
-        config["modelstack:kubernetes"]["namespace"] = NAMESPACE
+        config["modelstack:kubernetes"]["namespace"] = api.namespace
         config["modelstack:kubernetes"]["gateway"] = {"name": "inference", "namespace": "gateways"}
         chat = deployment(document, NAME)
         # No host resolves from here: the post-deploy endpoint check is off.
         chat["route"] = {"path": "/chat", "check": False}
-        chat.pop("autoscaling")
-        chat["replicas"] = 2
+        if autoscaled:
+            # Staging's concurrency trigger, and a window: a cron trigger Flagger copies as is.
+            chat["autoscaling"]["schedule"] = [copy.deepcopy(WINDOW)]
+        else:
+            chat.pop("autoscaling")
+            chat["replicas"] = 2
         # A pod template change: what starts a Flagger analysis.
         chat["env"] = {"VLLM_LOGGING_LEVEL": env_value}
         chat["rollout"] = {
@@ -83,9 +136,9 @@ def as_flagger(cluster: LocalCluster, method: str, path: str, body: Any, kind: s
     return cluster.request(method, f"{path}?fieldManager={FLAGGER}", body, kind)
 
 
-def play_flaggers_first_reconcile(cluster: LocalCluster) -> None:
+def play_flaggers_first_reconcile(cluster: LocalCluster, api: Api = PLAIN) -> None:
     """What Flagger does to a new Canary's target, and what it creates beside it."""
-    target = cluster.get(f"{APPS}/{NAME}")
+    target = cluster.get(f"{api.apps}/{NAME}")
     primary_name = f"{NAME}-primary"
     template = copy.deepcopy(target["spec"]["template"])
     # Flagger relabels the primary's pods on its selector label, keeping the others.
@@ -96,21 +149,22 @@ def play_flaggers_first_reconcile(cluster: LocalCluster) -> None:
         # Its own labels: only the selector label (no -include-label-prefix).
         "metadata": {
             "name": primary_name,
-            "namespace": NAMESPACE,
+            "namespace": api.namespace,
             "labels": {"app.kubernetes.io/name": primary_name},
         },
         "spec": {
-            "replicas": target["spec"]["replicas"],
+            # With an autoscaler the target has no count of its own: Flagger starts at one.
+            "replicas": target["spec"].get("replicas", 1),
             "selector": {"matchLabels": {"app.kubernetes.io/name": primary_name}},
             "template": template,
         },
     }
-    as_flagger(cluster, "POST", APPS, primary, "application/json")
+    as_flagger(cluster, "POST", api.apps, primary, "application/json")
     # The target is the candidate: zero replicas until the next analysis.
     as_flagger(
         cluster,
         "PATCH",
-        f"{APPS}/{NAME}",
+        f"{api.apps}/{NAME}",
         {"spec": {"replicas": 0}},
         "application/merge-patch+json",
     )
@@ -122,17 +176,17 @@ def play_flaggers_first_reconcile(cluster: LocalCluster) -> None:
         service = {
             "apiVersion": "v1",
             "kind": "Service",
-            "metadata": {"name": name, "namespace": NAMESPACE},
+            "metadata": {"name": name, "namespace": api.namespace},
             "spec": {
                 "selector": {"app.kubernetes.io/name": selected},
                 "ports": [{"name": "http", "port": 80, "targetPort": "http"}],
             },
         }
-        as_flagger(cluster, "POST", SERVICES, service, "application/json")
+        as_flagger(cluster, "POST", api.services, service, "application/json")
     route = {
         "apiVersion": "gateway.networking.k8s.io/v1",
         "kind": "HTTPRoute",
-        "metadata": {"name": NAME, "namespace": NAMESPACE},
+        "metadata": {"name": NAME, "namespace": api.namespace},
         "spec": {
             "parentRefs": [{"name": "inference", "namespace": "gateways"}],
             "rules": [
@@ -146,12 +200,12 @@ def play_flaggers_first_reconcile(cluster: LocalCluster) -> None:
             ],
         },
     }
-    as_flagger(cluster, "POST", ROUTES, route, "application/json")
+    as_flagger(cluster, "POST", api.routes, route, "application/json")
 
 
 def write_canary_status(cluster: LocalCluster, phase: str) -> None:
     """The Canary's status as Flagger writes it: UpdateStatus on the status subresource."""
-    canary = cluster.get(f"{FLAGGER_API}/canaries/{NAME}")
+    canary = cluster.get(f"{PLAIN.flagger}/canaries/{NAME}")
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     promoted, message = PROMOTED[phase]
     canary["status"] = {
@@ -171,12 +225,12 @@ def write_canary_status(cluster: LocalCluster, phase: str) -> None:
             }
         ],
     }
-    as_flagger(cluster, "PUT", f"{FLAGGER_API}/canaries/{NAME}/status", canary, "")
+    as_flagger(cluster, "PUT", f"{PLAIN.flagger}/canaries/{NAME}/status", canary, "")
 
 
 def record_flagger_warning(cluster: LocalCluster, message: str) -> None:
     """A Warning event on the Canary, as Flagger's event recorder sends one."""
-    canary = cluster.get(f"{FLAGGER_API}/canaries/{NAME}")
+    canary = cluster.get(f"{PLAIN.flagger}/canaries/{NAME}")
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     event = {
         "apiVersion": "v1",
@@ -197,11 +251,11 @@ def record_flagger_warning(cluster: LocalCluster, message: str) -> None:
         "lastTimestamp": now,
         "count": 1,
     }
-    cluster.request("POST", EVENTS, event)
+    cluster.request("POST", PLAIN.events, event)
 
 
 def primary_ready(cluster: LocalCluster) -> bool:
-    found = cluster.get(f"{APPS}/{NAME}-primary")
+    found = cluster.get(f"{PLAIN.apps}/{NAME}-primary")
     return (found.get("status") or {}).get("readyReplicas") == found["spec"]["replicas"]
 
 
@@ -211,20 +265,80 @@ def only_slot(report: dict[str, Any]) -> dict[str, Any]:
     return slot
 
 
-def flaggers_objects(cluster: LocalCluster) -> dict[str, Any]:
+def flaggers_objects(cluster: LocalCluster, api: Api = PLAIN) -> dict[str, Any]:
     """What Flagger set: the target's count, and the spec of everything it created."""
-    return {
-        "target replicas": cluster.get(f"{APPS}/{NAME}")["spec"]["replicas"],
-        "primary": cluster.get(f"{APPS}/{NAME}-primary")["spec"]["template"]["metadata"],
+    found = {
+        "target replicas": cluster.get(f"{api.apps}/{NAME}")["spec"]["replicas"],
+        "primary": cluster.get(f"{api.apps}/{NAME}-primary")["spec"]["template"]["metadata"],
         "services": {
-            name: cluster.get(f"{SERVICES}/{name}")["spec"]["selector"]
+            name: cluster.get(f"{api.services}/{name}")["spec"]["selector"]
             for name in (NAME, f"{NAME}-primary", f"{NAME}-canary")
         },
         "route weights": [
             ref["weight"]
-            for ref in cluster.get(f"{ROUTES}/{NAME}")["spec"]["rules"][0]["backendRefs"]
+            for ref in cluster.get(f"{api.routes}/{NAME}")["spec"]["rules"][0]["backendRefs"]
         ],
     }
+    if api == SCALED:
+        target = cluster.get(f"{api.scaled_objects}/{NAME}")
+        found["target scaler pause"] = (target["metadata"].get("annotations") or {}).get(
+            PAUSED_REPLICAS
+        )
+        found["primary scaler"] = cluster.get(f"{api.scaled_objects}/{NAME}-primary")["spec"]
+    return found
+
+
+def play_flaggers_primary_scaler(cluster: LocalCluster, api: Api) -> None:
+    """Flagger's first reconcile of a Canary with a ScaledObject autoscalerRef
+    (pkg/canary/scaled_object_reconciler.go at v1.44.0): the copy over the primary, each named
+    trigger's query from primaryScalerQueries, then the original paused at zero."""
+    canary = cluster.get(f"{api.flagger}/canaries/{NAME}")
+    reference = canary["spec"]["autoscalerRef"]
+    target = cluster.get(f"{api.scaled_objects}/{reference['name']}")
+    queries = reference.get("primaryScalerQueries") or {}
+    triggers = copy.deepcopy(target["spec"]["triggers"])
+    for trigger in triggers:
+        if trigger.get("name") in queries:
+            trigger["metadata"]["query"] = queries[trigger["name"]]
+    copied = ("pollingInterval", "cooldownPeriod", "minReplicaCount", "maxReplicaCount")
+    spec = {key: target["spec"][key] for key in copied if key in target["spec"]}
+    spec.update(
+        scaleTargetRef={**target["spec"]["scaleTargetRef"], "name": f"{NAME}-primary"},
+        advanced=target["spec"].get("advanced", {}),
+        triggers=triggers,
+    )
+    primary_scaler = {
+        "apiVersion": "keda.sh/v1alpha1",
+        "kind": "ScaledObject",
+        "metadata": {
+            "name": f"{reference['name']}-primary",
+            "namespace": api.namespace,
+            # The original's labels and annotations, and the Canary as its controller.
+            "labels": target["metadata"].get("labels") or {},
+            "ownerReferences": [
+                {
+                    "apiVersion": "flagger.app/v1beta1",
+                    "kind": "Canary",
+                    "name": NAME,
+                    "uid": canary["metadata"]["uid"],
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ],
+        },
+        "spec": spec,
+    }
+    as_flagger(cluster, "POST", api.scaled_objects, primary_scaler, "application/json")
+    # PauseTargetScaler: an Update of the whole object, one annotation added.
+    target["metadata"].setdefault("annotations", {})[PAUSED_REPLICAS] = "0"
+    as_flagger(cluster, "PUT", f"{api.scaled_objects}/{reference['name']}", target, "")
+
+
+def resume_target_scaler(cluster: LocalCluster, api: Api) -> None:
+    """ResumeTargetScaler, as an analysis starts: the annotation goes, by an Update."""
+    target = cluster.get(f"{api.scaled_objects}/{NAME}")
+    del target["metadata"]["annotations"][PAUSED_REPLICAS]
+    as_flagger(cluster, "PUT", f"{api.scaled_objects}/{NAME}", target, "")
 
 
 def test_pulumi_never_fights_flagger_over_what_it_took_over(
@@ -235,18 +349,18 @@ def test_pulumi_never_fights_flagger_over_what_it_took_over(
     apply_all(cluster, prerequisites(read_plan(project.stack_file(STACK))))
     try:
         project.up(STACK)
-        canary = cluster.get(f"{FLAGGER_API}/canaries/{NAME}")
+        canary = cluster.get(f"{PLAIN.flagger}/canaries/{NAME}")
         assert canary["spec"]["targetRef"]["name"] == NAME
         assert canary["spec"]["analysis"]["stepWeights"] == [10, 25, 50]
-        templates = cluster.get(f"{FLAGGER_API}/metrictemplates")
+        templates = cluster.get(f"{PLAIN.flagger}/metrictemplates")
         assert sorted(t["metadata"]["name"] for t in templates["items"]) == [
             f"{NAME}-error-rate",
             f"{NAME}-latency",
         ]
         # Nothing of what Flagger creates exists before it does.
-        assert not cluster.exists(f"{SERVICES}/{NAME}")
-        assert not cluster.exists(f"{ROUTES}/{NAME}")
-        assert cluster.get(f"{APPS}/{NAME}")["spec"]["replicas"] == 2
+        assert not cluster.exists(f"{PLAIN.services}/{NAME}")
+        assert not cluster.exists(f"{PLAIN.routes}/{NAME}")
+        assert cluster.get(f"{PLAIN.apps}/{NAME}")["spec"]["replicas"] == 2
         # And status says so: no route yet, no word from Flagger.
         code, report = status(project, STACK)
         assert code == 3, report
@@ -270,7 +384,7 @@ def test_pulumi_never_fights_flagger_over_what_it_took_over(
         preview = project.preview(STACK, "--refresh")
         assert changed(preview) == {"update": [f"kubernetes:apps/v1:Deployment::{NAME}"]}
         project.up(STACK)
-        target = cluster.get(f"{APPS}/{NAME}")
+        target = cluster.get(f"{PLAIN.apps}/{NAME}")
         (engine,) = [
             c for c in target["spec"]["template"]["spec"]["containers"] if c["name"] == "engine"
         ]
@@ -310,12 +424,87 @@ def test_pulumi_never_fights_flagger_over_what_it_took_over(
     finally:
         project.destroy(STACK, check=False)
         for path in (
-            f"{APPS}/{NAME}-primary",
-            f"{SERVICES}/{NAME}",
-            f"{SERVICES}/{NAME}-primary",
-            f"{SERVICES}/{NAME}-canary",
-            f"{ROUTES}/{NAME}",
+            f"{PLAIN.apps}/{NAME}-primary",
+            f"{PLAIN.services}/{NAME}",
+            f"{PLAIN.services}/{NAME}-primary",
+            f"{PLAIN.services}/{NAME}-canary",
+            f"{PLAIN.routes}/{NAME}",
         ):
             # Gone with the namespace when the stack created it.
+            with contextlib.suppress(urllib.error.HTTPError):
+                cluster.request("DELETE", path)
+
+
+def test_flaggers_copy_of_the_autoscaler_and_its_pause_are_left_to_flagger(
+    project: PulumiProject, cluster: LocalCluster, staging: dict[str, Any]
+) -> None:
+    api = SCALED
+    project.add_stack(SCALED_STACK, edited(staging, progressive("INFO", api, autoscaled=True)))
+    project.set_secret(SCALED_STACK, "modelstack:hfToken", "hf_e2eProgressiveNotARealToken00000")
+    apply_all(cluster, prerequisites(read_plan(project.stack_file(SCALED_STACK))))
+    deployment_urn = f"kubernetes:apps/v1:Deployment::{NAME}"
+    try:
+        project.up(SCALED_STACK)
+        reference = cluster.get(f"{api.flagger}/canaries/{NAME}")["spec"]["autoscalerRef"]
+        queries = reference.pop("primaryScalerQueries")
+        assert reference == {"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject", "name": NAME}
+        assert list(queries) == ["concurrency"]
+        scaler = cluster.get(f"{api.scaled_objects}/{NAME}")
+        assert scaler["spec"]["scaleTargetRef"]["name"] == NAME
+        assert [t["name"] for t in scaler["spec"]["triggers"]] == ["concurrency", "window-0"]
+        assert not cluster.exists(f"{api.scaled_objects}/{NAME}-primary")
+
+        play_flaggers_first_reconcile(cluster, api)
+        play_flaggers_primary_scaler(cluster, api)
+        flagger_set = flaggers_objects(cluster, api)
+        assert flagger_set["target replicas"] == 0
+        assert flagger_set["target scaler pause"] == "0"
+        # The copy's query asks about the primary's pods, not the candidate's.
+        (query_trigger, window) = flagger_set["primary scaler"]["triggers"]
+        assert window["type"] == "cron"
+        patterns = re.findall(r'pod=~"([^"]*)"', query_trigger["metadata"]["query"])
+        assert patterns
+        assert all(re.fullmatch(p, f"{NAME}-primary-5d9c7b8f6-abcde") for p in patterns)
+        assert not any(re.fullmatch(p, f"{NAME}-5d9c7b8f6-abcde") for p in patterns)
+
+        # Neither view proposes to undo Flagger's copy, its pause or the target's count.
+        assert changed(project.preview(SCALED_STACK)) == {}
+        assert changed(project.preview(SCALED_STACK, "--refresh")) == {}
+        project.up(SCALED_STACK, "--refresh")
+        assert flaggers_objects(cluster, api) == flagger_set
+
+        # A new version changes the target's template only.
+        project.write_stack(SCALED_STACK, edited(staging, progressive("DEBUG", api, True)))
+        preview = project.preview(SCALED_STACK, "--refresh")
+        assert changed(preview) == {"update": [deployment_urn]}
+        project.up(SCALED_STACK)
+        assert flaggers_objects(cluster, api) == flagger_set
+
+        # A new range updates modelstack's ScaledObject and keeps Flagger's pause on it.
+        def wider(document: dict[str, Any]) -> None:
+            progressive("DEBUG", api, autoscaled=True)(document)
+            deployment(document, NAME)["autoscaling"]["max"] = 4
+
+        project.write_stack(SCALED_STACK, edited(staging, wider))
+        (scaler_urn,) = changed(project.preview(SCALED_STACK, "--refresh"))["update"]
+        assert scaler_urn.endswith(f"ScaledObject::{NAME}"), scaler_urn
+        project.up(SCALED_STACK)
+        scaler = cluster.get(f"{api.scaled_objects}/{NAME}")
+        assert scaler["spec"]["maxReplicaCount"] == 4
+        assert scaler["metadata"]["annotations"][PAUSED_REPLICAS] == "0"
+
+        # Flagger resumes it for an analysis: nothing to put back either.
+        resume_target_scaler(cluster, api)
+        assert changed(project.preview(SCALED_STACK, "--refresh")) == {}
+    finally:
+        project.destroy(SCALED_STACK, check=False)
+        for path in (
+            f"{api.scaled_objects}/{NAME}-primary",
+            f"{api.apps}/{NAME}-primary",
+            f"{api.services}/{NAME}",
+            f"{api.services}/{NAME}-primary",
+            f"{api.services}/{NAME}-canary",
+            f"{api.routes}/{NAME}",
+        ):
             with contextlib.suppress(urllib.error.HTTPError):
                 cluster.request("DELETE", path)

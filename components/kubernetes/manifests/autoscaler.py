@@ -189,7 +189,7 @@ def _metric_trigger(
         # cpu and memory: KEDA reads them like the HPA does (they never wake from zero).
         return {
             "type": metric.type,
-            "name": metric.type,
+            "name": metric.trigger,
             "metricType": "Utilization",
             "metadata": {"value": number(metric.target)},
         }
@@ -202,7 +202,7 @@ def _metric_trigger(
         metadata["activationThreshold"] = NEVER_ACTIVATES
     return {
         "type": "prometheus",
-        "name": metric.type,
+        "name": metric.trigger,
         "metricType": metric.metric_type,
         "metadata": metadata,
     }

@@ -3,7 +3,10 @@
 The Canary names the target Deployment modelstack keeps; Flagger creates the primary copy,
 the `<name>`, `<name>-primary` and `<name>-canary` Services and the HTTPRoute `<name>` on the
 stack's Gateway (path prefix rewritten to `/` for the engine, as modelstack's own routes do).
-One MetricTemplate per check holds its PromQL; the Canary's metrics name them.
+One MetricTemplate per check holds its PromQL; the Canary's metrics name them. With
+autoscaling, `autoscalerRef` names the target's HPA or ScaledObject, which Flagger copies to
+`<name>-primary` (a ScaledObject's Prometheus triggers with `primaryScalerQueries`, keyed by
+trigger name: pkg/canary/scaled_object_reconciler.go at v1.44.0).
 """
 
 from __future__ import annotations
@@ -12,9 +15,14 @@ from typing import Any
 
 from components import identity
 from components.kubernetes.manifests import labels
+from components.kubernetes.manifests.autoscaler import KEDA_API
 from components.kubernetes.manifests.pod import PORT_NAME
 from components.plan import DeploymentPlan
-from components.planning.progressive_plan import MetricCheckPlan, ProgressivePlan
+from components.planning.progressive_plan import (
+    MetricCheckPlan,
+    PrimaryScalerPlan,
+    ProgressivePlan,
+)
 
 API_VERSION = "flagger.app/v1beta1"
 PROVIDER = "gatewayapi:v1"
@@ -36,13 +44,14 @@ def canary(deployment: DeploymentPlan, plan: ProgressivePlan) -> dict[str, Any]:
         service["rewrite"] = {"uri": "/"}
     if plan.hosts:
         service["hosts"] = list(plan.hosts)
-    return {
-        "apiVersion": API_VERSION,
-        "kind": "Canary",
-        "metadata": _metadata(deployment, plan.canary),
-        "spec": {
-            "provider": PROVIDER,
-            "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": plan.target},
+    spec: dict[str, Any] = {
+        "provider": PROVIDER,
+        "targetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": plan.target},
+    }
+    if plan.autoscaler is not None:
+        spec["autoscalerRef"] = autoscaler_ref(plan.autoscaler)
+    spec.update(
+        {
             "progressDeadlineSeconds": plan.progress_deadline_seconds,
             "service": service,
             "analysis": {
@@ -51,8 +60,28 @@ def canary(deployment: DeploymentPlan, plan: ProgressivePlan) -> dict[str, Any]:
                 "stepWeights": list(plan.step_weights),
                 "metrics": [_metric(deployment, plan, check) for check in plan.checks],
             },
-        },
+        }
+    )
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "Canary",
+        "metadata": _metadata(deployment, plan.canary),
+        "spec": spec,
     }
+
+
+def autoscaler_ref(scaler: PrimaryScalerPlan) -> dict[str, Any]:
+    """The target's autoscaler; Flagger reads it and creates `<name>-primary` from it."""
+    if scaler.kind == "hpa":
+        api_version, kind = "autoscaling/v2", "HorizontalPodAutoscaler"
+    else:
+        api_version, kind = KEDA_API, "ScaledObject"
+    ref: dict[str, Any] = {"apiVersion": api_version, "kind": kind, "name": scaler.name}
+    if scaler.primary_queries:
+        # Given, Flagger sets each named trigger's query and leaves the others as they are;
+        # every trigger with a query is named here.
+        ref["primaryScalerQueries"] = dict(scaler.primary_queries)
+    return ref
 
 
 def metric_template(
