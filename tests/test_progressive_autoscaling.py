@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from components.diff.compare import compare
 from components.offline.schema_validation import SchemaValidator
 from components.planning.stack_validation import validated_plan
 from tests.support.hostile import check_promql
@@ -117,6 +118,17 @@ def test_the_plan_lists_flaggers_copy_among_what_it_owns() -> None:
     assert progressive is not None and progressive.autoscaler is not None
     assert ("ScaledObject", "llama-chat-primary") in progressive.flagger_owns
     assert progressive.autoscaler.primary_name == "llama-chat-primary"
+
+
+def test_the_diff_says_what_scales_the_primary(tmp_path: Path) -> None:
+    fixed = _render(tmp_path / "fixed", _raw())
+    scaled = _render(tmp_path / "scaled", _raw(_autoscaled(metric="queue", target=4)))
+    summary = compare(fixed, scaled).summary
+    assert (
+        "llama-chat: progressive canary: primary at the target's replicas -> primary "
+        "autoscaled by Flagger's copy of ScaledObject llama-chat" in summary
+    ), summary
+    assert "llama-chat: new ScaledObject llama-chat" in summary, summary
 
 
 def test_fixed_replicas_render_no_autoscaler_reference(tmp_path: Path) -> None:

@@ -175,10 +175,27 @@ def _canary_steps(canary: dict[str, Any]) -> str:
     return f"steps {steps} every {analysis.get('interval')}"
 
 
+def _canary_scaler(canary: dict[str, Any]) -> str:
+    """What scales Flagger's primary: its copy of the target's autoscaler, or the count."""
+    reference = canary.get("spec", {}).get("autoscalerRef")
+    if not reference:
+        return "primary at the target's replicas"
+    return (
+        f"primary autoscaled by Flagger's copy of {reference.get('kind')} {reference.get('name')}"
+    )
+
+
 def _canary_changes(old: dict[str, Any], new: dict[str, Any]) -> str | None:
     """A Flagger Canary in words: 'progressive canary: steps 10, 25 every 5m -> ...'."""
-    before, after = _canary_steps(old), _canary_steps(new)
-    return f"progressive canary: {before} -> {after}" if before != after else None
+    changes = [
+        f"{before} -> {after}"
+        for before, after in (
+            (_canary_steps(old), _canary_steps(new)),
+            (_canary_scaler(old), _canary_scaler(new)),
+        )
+        if before != after
+    ]
+    return f"progressive canary: {'; '.join(changes)}" if changes else None
 
 
 def _runtime_adapters(old: dict[str, Any], new: dict[str, Any]) -> str | None:

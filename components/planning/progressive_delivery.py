@@ -27,6 +27,8 @@ So what modelstack plans here, and what it leaves alone:
   query text. Between analyses Flagger pauses the original (the annotation
   `autoscaling.keda.sh/paused-replicas: "0"`, which modelstack never renders on a serving
   slot's ScaledObject, so server-side apply leaves it to Flagger) and resumes it for one.
+  Flagger rewrites its copy at a promotion only (pkg/controller/scheduler.go): a change to
+  `autoscaling` reaches the primary with the next version it promotes.
 """
 
 from __future__ import annotations
