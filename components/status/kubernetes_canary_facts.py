@@ -19,7 +19,6 @@ What is relied on, from Flagger's source at v1.44.0 (github.com/fluxcd/flagger):
 from __future__ import annotations
 
 from components.kubernetes.manifests.flagger_canary import API_VERSION
-from components.status.kubernetes_canary import CanaryReport, ExpectedCanary
 from components.status.kubernetes_objects import (
     Obj,
     SnapshotIndex,
@@ -30,6 +29,7 @@ from components.status.kubernetes_objects import (
 )
 from components.status.log_classifiers import EVIDENCE_LIMIT, shorten
 from components.status.model import ErrorCode, Problem
+from components.status.progressive_canary import CanaryReport, ExpectedCanary
 from components.status.slot_rules import CanaryFacts, RouteFacts, RouteState
 
 # The reader lists them: group, version and plural of Flagger's Canaries.

@@ -23,7 +23,6 @@ from components.identity import (
     SLOT,
     SLOT_ENDPOINT,
 )
-from components.status.kubernetes_canary import ExpectedCanary
 from components.status.kubernetes_canary_facts import canary_facts, canary_route, candidate_counts
 from components.status.kubernetes_objects import (
     ENGINE_CONTAINER,
@@ -64,6 +63,7 @@ from components.status.model import (
     StackExpectation,
     StackReport,
 )
+from components.status.progressive_canary import ExpectedCanary
 from components.status.report_rollup import report_from_facts
 from components.status.slot_rules import (
     CacheFacts,

@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from components.status.debug_commands import DebugAccess
-from components.status.kubernetes_canary import CanaryReport, ExpectedCanary, canary_json
+from components.status.progressive_canary import CanaryReport, ExpectedCanary, canary_json
 
 if TYPE_CHECKING:
     from components.plan import StackPlan

@@ -25,7 +25,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from components.status.kubernetes_canary import CanaryReport
 from components.status.model import (
     Condition,
     ConditionType,
@@ -37,6 +36,7 @@ from components.status.model import (
     SlotReport,
     problem_status,
 )
+from components.status.progressive_canary import CanaryReport
 
 # -- what a target found --------------------------------------------------------------------
 
@@ -159,6 +159,11 @@ class SlotFacts:
     underway: bool = True
     # A progressive canary's analysis (None: the slot's rollout is the target's own).
     canary: CanaryFacts | None = None
+
+    @property
+    def rollback_problems(self) -> tuple[Problem, ...]:
+        """What the controller moving a canary says of a rollback (none without one)."""
+        return self.canary.problems if self.canary else ()
 
     @property
     def overdue(self) -> str | None:
@@ -318,7 +323,7 @@ def degraded_condition(
     kind = ConditionType.DEGRADED
     if status is DeploymentStatus.DEGRADED:
         runtime = facts.runtime
-        rolled_back = facts.canary.problems if facts.canary else ()
+        rolled_back = facts.rollback_problems
         reason = "ReplicasFailing" if runtime.problems else "RouteIncomplete"
         if not runtime.problems and rolled_back:
             reason = "RolledBack"
@@ -346,9 +351,11 @@ def decide(facts: SlotFacts) -> SlotDecision:
     routing = routing_condition(facts.route)
     ready = ready_condition(cache, runtime, routing)
     conditions = {condition.type: condition for condition in (cache, runtime, routing, ready)}
-    rolled_back = facts.canary.problems if facts.canary else ()
     problems = distinct_problems(
-        facts.cache.problems + facts.runtime.problems + facts.route.problems + rolled_back
+        facts.cache.problems
+        + facts.runtime.problems
+        + facts.route.problems
+        + facts.rollback_problems
     )
     status = slot_status(facts, conditions, problems)
     for condition in (

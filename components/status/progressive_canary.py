@@ -1,8 +1,8 @@
 """A progressive canary in status's words: what the plan expects of Flagger's Canary, and what
 the report says of it (its phase, the candidate's share, failed checks).
 
-Only the Kubernetes target hands a canary to Flagger (`rollout.progressive`); model.py keeps
-these beside the other expectations and reports, kubernetes_canary_facts.py fills them in.
+Only the Kubernetes target hands a canary to Flagger (`rollout.progressive`), but these are
+words of the shared report (model.py, slot_rules.py); kubernetes_canary_facts.py fills them in.
 """
 
 from __future__ import annotations
