@@ -36,7 +36,6 @@ from components.planning.autoscaling_plan import (
 )
 from components.planning.plan_model import SlotPlan
 from components.planning.scaling_queries import (
-    gpu_utilization_query,
     request_query,
     workload_query,
 )
@@ -286,7 +285,8 @@ class _Planner:
                 f"runs {where}",
             )
             return None
-        query = gpu_utilization_query(self.context.namespace, slot.workload_name, slot.gpu_count)
+        context = self.context
+        query = workload_query("gpu", None, context.namespace, slot.workload_name, slot.gpu_count)
         # An idle model still shows some GPU activity: utilization never wakes a workload.
         return ScalingMetricPlan("gpu", metric.target, query=query, wakes=False)
 
