@@ -1,8 +1,9 @@
 """Identifier rules: one definition per kind of name, checked by full match, with its words.
 
-`re.match(r"...$")` accepts a trailing newline ("$" matches before a final "\\n"); every
-rule here uses `re.fullmatch`, so the whole value is what was checked. The spec, the
-planner and the guardrails all check names through these rules and no copies of them.
+A pattern ending in a dollar anchor, checked with `re.match`, accepts a trailing newline
+(the anchor matches before a final newline); every rule here uses `re.fullmatch`, so the
+whole value is what was checked. The spec, the planner and the guardrails all check names
+through these rules and no copies of them.
 """
 
 from __future__ import annotations
